@@ -1,0 +1,14 @@
+/// A message borrowed from librdkafka for the duration of one poll callback.
+///
+/// `key` and `value` point into librdkafka's buffer: copy what must outlive the callback.
+package struct ConsumedMessage {
+    package var topic: String
+    package var partition: Int32
+    package var offset: Int64
+    package var key: UnsafeRawBufferPointer?
+    package var value: UnsafeRawBufferPointer
+    /// Milliseconds since the epoch, or nil when the broker gave none.
+    package var timestamp: Int64?
+
+    package var topicPartition: TopicPartition { TopicPartition(topic, partition) }
+}

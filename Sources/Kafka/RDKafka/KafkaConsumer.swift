@@ -1,0 +1,188 @@
+import CRdKafka
+
+/// A consumer-group member with manual offset commits and eager rebalancing.
+///
+/// One thread owns it: `poll` and every other call must come from the thread that polls, which
+/// is also where rebalance handlers run.
+// @unchecked Sendable: handed once to the thread that owns it; never used concurrently.
+package final class KafkaConsumer: @unchecked Sendable {
+    private let handle: OpaquePointer
+    private let queue: OpaquePointer
+    private let context: RebalanceContext
+    private var topicNames: [UnsafeMutableRawPointer: String] = [:]
+    private var batch: [UnsafeMutablePointer<rd_kafka_message_t>?]
+    private var closed = false
+
+    /// Keeps the rebalance handler for the C callback. The consumer owns it and outlives every
+    /// callback, which only run inside this consumer's `poll`/`close`.
+    final class RebalanceContext {
+        let handler: (RebalanceEvent) -> Void
+        var failure: KafkaError?
+        init(_ handler: @escaping (RebalanceEvent) -> Void) { self.handler = handler }
+    }
+
+    /// `properties` must include `bootstrap.servers` and `group.id`; auto-commit is forced off.
+    package init(properties: [String: String], maxBatch: Int = 2048, onRebalance: @escaping (RebalanceEvent) -> Void)
+        throws(KafkaError)
+    {
+        var properties = properties
+        properties["enable.auto.commit"] = "false"
+        properties["enable.auto.offset.store"] = "false"
+        let conf = try RDKafkaConfig.make(properties)
+        context = RebalanceContext(onRebalance)
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(context).toOpaque())
+        rd_kafka_conf_set_rebalance_cb(conf, rebalanceTrampoline)
+        var errstr = [CChar](repeating: 0, count: 512)
+        guard let rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &errstr, errstr.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw KafkaError(code: 0, message: "cannot create consumer: \(RDKafkaConfig.text(errstr))")
+        }
+        handle = rk
+        rd_kafka_poll_set_consumer(rk)
+        queue = rd_kafka_queue_get_consumer(rk)
+        batch = Array(repeating: nil, count: maxBatch)
+    }
+
+    deinit {
+        if !closed { rd_kafka_consumer_close(handle) }
+        rd_kafka_queue_destroy(queue)
+        rd_kafka_destroy(handle)
+    }
+
+    package func subscribe(_ topics: [String]) throws(KafkaError) {
+        let list = rd_kafka_topic_partition_list_new(Int32(topics.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for topic in topics { rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA) }
+        let err = rd_kafka_subscribe(handle, list)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw RDKafkaConfig.error(err, "subscribe") }
+    }
+
+    /// Waits up to `timeoutMs` for messages and hands each to `body`; the message memory is only
+    /// valid inside `body`. Consumer errors (not messages) go to `onError`. Returns the count.
+    @discardableResult
+    package func poll(timeoutMs: Int32, onError: (KafkaError) -> Void = { _ in }, _ body: (ConsumedMessage) -> Void)
+        -> Int
+    {
+        let n = batch.withUnsafeMutableBufferPointer { buffer in
+            rd_kafka_consume_batch_queue(queue, Int32(timeoutMs), buffer.baseAddress, buffer.count)
+        }
+        if let failure = context.failure {
+            context.failure = nil
+            onError(failure)
+        }
+        guard n > 0 else { return 0 }
+        var delivered = 0
+        for k in 0..<n {
+            guard let m = batch[k] else { continue }
+            defer { rd_kafka_message_destroy(m) }
+            let msg = m.pointee
+            if msg.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                if msg.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                    onError(RDKafkaConfig.error(msg.err, "consume"))
+                }
+                continue
+            }
+            var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+            let ts = rd_kafka_message_timestamp(m, &timestampType)
+            let key = msg.key.map { UnsafeRawBufferPointer(start: $0, count: msg.key_len) }
+            let value = UnsafeRawBufferPointer(start: msg.payload, count: msg.payload == nil ? 0 : msg.len)
+            body(ConsumedMessage(
+                topic: topicName(msg.rkt), partition: msg.partition, offset: msg.offset, key: key, value: value,
+                timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : ts))
+            delivered += 1
+        }
+        return delivered
+    }
+
+    private func topicName(_ rkt: OpaquePointer?) -> String {
+        guard let rkt else { return "" }
+        let key = UnsafeMutableRawPointer(rkt)
+        if let name = topicNames[key] { return name }
+        let name = String(cString: rd_kafka_topic_name(rkt))
+        topicNames[key] = name
+        return name
+    }
+
+    /// Synchronously commits `offsets` (the next offset to read, per partition).
+    package func commit(_ offsets: [TopicPartition: Int64]) throws(KafkaError) {
+        guard !offsets.isEmpty else { return }
+        let list = RDKafkaPartitionList.make(offsets)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_commit(handle, list, 0)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw RDKafkaConfig.error(err, "commit") }
+    }
+
+    /// The group's committed offsets for `partitions` (negative when none).
+    package func committed(_ partitions: [TopicPartition], timeoutMs: Int32 = 10_000) throws(KafkaError)
+        -> [TopicPartition: Int64]
+    {
+        let list = RDKafkaPartitionList.make(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_committed(handle, list, timeoutMs)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw RDKafkaConfig.error(err, "committed") }
+        return Dictionary(RDKafkaPartitionList.read(list), uniquingKeysWith: { a, _ in a })
+    }
+
+    package func pause(_ partitions: [TopicPartition]) {
+        let list = RDKafkaPartitionList.make(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        rd_kafka_pause_partitions(handle, list)
+    }
+
+    package func resume(_ partitions: [TopicPartition]) {
+        let list = RDKafkaPartitionList.make(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        rd_kafka_resume_partitions(handle, list)
+    }
+
+    /// Leaves the group (running the final revoke handler) and stops fetching.
+    package func close() {
+        guard !closed else { return }
+        closed = true
+        rd_kafka_consumer_close(handle)
+    }
+
+    /// The high watermark librdkafka last saw in a fetch response, without asking the broker;
+    /// nil before the first fetch of that partition.
+    package func cachedHighWatermark(_ tp: TopicPartition) -> Int64? {
+        var low: Int64 = 0
+        var high: Int64 = 0
+        let err = rd_kafka_get_watermark_offsets(handle, tp.topic, tp.partition, &low, &high)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { return nil }
+        return high
+    }
+
+    /// The low and high watermark offsets of a partition, asked of the broker.
+    package func watermarks(_ tp: TopicPartition, timeoutMs: Int32 = 10_000) throws(KafkaError) -> (low: Int64, high: Int64) {
+        try RDKafkaWatermarks.query(handle, tp, timeoutMs: timeoutMs)
+    }
+}
+
+/// The C rebalance callback: it only forwards to the handler kept in the opaque context.
+private func rebalanceTrampoline(
+    _ rk: OpaquePointer?, _ err: rd_kafka_resp_err_t,
+    _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, _ opaque: UnsafeMutableRawPointer?
+) {
+    guard let rk, let opaque else { return }
+    let context = Unmanaged<KafkaConsumer.RebalanceContext>.fromOpaque(opaque).takeUnretainedValue()
+    let partitions = RDKafkaPartitionList.read(list).map(\.0)
+    if err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
+        let e = rd_kafka_assign(rk, list)
+        if e != RD_KAFKA_RESP_ERR_NO_ERROR { context.failure = RDKafkaConfig.error(e, "assign") }
+        context.handler(.assigned(partitions))
+    } else {
+        context.handler(.revoked(partitions))
+        let e = rd_kafka_assign(rk, nil)
+        if e != RD_KAFKA_RESP_ERR_NO_ERROR { context.failure = RDKafkaConfig.error(e, "unassign") }
+    }
+}
+
+enum RDKafkaWatermarks {
+    static func query(_ rk: OpaquePointer, _ tp: TopicPartition, timeoutMs: Int32) throws(KafkaError) -> (low: Int64, high: Int64) {
+        var low: Int64 = 0
+        var high: Int64 = 0
+        let err = rd_kafka_query_watermark_offsets(rk, tp.topic, tp.partition, &low, &high, timeoutMs)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw RDKafkaConfig.error(err, "watermarks of \(tp)") }
+        return (low, high)
+    }
+}

@@ -1,0 +1,46 @@
+/// Net customer changes of one scope over event time, so a new window can learn how many
+/// customers were active at its start (S in SPEC §2).
+///
+/// Changes older than every window that could still be created are folded into one base count.
+package struct CustomerLedger: Sendable, Equatable {
+    /// Net customers of all folded changes.
+    package private(set) var base: Int32 = 0
+    /// Unfolded changes, sorted by time.
+    private var changes: [(time: EpochMillis, delta: Int32)] = []
+
+    package init() {}
+
+    package static func == (a: CustomerLedger, b: CustomerLedger) -> Bool {
+        a.base == b.base && a.changes.elementsEqual(b.changes) { $0.time == $1.time && $0.delta == $1.delta }
+    }
+
+    package mutating func record(at time: EpochMillis, delta: Int32) {
+        var lo = 0
+        var hi = changes.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if changes[mid].time <= time { lo = mid + 1 } else { hi = mid }
+        }
+        changes.insert((time, delta), at: lo)
+    }
+
+    /// Net customers from all changes strictly before `time`.
+    package func net(before time: EpochMillis) -> Int32 {
+        var total = base
+        for change in changes {
+            if change.time >= time { break }
+            total += change.delta
+        }
+        return total
+    }
+
+    /// Folds changes before `time` into the base; callers pass a time no new window can start before.
+    package mutating func fold(before time: EpochMillis) {
+        var k = 0
+        while k < changes.count, changes[k].time < time {
+            base += changes[k].delta
+            k += 1
+        }
+        if k > 0 { changes.removeFirst(k) }
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+
+/// A mergeable, retractable quantile sketch with bounded relative error (DDSketch's log buckets).
+///
+/// A value v > 0 lands in bin ⌈log_γ v⌉ with γ = (1+α)/(1−α); every bin's representative is
+/// within α of all values in it, so any quantile is within α (1 %) relative error. Bins are a
+/// small sorted array because cycle times of one scope and window cluster in few bins.
+package struct QuantileSketch: Sendable, Equatable {
+    package static let relativeAccuracy = 0.01
+    static let gamma = (1 + relativeAccuracy) / (1 - relativeAccuracy)
+    static let logGamma = log(gamma)
+    /// Values at or below this (in days) count as zero: a deal won the second it was opened.
+    static let zeroThreshold = 1e-9
+
+    package private(set) var zeroCount: UInt32 = 0
+    package private(set) var bins: [Bin] = []
+
+    package struct Bin: Sendable, Equatable {
+        package var index: Int16
+        package var count: UInt32
+
+        package init(index: Int16, count: UInt32) {
+            self.index = index
+            self.count = count
+        }
+    }
+
+    package init() {}
+
+    package init(zeroCount: UInt32, bins: [Bin]) {
+        self.zeroCount = zeroCount
+        self.bins = bins.filter { $0.count > 0 }.sorted { $0.index < $1.index }
+    }
+
+    package var count: Int { Int(zeroCount) + bins.reduce(0) { $0 + Int($1.count) } }
+
+    static func binIndex(_ value: Double) -> Int16 {
+        Int16(clamping: Int((log(value) / logGamma).rounded(.up)))
+    }
+
+    static func representative(_ index: Int16) -> Double {
+        2 * pow(gamma, Double(index)) / (gamma + 1)
+    }
+
+    package mutating func add(_ value: Double) { adjust(value, by: 1) }
+
+    /// Removes one earlier `add` of the same value (a retracted deal).
+    package mutating func remove(_ value: Double) { adjust(value, by: -1) }
+
+    private mutating func adjust(_ value: Double, by delta: Int) {
+        if value <= QuantileSketch.zeroThreshold {
+            zeroCount = UInt32(Int(zeroCount) + delta)
+            return
+        }
+        let index = QuantileSketch.binIndex(value)
+        var lo = 0
+        var hi = bins.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if bins[mid].index < index { lo = mid + 1 } else { hi = mid }
+        }
+        if lo < bins.count, bins[lo].index == index {
+            let next = Int(bins[lo].count) + delta
+            if next == 0 { bins.remove(at: lo) } else { bins[lo].count = UInt32(next) }
+        } else if delta > 0 {
+            bins.insert(Bin(index: index, count: UInt32(delta)), at: lo)
+        }
+    }
+
+    package mutating func merge(_ other: QuantileSketch) {
+        zeroCount += other.zeroCount
+        for bin in other.bins {
+            if let k = bins.firstIndex(where: { $0.index == bin.index }) {
+                bins[k].count += bin.count
+            } else {
+                bins.append(bin)
+            }
+        }
+        bins.sort { $0.index < $1.index }
+    }
+
+    /// The value at rank ⌊q·(n−1)⌋ of the sorted values, within the sketch's relative accuracy.
+    package func quantile(_ q: Double) -> Double? {
+        let n = count
+        guard n > 0 else { return nil }
+        let rank = Int((q * Double(n - 1)).rounded(.down))
+        var seen = Int(zeroCount)
+        if rank < seen { return 0 }
+        for bin in bins {
+            seen += Int(bin.count)
+            if rank < seen { return QuantileSketch.representative(bin.index) }
+        }
+        return QuantileSketch.representative(bins.last!.index)
+    }
+}

@@ -1,0 +1,34 @@
+/// The event types of SPEC §1. The `type` field, not the topic, decides what an event means.
+package enum EventType: UInt8, Sendable, CaseIterable, Codable {
+    case dealCreated, dealStageChanged, dealWon, dealLost
+    case customerAcquired, customerChurned, spendRecorded
+
+    package init?(wireName: String) {
+        switch wireName {
+        case "deal.created": self = .dealCreated
+        case "deal.stage_changed": self = .dealStageChanged
+        case "deal.won": self = .dealWon
+        case "deal.lost": self = .dealLost
+        case "customer.acquired": self = .customerAcquired
+        case "customer.churned": self = .customerChurned
+        case "spend.recorded": self = .spendRecorded
+        default: return nil
+        }
+    }
+
+    package var wireName: String {
+        switch self {
+        case .dealCreated: "deal.created"
+        case .dealStageChanged: "deal.stage_changed"
+        case .dealWon: "deal.won"
+        case .dealLost: "deal.lost"
+        case .customerAcquired: "customer.acquired"
+        case .customerChurned: "customer.churned"
+        case .spendRecorded: "spend.recorded"
+        }
+    }
+
+    package var isDeal: Bool { self.rawValue <= EventType.dealLost.rawValue }
+    package var isCustomer: Bool { self == .customerAcquired || self == .customerChurned }
+    package var hasAmount: Bool { isDeal || self == .spendRecorded }
+}

@@ -1,0 +1,117 @@
+/// The known top-level fields of an event object, pulled out by one scan; unknown fields are skipped.
+struct RawEventFields {
+    enum Value {
+        case string(String)
+        case number(DecimalNumber?)
+        /// A string that is also a valid decimal (only kept for `amount`).
+        case decimalString(DecimalNumber?)
+        case null
+        /// An object, array or boolean.
+        case other
+    }
+
+    var eventId: Value?
+    var type: Value?
+    var occurredAt: Value?
+    var region: Value?
+    var repId: Value?
+    var dealId: Value?
+    var amount: Value?
+    var currency: Value?
+    var createdAt: Value?
+    var stage: Value?
+    var customerId: Value?
+    var channel: Value?
+
+    private static let names: [[UInt8]] = [
+        "event_id", "type", "occurred_at", "region", "rep_id", "deal_id", "amount", "currency", "created_at",
+        "stage", "customer_id", "channel",
+    ].map { Array($0.utf8) }
+
+    private mutating func set(_ slot: Int, _ value: Value) {
+        switch slot {
+        case 0: eventId = value
+        case 1: type = value
+        case 2: occurredAt = value
+        case 3: region = value
+        case 4: repId = value
+        case 5: dealId = value
+        case 6: amount = value
+        case 7: currency = value
+        case 8: createdAt = value
+        case 9: stage = value
+        case 10: customerId = value
+        default: channel = value
+        }
+    }
+
+    static func scan(_ bytes: UnsafeRawBufferPointer, maxDepth: Int) throws(JSONScanner.Failure) -> RawEventFields {
+        var s = JSONScanner(bytes, maxDepth: maxDepth)
+        var fields = RawEventFields()
+        var seen: UInt16 = 0
+        try s.expect(UInt8(ascii: "{"), "a JSON object")
+        s.skipWhitespace()
+        if s.peek == UInt8(ascii: "}") {
+            s.index += 1
+        } else {
+            while true {
+                let key = try s.scanString()
+                try s.expect(UInt8(ascii: ":"), "':'")
+                let slot = try slotIndex(of: key, in: s)
+                if let slot {
+                    guard seen & (1 << slot) == 0 else { throw .malformed("duplicate key \(String(decoding: names[slot], as: UTF8.self))") }
+                    seen |= 1 << slot
+                    fields.set(slot, try value(&s, isAmount: slot == 6))
+                } else {
+                    try s.skipValue(depth: 1)
+                }
+                s.skipWhitespace()
+                guard let next = s.peek else { throw .malformed("truncated object") }
+                s.index += 1
+                if next == UInt8(ascii: "}") { break }
+                guard next == UInt8(ascii: ",") else { throw .malformed("expected ',' or '}' at byte \(s.index - 1)") }
+            }
+        }
+        s.skipWhitespace()
+        guard s.atEnd else { throw .malformed("trailing data after the object at byte \(s.index)") }
+        return fields
+    }
+
+    private static func slotIndex(of key: (range: Range<Int>, escaped: Bool), in s: JSONScanner) throws(JSONScanner.Failure) -> Int? {
+        if key.escaped {
+            let decoded = Array(try s.string(key.range, escaped: true).utf8)
+            return names.firstIndex(of: decoded)
+        }
+        let count = key.range.count
+        for (slot, name) in names.enumerated() where name.count == count {
+            var equal = true
+            for k in 0..<count where s.bytes[key.range.lowerBound + k] != name[k] {
+                equal = false
+                break
+            }
+            if equal { return slot }
+        }
+        return nil
+    }
+
+    private static func value(_ s: inout JSONScanner, isAmount: Bool) throws(JSONScanner.Failure) -> Value {
+        s.skipWhitespace()
+        switch s.peek {
+        case UInt8(ascii: "\""):
+            let (range, escaped) = try s.scanString()
+            if isAmount {
+                return .decimalString(escaped ? nil : DecimalNumber.parse(UnsafeRawBufferPointer(rebasing: s.bytes[range])))
+            }
+            return .string(try s.string(range, escaped: escaped))
+        case UInt8(ascii: "n"):
+            try s.scanLiteral("null")
+            return .null
+        case UInt8(ascii: "{"), UInt8(ascii: "["), UInt8(ascii: "t"), UInt8(ascii: "f"):
+            try s.skipValue(depth: 1)
+            return .other
+        default:
+            let range = try s.scanNumber()
+            return .number(DecimalNumber.parse(UnsafeRawBufferPointer(rebasing: s.bytes[range])))
+        }
+    }
+}

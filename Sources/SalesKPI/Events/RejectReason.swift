@@ -1,0 +1,28 @@
+/// Why an input message went to the dead-letter topic. The raw values are the stable reason codes
+/// written to the `reason` header and used as metric labels.
+package enum RejectReason: String, Sendable, CaseIterable, Codable {
+    case emptyPayload = "empty_payload"
+    case tooLarge = "too_large"
+    case invalidUTF8 = "invalid_utf8"
+    case malformedJSON = "malformed_json"
+    case missingField = "missing_field"
+    case invalidField = "invalid_field"
+    case invalidAmount = "invalid_amount"
+    case negativeAmount = "negative_amount"
+    case unknownCurrency = "unknown_currency"
+    case invalidTimestamp = "invalid_timestamp"
+    case absurdTimestamp = "absurd_timestamp"
+    case createdAfterOccurred = "created_after_occurred"
+    case late = "late"
+}
+
+/// A rejection with a human-readable detail (which field, what was wrong).
+package struct Rejection: Error, Sendable, Equatable {
+    package var reason: RejectReason
+    package var detail: String
+
+    package init(_ reason: RejectReason, _ detail: String) {
+        self.reason = reason
+        self.detail = detail
+    }
+}

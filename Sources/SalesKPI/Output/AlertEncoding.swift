@@ -1,0 +1,28 @@
+/// The JSON form of alerts on `kpi.alerts` (SPEC §4).
+extension Alert {
+    package func json(detectedAt: EpochMillis, calendar: BusinessCalendar) -> String {
+        var w = JSONWriter()
+        w.beginObject()
+        w.field("alert_id", id)
+        w.field("rule", rule.rawValue)
+        w.field("severity", severity.rawValue)
+        w.beginObject("scope")
+        w.field("kind", scope.kind.rawValue)
+        w.field("id", scope.id)
+        w.field("region", scope.kind == .company ? nil : scope.region)
+        w.endObject()
+        w.beginObject("period")
+        w.field("kind", periodKind)
+        w.field("start", Timestamp.format(periodStart, offsetSeconds: calendar.offsetSeconds(at: periodStart)))
+        w.field("end", Timestamp.format(periodEnd, offsetSeconds: calendar.offsetSeconds(at: periodEnd)))
+        w.endObject()
+        w.field("observed", observed)
+        w.field("threshold", threshold)
+        w.field("baseline", baseline)
+        w.field("message", message)
+        w.field("event_time", Timestamp.format(eventTime))
+        w.field("detected_at", Timestamp.format(detectedAt))
+        w.endObject()
+        return w.text
+    }
+}

@@ -1,0 +1,5 @@
+/// The language of alert messages.
+package enum AlertLocale: String, Sendable, CaseIterable {
+    case zhCN = "zh-CN"
+    case en
+}

@@ -1,0 +1,34 @@
+/// Everything the domain needs to know from configuration, already validated.
+package struct KPISettings: Sendable {
+    package var windows: [WindowSpec]
+    package var calendar: BusinessCalendar
+    package var allowedLatenessMillis: Int64 = 3_600_000
+    /// Event ids are remembered this long beyond the watermark, on top of the allowed lateness.
+    package var dedupeHorizonMillis: Int64 = 3_600_000
+    /// Wall-clock time without input after which a shard's watermark follows the wall clock.
+    package var idleTimeoutMillis: Int64 = 30_000
+    /// Least wall-clock time between two provisional summaries of one window.
+    package var emitIntervalMillis: Int64 = 5_000
+    package var reportingCurrency = "CNY"
+    package var targets = TargetBook()
+    package var markets = MarketBook()
+    package var rules = RuleSettings()
+    package var locale = AlertLocale.zhCN
+
+    package init(windows: [WindowSpec], calendar: BusinessCalendar) {
+        self.windows = windows
+        self.calendar = calendar
+    }
+
+    /// The configured kind index of a calendar unit, if that window is configured.
+    package func kindIndex(of unit: WindowSpec.CalendarUnit) -> UInt8? {
+        windows.firstIndex(of: .calendar(unit)).map { UInt8($0) }
+    }
+
+    package func kindIndex(named name: String) -> UInt8? {
+        windows.firstIndex { $0.name == name }.map { UInt8($0) }
+    }
+
+    /// The longest window span: state older than the watermark minus this can no longer matter.
+    package var maxWindowSpanMillis: Int64 { windows.map(\.maxSpanMillis).max() ?? 0 }
+}

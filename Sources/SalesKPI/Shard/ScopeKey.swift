@@ -1,0 +1,38 @@
+/// Who a KPI is about: a rep within a region, a region, or the whole company.
+package struct ScopeKey: Hashable, Sendable, Comparable {
+    package enum Kind: String, Sendable, Codable, Comparable {
+        case rep, region, company
+
+        package static func < (a: Kind, b: Kind) -> Bool { a.rank < b.rank }
+        private var rank: Int {
+            switch self {
+            case .rep: 0
+            case .region: 1
+            case .company: 2
+            }
+        }
+    }
+
+    package var kind: Kind
+    package var region: String
+    package var rep: String
+
+    package static let company = ScopeKey(kind: .company, region: "", rep: "")
+
+    package static func region(_ region: String) -> ScopeKey { ScopeKey(kind: .region, region: region, rep: "") }
+
+    package static func rep(_ rep: String, in region: String) -> ScopeKey {
+        ScopeKey(kind: .rep, region: region, rep: rep)
+    }
+
+    /// The message key and `scope.id`: `company`, `east`, `east/rep-007`.
+    package var id: String {
+        switch kind {
+        case .company: "company"
+        case .region: region
+        case .rep: region + "/" + rep
+        }
+    }
+
+    package static func < (a: ScopeKey, b: ScopeKey) -> Bool { (a.kind, a.region, a.rep) < (b.kind, b.region, b.rep) }
+}

@@ -1,0 +1,19 @@
+/// What a shard asks the runtime to publish.
+package enum ShardEffect: Sendable, Equatable {
+    case summary(Summary)
+    case alert(Alert)
+}
+
+/// What happened to one event handed to a shard.
+package enum Disposition: Sendable, Equatable {
+    /// Counted in the KPIs.
+    case counted
+    /// Valid but carries no KPI (deal.created, deal.stage_changed): only moves event time.
+    case timeOnly
+    /// Same `event_id` seen before: dropped.
+    case duplicate
+    /// A deal outcome older than the one already counted for the deal: ignored.
+    case superseded
+    /// Older than the watermark: goes to the dead-letter topic with reason `late`.
+    case late
+}

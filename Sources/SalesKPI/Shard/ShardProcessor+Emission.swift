@@ -1,0 +1,53 @@
+/// Provisional summaries and the wall-clock side of a shard: emit pacing and idle watermarks.
+extension ShardProcessor {
+    /// Tells the shard that input arrived at wall-clock `now` (resets the idle timer).
+    package mutating func noteInput(now: EpochMillis) {
+        lastInputWall = now
+    }
+
+    /// Called regularly with the wall clock: advances an idle shard's watermark with the clock
+    /// and publishes provisional summaries of changed windows at most every emit interval.
+    package mutating func tick(now: EpochMillis, effects: inout [ShardEffect]) {
+        defer { lastTickWall = now }
+        if let lastInput = lastInputWall, maxEventTime != .min, now - lastInput >= settings.idleTimeoutMillis,
+            let lastTick = lastTickWall, now > lastTick
+        {
+            let idleSince = max(lastTick, lastInput + settings.idleTimeoutMillis)
+            if now > idleSince { advanceEventTime(to: maxEventTime + (now - idleSince), effects: &effects) }
+        }
+        guard now - lastEmitWall >= settings.emitIntervalMillis else { return }
+        lastEmitWall = now
+        emitProvisional(effects: &effects)
+    }
+
+    /// Publishes every changed open window now, regardless of the emit interval.
+    package mutating func emitProvisional(effects: inout [ShardEffect]) {
+        for scope in scopes.keys.sorted() {
+            guard var state = scopes[scope] else { continue }
+            var changed = false
+            for window in state.windows.keys.sorted() {
+                guard var w = state.windows[window], w.dirty else { continue }
+                w.dirty = false
+                w.revision += 1
+                effects.append(.summary(makeSummary(scope, window, w, final: false)))
+                state.windows[window] = w
+                changed = true
+            }
+            if changed { scopes[scope] = state }
+        }
+    }
+
+    func makeSummary(_ scope: ScopeKey, _ window: Window, _ w: ScopeState.WindowState, final: Bool) -> Summary {
+        let spec = settings.windows[Int(window.kind)]
+        var target: Money?
+        if case .calendar(let unit) = spec { target = settings.targets.target(for: scope, period: unit) }
+        return Summary(
+            scope: scope, window: window, windowName: spec.name, final: final, revision: w.revision,
+            aggregate: w.aggregate, watermark: watermark, target: target,
+            marketSize: settings.markets.size(for: scope, windowKind: spec.name))
+    }
+
+    /// Counts for metrics and memory reports.
+    package var openWindowCount: Int { scopes.values.reduce(0) { $0 + $1.windows.count } }
+    package var scopeCount: Int { scopes.count }
+}

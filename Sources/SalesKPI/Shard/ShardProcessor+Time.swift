@@ -1,0 +1,101 @@
+/// Event time, watermarks and closing windows.
+extension ShardProcessor {
+    mutating func advanceEventTime(to t: EpochMillis, effects: inout [ShardEffect]) {
+        guard t > maxEventTime else { return }
+        maxEventTime = t
+        advanceWatermark(to: t - settings.allowedLatenessMillis, effects: &effects)
+    }
+
+    /// Moves the watermark forward, closing every window it passes and evaluating target pace at
+    /// each business-day boundary on the way, in event-time order.
+    package mutating func advanceWatermark(to newWatermark: EpochMillis, effects: inout [ShardEffect]) {
+        guard newWatermark > watermark else { return }
+        let old = watermark
+        watermark = newWatermark
+        for region in knownRegions.sorted() {
+            ensureRegionWindows(region, from: old == .min ? newWatermark : old, to: newWatermark)
+        }
+        if nextDayBoundary == nil, !targetScopes.isEmpty {
+            nextDayBoundary = settings.calendar.interval(.day, containing: newWatermark).end
+        }
+        while true {
+            let end = closing.nextEnd.map { $0 <= newWatermark ? $0 : nil } ?? nil
+            let day = nextDayBoundary.map { $0 <= newWatermark ? $0 : nil } ?? nil
+            if let end, end <= (day ?? .max) {
+                closeWindows(effects: &effects)
+            } else if let day {
+                evaluateTargets(at: day, effects: &effects)
+                nextDayBoundary = settings.calendar.interval(.day, containing: day).end
+            } else {
+                break
+            }
+        }
+        if newWatermark >= nextPrune { prune() }
+    }
+
+    /// Makes sure a region has every window that overlaps `(from, to]`, even without activity, so
+    /// its customer count at each window start reaches the company rollup.
+    mutating func ensureRegionWindows(_ region: String, from: EpochMillis, to: EpochMillis) {
+        let scope = ScopeKey.region(region)
+        var state = scopes.removeValue(forKey: scope) ?? ScopeState()
+        // Windows that ended at or before `from` were closed already and are never reopened.
+        for window in assigner.windows(overlapping: from, through: to) where state.windows[window] == nil {
+            state.windows[window] = openWindow(window, scope: scope, ledger: state.ledger)
+        }
+        scopes[scope] = state
+    }
+
+    private mutating func closeWindows(effects: inout [ShardEffect]) {
+        var closed = closing.popEarliest()
+        closed.sort { ($0.0, $0.1) < ($1.0, $1.1) }
+        for (scope, window) in closed {
+            guard var w = scopes[scope]?.windows.removeValue(forKey: window) else { continue }
+            w.revision += 1
+            let summary = makeSummary(scope, window, w, final: true)
+            effects.append(.summary(summary))
+            if window.kind == dayKind, targetScopes.contains(scope) {
+                for unit in settings.targets.periods where settings.targets.target(for: scope, period: unit) != nil {
+                    let period = settings.calendar.interval(unit, containing: window.start)
+                    trackers[TrackerKey(scope: scope, period: unit, start: period.start), default: TargetTracker()]
+                        .revenueSoFar += w.aggregate.revenue
+                }
+            }
+            if window.kind == cacKind, scope.kind == .region {
+                let figures = KPIFigures(w.aggregate)
+                if let spike = cacDetectors[scope, default: CACSpikeDetector()].windowClosed(
+                    cac: figures.cac, newCustomers: Int(w.aggregate.newCustomers), rule: settings.rules.cacSpike)
+                {
+                    effects.append(.alert(AlertFactory(settings: settings).cacSpike(spike, scope: scope, window: window,
+                        windowName: assigner.name(of: window.kind), newCustomers: Int(w.aggregate.newCustomers),
+                        eventTime: watermark)))
+                }
+            }
+        }
+    }
+
+    /// Evaluates every target of this shard at a business-day boundary.
+    private mutating func evaluateTargets(at boundary: EpochMillis, effects: inout [ShardEffect]) {
+        for scope in targetScopes.sorted() {
+            for unit in WindowSpec.CalendarUnit.allCases {
+                guard let target = settings.targets.target(for: scope, period: unit) else { continue }
+                let period = settings.calendar.interval(unit, containing: boundary - 1)
+                let key = TrackerKey(scope: scope, period: unit, start: period.start)
+                let pace = Double(boundary - period.start) / Double(period.end - period.start)
+                var tracker = trackers[key] ?? TargetTracker()
+                if let transition = tracker.evaluate(target: target, pace: pace, rule: settings.rules.targetSlipping) {
+                    effects.append(.alert(AlertFactory(settings: settings).target(transition, scope: scope,
+                        period: unit, start: period.start, end: period.end, target: target, eventTime: boundary)))
+                }
+                if boundary >= period.end { trackers[key] = nil } else { trackers[key] = tracker }
+            }
+        }
+    }
+
+    private mutating func prune() {
+        nextPrune = watermark + Timestamp.millisPerDay
+        dedupe.prune(olderThan: watermark - settings.dedupeHorizonMillis)
+        let horizon = watermark - settings.maxWindowSpanMillis
+        wonDeals.prune(olderThan: horizon)
+        lostDeals.prune(olderThan: horizon)
+    }
+}

@@ -1,0 +1,20 @@
+/// A KPI snapshot of one scope and window, as published to `kpi.summaries` (SPEC §5).
+package struct Summary: Sendable, Equatable {
+    package var scope: ScopeKey
+    package var window: Window
+    package var windowName: String
+    package var final: Bool
+    package var revision: Int
+    package var aggregate: KPIAggregate
+    /// The emitting shard's watermark; `pace` derives from it.
+    package var watermark: EpochMillis
+    package var target: Money?
+    package var marketSize: Money?
+
+    /// Elapsed fraction of the window in event time (1 once final).
+    package var pace: Double {
+        if final { return 1 }
+        let elapsed = Double(min(max(watermark - window.start, 0), window.end - window.start))
+        return elapsed / Double(window.end - window.start)
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+
+/// Calendar boundaries (day, Monday-start week, month, quarter) in the business time zone.
+///
+/// Boundaries go through Foundation's calendar once per window, never per event: callers cache
+/// the interval they got (see `WindowAssigner`).
+package struct BusinessCalendar: Sendable {
+    package let timeZone: TimeZone
+    private let calendar: Calendar
+
+    package init?(timeZoneIdentifier: String) {
+        guard let zone = TimeZone(identifier: timeZoneIdentifier) else { return nil }
+        timeZone = zone
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        calendar.firstWeekday = 2
+        calendar.minimumDaysInFirstWeek = 4
+        self.calendar = calendar
+    }
+
+    /// The interval of `unit` that contains `t`.
+    package func interval(_ unit: WindowSpec.CalendarUnit, containing t: EpochMillis) -> (start: EpochMillis, end: EpochMillis) {
+        let date = Date(timeIntervalSince1970: Double(Timestamp.floorDiv(t, 1000)))
+        let c = calendar.dateComponents([.year, .month, .day, .weekday], from: date)
+        let (year, month, day) = (c.year!, c.month!, c.day!)
+        switch unit {
+        case .day:
+            return (midnight(year, month, day), midnight(year, month, day + 1))
+        case .week:
+            let sinceMonday = (c.weekday! + 5) % 7
+            return (midnight(year, month, day - sinceMonday), midnight(year, month, day - sinceMonday + 7))
+        case .month:
+            return (midnight(year, month, 1), midnight(year, month + 1, 1))
+        case .quarter:
+            let first = (month - 1) / 3 * 3 + 1
+            return (midnight(year, first, 1), midnight(year, first + 3, 1))
+        }
+    }
+
+    /// Local midnight of a date; out-of-range days and months roll over (day 32 is next month's 1st).
+    private func midnight(_ year: Int, _ month: Int, _ day: Int) -> EpochMillis {
+        let date = calendar.date(from: DateComponents(year: year, month: month, day: day))!
+        return EpochMillis((date.timeIntervalSince1970 * 1000).rounded())
+    }
+
+    /// The UTC offset in seconds at `t`, for formatting boundaries in business time.
+    package func offsetSeconds(at t: EpochMillis) -> Int {
+        timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(Timestamp.floorDiv(t, 1000))))
+    }
+}

@@ -1,0 +1,72 @@
+/// Maps an event time to the windows it belongs to, for every configured window kind.
+///
+/// Calendar intervals are cached per kind: consecutive events almost always fall in the window
+/// the previous one did, so Foundation's calendar is consulted once per window, not per event.
+package struct WindowAssigner: Sendable {
+    package let specs: [WindowSpec]
+    package let calendar: BusinessCalendar
+    private var cache: [(start: EpochMillis, end: EpochMillis)]
+
+    package init(specs: [WindowSpec], calendar: BusinessCalendar) {
+        precondition(specs.count < 256, "window kinds are indexed by UInt8")
+        self.specs = specs
+        self.calendar = calendar
+        cache = Array(repeating: (0, 0), count: specs.count)
+    }
+
+    /// Appends every window containing `t` to `into`.
+    package mutating func windows(containing t: EpochMillis, into out: inout [Window]) {
+        for k in specs.indices {
+            let kind = UInt8(k)
+            switch specs[k] {
+            case .fixed(let size):
+                let start = Timestamp.floorDiv(t, size) * size
+                out.append(Window(kind: kind, start: start, end: start + size))
+            case .hopping(let size, let hop):
+                var start = Timestamp.floorDiv(t, hop) * hop
+                while start > t - size {
+                    out.append(Window(kind: kind, start: start, end: start + size))
+                    start -= hop
+                }
+            case .calendar(let unit):
+                let cached = cache[k]
+                if t >= cached.start && t < cached.end {
+                    out.append(Window(kind: kind, start: cached.start, end: cached.end))
+                } else {
+                    let fresh = calendar.interval(unit, containing: t)
+                    cache[k] = fresh
+                    out.append(Window(kind: kind, start: fresh.start, end: fresh.end))
+                }
+            }
+        }
+    }
+
+    /// Every window, of every kind, that ends after `from` and starts at or before `to`.
+    package mutating func windows(overlapping from: EpochMillis, through to: EpochMillis) -> [Window] {
+        var out: [Window] = []
+        for k in specs.indices {
+            let kind = UInt8(k)
+            switch specs[k] {
+            case .fixed(let size), .hopping(let size, _):
+                let hop: Int64
+                if case .hopping(_, let h) = specs[k] { hop = h } else { hop = size }
+                var start = Timestamp.floorDiv(from - size, hop) * hop + hop
+                while start <= to {
+                    if start + size > from { out.append(Window(kind: kind, start: start, end: start + size)) }
+                    start += hop
+                }
+            case .calendar(let unit):
+                var t = from
+                while true {
+                    let i = calendar.interval(unit, containing: t)
+                    if i.start > to { break }
+                    if i.end > from { out.append(Window(kind: kind, start: i.start, end: i.end)) }
+                    t = i.end
+                }
+            }
+        }
+        return out
+    }
+
+    package func name(of kind: UInt8) -> String { specs[Int(kind)].name }
+}

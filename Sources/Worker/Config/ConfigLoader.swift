@@ -1,0 +1,86 @@
+import Foundation
+import Yams
+
+/// Reads `worker.yaml`, `targets.yaml` and `markets.yaml` from a folder and validates them.
+package enum ConfigLoader {
+    /// A missing file means "all defaults"; anything unreadable or invalid is a `ConfigError`.
+    package static func load(directory: String) throws(ConfigError) -> ResolvedConfig {
+        var problems: [String] = []
+        let worker: WorkerConfig = read(directory, "worker.yaml", .worker, default: WorkerConfig(), &problems)
+        let targets: TargetsFile = read(directory, "targets.yaml", .targets, default: TargetsFile(), &problems)
+        let markets: MarketsFile = read(directory, "markets.yaml", .markets, default: MarketsFile(), &problems)
+        guard problems.isEmpty else { throw ConfigError(problems) }
+        return try ResolvedConfig.resolve(worker, targets, markets)
+    }
+
+    /// Parses one file's text; exposed for tests.
+    package static func parse<T: Decodable>(_ text: String, file: String, as: T.Type) throws(ConfigError) -> T? {
+        var problems: [String] = []
+        let schema: ConfigSchema = file == "targets.yaml" ? .targets : file == "markets.yaml" ? .markets : .worker
+        let value: T? = decode(text, file, schema, &problems)
+        guard problems.isEmpty else { throw ConfigError(problems) }
+        return value
+    }
+
+    private static func read<T: Decodable>(
+        _ directory: String, _ file: String, _ schema: ConfigSchema, default: T, _ problems: inout [String]
+    ) -> T {
+        let path = (directory as NSString).appendingPathComponent(file)
+        guard FileManager.default.fileExists(atPath: path) else { return `default` }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            problems.append("\(file): cannot be read as UTF-8 text (\(path))")
+            return `default`
+        }
+        return decode(text, file, schema, &problems) ?? `default`
+    }
+
+    private static func decode<T: Decodable>(_ text: String, _ file: String, _ schema: ConfigSchema, _ problems: inout [String]) -> T? {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch {
+            problems.append("\(file): not valid YAML: \(error)")
+            return nil
+        }
+        guard let node else { return nil }
+        let before = problems.count
+        schema.check(node, path: "", file: file, into: &problems)
+        guard problems.count == before else { return nil }
+        do {
+            return try YAMLDecoder().decode(T.self, from: node)
+        } catch let error as DecodingError {
+            problems.append(describe(error, file))
+        } catch {
+            problems.append("\(file): \(error)")
+        }
+        return nil
+    }
+
+    private static func describe(_ error: DecodingError, _ file: String) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }.joined().drop { $0 == "." }.description
+        }
+        switch error {
+        case .typeMismatch(let type, let c):
+            return "\(file): \(path(c.codingPath)): expected \(typeName(type))"
+        case .valueNotFound(let type, let c):
+            return "\(file): \(path(c.codingPath)): missing \(typeName(type))"
+        case .keyNotFound(let key, let c):
+            return "\(file): \(path(c.codingPath + [key])): required key is missing"
+        case .dataCorrupted(let c):
+            return "\(file): \(path(c.codingPath)): \(c.debugDescription)"
+        @unknown default:
+            return "\(file): \(error)"
+        }
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type: "an integer"
+        case is Double.Type: "a number"
+        case is Bool.Type: "true or false"
+        case is String.Type: "a text value"
+        default: "a value of type \(type)"
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Yams
+
+/// The shape of each config file, so a misspelt key is reported instead of silently ignored.
+indirect enum ConfigSchema: Sendable {
+    case object([String: ConfigSchema])
+    /// A mapping with free keys (fx rates, librdkafka properties).
+    case map(ConfigSchema)
+    case list(ConfigSchema)
+    case scalar
+
+    static let worker = ConfigSchema.object([
+        "kafka": .object(["brokers": .scalar, "group_id": .scalar, "client_id": .scalar, "properties": .map(.scalar)]),
+        "topics": .object(Dictionary(uniqueKeysWithValues:
+            WorkerConfig.TopicsSection.CodingKeys.allCases.map { ($0.rawValue, ConfigSchema.scalar) })),
+        "processing": .object(Dictionary(uniqueKeysWithValues:
+            WorkerConfig.ProcessingSection.CodingKeys.allCases.map { ($0.rawValue, ConfigSchema.scalar) })),
+        "time": .object(Dictionary(uniqueKeysWithValues:
+            WorkerConfig.TimeSection.CodingKeys.allCases.map {
+                ($0.rawValue, $0 == .windows ? ConfigSchema.list(.scalar) : .scalar)
+            })),
+        "money": .object(["reporting_currency": .scalar, "fx": .map(.scalar)]),
+        "alerts": .object([
+            "locale": .scalar,
+            "target_slipping": .object(Dictionary(uniqueKeysWithValues:
+                WorkerConfig.AlertsSection.TargetSlipping.CodingKeys.allCases.map { ($0.rawValue, ConfigSchema.scalar) })),
+            "cac_spike": .object(Dictionary(uniqueKeysWithValues:
+                WorkerConfig.AlertsSection.CACSpike.CodingKeys.allCases.map { ($0.rawValue, ConfigSchema.scalar) })),
+        ]),
+        "simulator": .object(Dictionary(uniqueKeysWithValues:
+            WorkerConfig.SimulatorSection.CodingKeys.allCases.map { ($0.rawValue, ConfigSchema.scalar) })),
+        "log_level": .scalar,
+    ])
+
+    static let targets = ConfigSchema.object([
+        "targets": .list(.object(["scope": .scalar, "region": .scalar, "rep": .scalar, "period": .scalar, "amount": .scalar]))
+    ])
+
+    static let markets = ConfigSchema.object(["regions": .map(.map(.scalar)), "company": .map(.scalar)])
+
+    /// Appends a problem for every key or shape that does not fit.
+    func check(_ node: Node?, path: String, file: String, into problems: inout [String]) {
+        guard let node else { return }
+        let here = path.isEmpty ? "(top level)" : path
+        switch self {
+        case .scalar:
+            if node.scalar == nil { problems.append("\(file): \(here): expected a single value") }
+        case .object(let fields):
+            if case .scalar(let s) = node, s.string.isEmpty || s.string == "~" || s.string == "null" { return }
+            guard let mapping = node.mapping else {
+                problems.append("\(file): \(here): expected a mapping of keys")
+                return
+            }
+            for (key, value) in mapping {
+                let name = key.string ?? "?"
+                let sub = path.isEmpty ? name : path + "." + name
+                if let schema = fields[name] {
+                    schema.check(value, path: sub, file: file, into: &problems)
+                } else {
+                    problems.append("\(file): \(sub): unknown key (expected one of \(fields.keys.sorted().joined(separator: ", ")))")
+                }
+            }
+        case .map(let valueSchema):
+            if case .scalar(let s) = node, s.string.isEmpty || s.string == "null" { return }
+            guard let mapping = node.mapping else {
+                problems.append("\(file): \(here): expected a mapping")
+                return
+            }
+            for (key, value) in mapping {
+                valueSchema.check(value, path: path + "." + (key.string ?? "?"), file: file, into: &problems)
+            }
+        case .list(let element):
+            guard let sequence = node.sequence else {
+                problems.append("\(file): \(here): expected a list")
+                return
+            }
+            for (k, value) in sequence.enumerated() {
+                element.check(value, path: "\(path)[\(k)]", file: file, into: &problems)
+            }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import Kafka
+import SalesKPI
+
+/// Merges the input partitions in event-time order, as Kafka Streams does across a task's inputs.
+///
+/// Partitions of different topics are fetched in large, uneven chunks: read one after another,
+/// a backlog of deals would push the watermark days past the spend events still waiting in
+/// another partition, and those would all be dropped as late. So decoded events wait per
+/// partition, and the earliest head is released only while every partition that may still hold
+/// earlier data has something buffered (or has been quiet for `maxIdleMillis`).
+struct InputAligner {
+    struct Pending {
+        var source: TopicPartition
+        var event: SalesEvent
+        var offset: Int64
+        var key: [UInt8]?
+        var raw: [UInt8]
+    }
+
+    private struct Lane {
+        var items: [Pending] = []
+        var head = 0
+        /// Wall-clock time the lane last became empty while possibly behind.
+        var emptySince: EpochMillis?
+        var paused = false
+
+        var count: Int { items.count - head }
+        var first: Pending? { head < items.count ? items[head] : nil }
+
+        mutating func removeFirst() -> Pending {
+            let item = items[head]
+            head += 1
+            if head > 1024, head * 2 > items.count {
+                items.removeFirst(head)
+                head = 0
+            }
+            return item
+        }
+    }
+
+    private var lanes: [TopicPartition: Lane] = [:]
+    let maxIdleMillis: Int64
+    /// A lane holding this many events is paused at the consumer until it drains to a quarter.
+    let pauseThreshold: Int
+
+    init(maxIdleMillis: Int64, pauseThreshold: Int) {
+        self.maxIdleMillis = maxIdleMillis
+        self.pauseThreshold = pauseThreshold
+    }
+
+    var buffered: Int { lanes.values.reduce(0) { $0 + $1.count } }
+
+    mutating func assign(_ partitions: [TopicPartition], now: EpochMillis) {
+        for tp in partitions where lanes[tp] == nil { lanes[tp] = Lane(emptySince: now) }
+    }
+
+    /// Drops revoked lanes and returns what they still held, so the caller can decide about it.
+    mutating func revoke(_ partitions: [TopicPartition]) -> [Pending] {
+        var left: [Pending] = []
+        for tp in partitions {
+            if var lane = lanes.removeValue(forKey: tp) {
+                while lane.count > 0 { left.append(lane.removeFirst()) }
+            }
+        }
+        return left
+    }
+
+    /// Buffers an event; returns true when the lane just crossed the pause threshold.
+    mutating func push(_ tp: TopicPartition, _ item: Pending) -> Bool {
+        var lane = lanes[tp] ?? Lane()
+        lane.items.append(item)
+        lane.emptySince = nil
+        let pause = !lane.paused && lane.count >= pauseThreshold
+        if pause { lane.paused = true }
+        lanes[tp] = lane
+        return pause
+    }
+
+    /// The lowest offset still buffered in a lane (nothing at or after it may be committed).
+    func firstBufferedOffset(_ tp: TopicPartition) -> Int64? { lanes[tp]?.first?.offset }
+
+    /// Releases the earliest buffered event if no other partition could still deliver an earlier
+    /// one. `caughtUp` tells whether an empty lane has read everything the broker holds.
+    mutating func next(now: EpochMillis, caughtUp: (TopicPartition) -> Bool) -> (TopicPartition, Pending, resume: Bool)? {
+        var best: TopicPartition?
+        var bestTime = EpochMillis.max
+        for (tp, lane) in lanes {
+            if let head = lane.first {
+                if head.event.occurredAt < bestTime || (head.event.occurredAt == bestTime && tp < best!) {
+                    best = tp
+                    bestTime = head.event.occurredAt
+                }
+            } else if !caughtUp(tp) {
+                let since = lane.emptySince ?? now
+                if now - since < maxIdleMillis { return nil }
+            }
+        }
+        guard let tp = best else { return nil }
+        var lane = lanes[tp]!
+        let item = lane.removeFirst()
+        var resume = false
+        if lane.paused, lane.count <= pauseThreshold / 4 {
+            lane.paused = false
+            resume = true
+        }
+        if lane.count == 0 { lane.emptySince = now }
+        lanes[tp] = lane
+        return (tp, item, resume)
+    }
+
+    /// Releases everything in event-time order regardless of idle lanes (shutdown).
+    mutating func drain() -> [(TopicPartition, Pending)] {
+        var out: [(TopicPartition, Pending)] = []
+        while let (tp, item, _) = next(now: .max, caughtUp: { _ in true }) { out.append((tp, item)) }
+        return out
+    }
+}

@@ -1,0 +1,40 @@
+/// The one place librdkafka properties are assembled: our defaults, then the user's pass-through
+/// map from `kafka.properties` (which wins, so real clusters can set SASL/SSL and tuning).
+package enum KafkaProperties {
+    package static func consumer(_ kafka: WorkerConfig.KafkaSection, bootstrap: String, groupId: String? = nil) -> [String: String] {
+        var p: [String: String] = [
+            "bootstrap.servers": bootstrap,
+            "group.id": groupId ?? kafka.groupId,
+            "client.id": kafka.clientId,
+            "auto.offset.reset": "earliest",
+            // Eager assignors: librdkafka 2.0.2's cooperative-sticky has known bugs.
+            "partition.assignment.strategy": "range,roundrobin",
+            "queued.min.messages": "200000",
+            "queued.max.messages.kbytes": "262144",
+            "fetch.wait.max.ms": "50",
+            "log_level": "4",
+        ]
+        p.merge(kafka.properties) { _, user in user }
+        return p
+    }
+
+    package static func producer(_ kafka: WorkerConfig.KafkaSection, bootstrap: String) -> [String: String] {
+        var p: [String: String] = [
+            "bootstrap.servers": bootstrap,
+            "client.id": kafka.clientId,
+            "enable.idempotence": "true",
+            "linger.ms": "20",
+            "batch.num.messages": "10000",
+            "message.timeout.ms": "0",
+            "log_level": "4",
+        ]
+        p.merge(kafka.properties.filter { !consumerOnly.contains($0.key) }) { _, user in user }
+        return p
+    }
+
+    private static let consumerOnly: Set<String> = [
+        "group.id", "auto.offset.reset", "partition.assignment.strategy", "queued.min.messages",
+        "queued.max.messages.kbytes", "fetch.wait.max.ms", "session.timeout.ms", "max.poll.interval.ms",
+        "enable.auto.commit", "isolation.level", "fetch.min.bytes", "fetch.max.bytes", "max.partition.fetch.bytes",
+    ]
+}

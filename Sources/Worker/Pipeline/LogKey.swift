@@ -1,0 +1,16 @@
+import Logging
+
+/// Log metadata keys, in one place so dashboards and log queries can rely on them.
+package enum LogKey {
+    package static let topics = "topics"
+    package static let shards = "shards"
+    package static let partitions = "partitions"
+    package static let error = "error"
+    package static let buffered = "buffered"
+    package static let events = "events"
+    package static let offsets = "offsets"
+    package static let brokers = "brokers"
+    package static let reason = "reason"
+    package static let rule = "rule"
+    package static let scope = "scope"
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Kafka
+import Logging
+import SalesKPI
+import Synchronization
+
+/// Feeds the simulated CRM into the raw topics on an accelerated clock: first `backfillDays` of
+/// history as fast as the producer goes, then `speedMillis` of business time per wall second.
+package final class SimulatorRunner: Sendable {
+    let config: ResolvedConfig
+    let bootstrap: String
+    let logger: Logger
+    let backfillDays: Int
+    let maxDays: Int?
+    private let stopRequested = Atomic<Bool>(false)
+    private let producedCount = Atomic<Int>(0)
+    private let simulatedTime = Atomic<Int64>(0)
+
+    package init(config: ResolvedConfig, bootstrap: String, logger: Logger, backfillDays: Int = 28, maxDays: Int? = nil) {
+        self.config = config
+        self.bootstrap = bootstrap
+        self.logger = logger
+        self.backfillDays = backfillDays
+        self.maxDays = maxDays
+    }
+
+    package func stop() { stopRequested.store(true, ordering: .releasing) }
+    package var produced: Int { producedCount.load(ordering: .relaxed) }
+    /// The simulated business time reached so far.
+    package var clock: EpochMillis { simulatedTime.load(ordering: .relaxed) }
+
+    package func run() throws(KafkaError) {
+        let producer = try KafkaProducer(properties: KafkaProperties.producer(config.worker.kafka, bootstrap: bootstrap))
+        let live = config.simulatorStart
+        let day = Timestamp.millisPerDay
+        let first = live - EpochMillis(backfillDays) * day
+        var crm = SimulatedCRM(seed: UInt64(config.worker.simulator.seed), firstDay: first, spikeFrom: live)
+        let topics = config.worker.topics
+        func send(_ e: SimulatedEvent) throws(KafkaError) {
+            let topic = switch e.topic {
+            case .deals: topics.deals
+            case .customers: topics.customers
+            case .spend: topics.spend
+            }
+            try producer.send(OutgoingMessage(topic: topic, key: e.key, value: e.json))
+            producedCount.add(1, ordering: .relaxed)
+        }
+        logger.info("simulator: backfilling history", metadata: ["days": "\(backfillDays)", "from": "\(Timestamp.format(first))"])
+        var dayStart = first
+        var pending: [SimulatedEvent] = []
+        while dayStart < live, !stopRequested.load(ordering: .acquiring) {
+            for e in crm.events(forDay: dayStart) { try send(e) }
+            dayStart += day
+        }
+        producer.flush(timeoutMs: 30_000)
+        simulatedTime.store(live, ordering: .relaxed)
+        logger.info("simulator: live", metadata: ["speed": "\(config.worker.simulator.speed) per second"])
+        let wallStart = ContinuousClock.now
+        let lastDay = maxDays.map { live + EpochMillis($0) * day }
+        while !stopRequested.load(ordering: .acquiring) {
+            let elapsed = ContinuousClock.now - wallStart
+            let wallMillis = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+            let now = live + wallMillis * config.simulatorSpeedMillis / 1000
+            if let lastDay, now >= lastDay { break }
+            while dayStart <= now {
+                pending.append(contentsOf: crm.events(forDay: dayStart))
+                dayStart += day
+            }
+            var k = 0
+            while k < pending.count, pending[k].time <= now {
+                try send(pending[k])
+                k += 1
+            }
+            pending.removeFirst(k)
+            simulatedTime.store(now, ordering: .relaxed)
+            producer.pollDeliveries(timeoutMs: 0)
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        producer.flush(timeoutMs: 10_000)
+        logger.info("simulator stopped", metadata: ["produced": "\(produced)"])
+    }
+}

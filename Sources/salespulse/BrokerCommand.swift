@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import Worker
+
+/// `salespulse broker`: a standalone Kafka-protocol broker for development and tests.
+struct BrokerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "broker",
+        abstract: "Run librdkafka's mock cluster as a standalone broker (data lives in memory, max 5 MiB per partition).")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "Number of brokers in the cluster.")
+    var count = 3
+
+    @Option(help: "Partitions of each topic created up front.")
+    var partitions: Int?
+
+    @Option(help: "Write the bootstrap servers to this file once ready.")
+    var bootstrapFile: String?
+
+    func run() throws {
+        let config = loadConfigOrExit(options)
+        let topics = config.worker.topics
+        let broker: EmbeddedBroker
+        do {
+            broker = try EmbeddedBroker(
+                brokers: count, topics: topics.inputs + topics.outputs, partitions: partitions ?? topics.partitions)
+        } catch {
+            throw ValidationError("cannot start the broker: \(error)")
+        }
+        print(broker.bootstrapServers)
+        fflush(nil)
+        if let bootstrapFile {
+            try broker.bootstrapServers.write(toFile: bootstrapFile, atomically: true, encoding: .utf8)
+        }
+        let done = DispatchSemaphore(value: 0)
+        let signals = TerminationSignals { _ in done.signal() }
+        done.wait()
+        withExtendedLifetime((signals, broker)) {}
+    }
+}

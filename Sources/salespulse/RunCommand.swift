@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Synchronization
+import Worker
+
+/// `salespulse run`: the worker. With no brokers it brings its own broker and CRM feed.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the worker (embedded broker and simulated CRM feed when no brokers are configured).")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Flag(help: "Print log lines instead of the live KPI table.")
+    var noLive = false
+
+    @Option(help: "Stop by itself after this many seconds (0: run until Ctrl-C).")
+    var seconds = 0
+
+    func run() throws {
+        let config = loadConfigOrExit(options)
+        let live = !noLive
+        let logger = makeLogger(config, quiet: live && isatty(STDOUT_FILENO) != 0)
+        let embedded = config.isEmbedded
+        var broker: EmbeddedBroker?
+        let bootstrap: String
+        if embedded {
+            do {
+                broker = try EmbeddedBroker(
+                    brokers: 3, topics: config.worker.topics.inputs + config.worker.topics.outputs,
+                    partitions: config.worker.topics.partitions)
+            } catch {
+                throw ValidationError("cannot start the embedded broker: \(error)")
+            }
+            bootstrap = broker!.bootstrapServers
+            print("SalesPulse: no brokers configured, so an embedded 3-broker Kafka (librdkafka mock) runs at \(bootstrap)")
+            print("            and a simulated CRM feed plays \(config.worker.simulator.speed) of business time per second.")
+        } else {
+            bootstrap = config.worker.kafka.brokers
+            TopicProvisioner.ensureOutputs(config, bootstrap: bootstrap, logger: logger)
+            print("SalesPulse: consuming \(config.worker.topics.inputs.joined(separator: ", ")) from \(bootstrap)")
+        }
+        print("            Ctrl-C stops it cleanly.\n")
+
+        let board = LiveBoard(settings: config.settings)
+        let pipeline = Pipeline(config: config, bootstrap: bootstrap, logger: logger, hooks: board.hooks)
+        let simulator = embedded ? SimulatorRunner(config: config, bootstrap: bootstrap, logger: logger) : nil
+        let finished = Atomic<Bool>(false)
+        let failed = Mutex<String?>(nil)
+        let signals = TerminationSignals { _ in
+            simulator?.stop()
+            pipeline.stop()
+        }
+        spawn("pipeline") {
+            do { try pipeline.run() } catch { failed.withLock { $0 = "\(error)" } }
+            finished.store(true, ordering: .releasing)
+        }
+        if let simulator {
+            spawn("simulator") {
+                do { try simulator.run() } catch { logger.error("simulator failed", metadata: ["error": "\(error)"]) }
+            }
+        }
+        let started = Date()
+        let tty = isatty(STDOUT_FILENO) != 0
+        var lastTable = Date.distantPast
+        while !finished.load(ordering: .acquiring) {
+            Thread.sleep(forTimeInterval: 0.25)
+            if seconds > 0, Date().timeIntervalSince(started) >= Double(seconds) {
+                simulator?.stop()
+                pipeline.stop()
+            }
+            guard live else { continue }
+            if tty {
+                guard Date().timeIntervalSince(lastTable) >= 1 else { continue }
+                lastTable = Date()
+                _ = board.takeNewAlerts()
+                print("\u{1B}[H\u{1B}[2J" + header(bootstrap, embedded) + board.table(stats: pipeline.stats.snapshot), terminator: "")
+                fflush(nil)
+            } else {
+                for alert in board.takeNewAlerts() { print("ALERT " + LiveBoard.line(alert)) }
+                if Date().timeIntervalSince(lastTable) >= 5 {
+                    lastTable = Date()
+                    print(board.table(stats: pipeline.stats.snapshot))
+                }
+                fflush(nil)
+            }
+        }
+        simulator?.stop()
+        withExtendedLifetime(signals) {}
+        if let message = failed.withLock({ $0 }) {
+            FileHandle.standardError.write(Data("salespulse: \(message)\n".utf8))
+            throw ExitCode(1)
+        }
+        let stats = pipeline.stats.snapshot
+        print("\nstopped cleanly: \(stats.events) events, \(stats.deadLetters) dead letters, "
+            + "\(stats.summariesPublished) summaries (\(stats.finalSummariesPublished) final), \(stats.alertsPublished) alerts.")
+        withExtendedLifetime(broker) {}
+    }
+
+    private func header(_ bootstrap: String, _ embedded: Bool) -> String {
+        "SalesPulse — \(embedded ? "embedded broker" : "cluster") \(bootstrap) — Ctrl-C to stop\n"
+    }
+}

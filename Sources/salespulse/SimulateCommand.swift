@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import Worker
+
+/// `salespulse simulate`: realistic CRM traffic into any cluster.
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate", abstract: "Produce simulated CRM events into the configured input topics.")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "Days of history produced at once before going live.")
+    var backfillDays = 28
+
+    @Option(help: "Stop after this many live business days (default: until Ctrl-C).")
+    var days: Int?
+
+    func run() throws {
+        let config = loadConfigOrExit(options)
+        guard !config.isEmbedded else {
+            throw ValidationError("simulate needs --brokers or kafka.brokers (run `salespulse broker` for a local one)")
+        }
+        let logger = makeLogger(config)
+        let simulator = SimulatorRunner(
+            config: config, bootstrap: config.worker.kafka.brokers, logger: logger, backfillDays: backfillDays, maxDays: days)
+        let signals = TerminationSignals { _ in simulator.stop() }
+        try simulator.run()
+        withExtendedLifetime(signals) {}
+        print("produced \(simulator.produced) events")
+    }
+}

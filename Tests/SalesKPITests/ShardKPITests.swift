@@ -1,0 +1,185 @@
+import Testing
+import TestSupport
+
+@testable import SalesKPI
+
+@Suite("KPIs of one shard")
+struct ShardKPITests {
+    var make = EventBuilder()
+    let east = ScopeKey.region("east")
+    let rep = ScopeKey.rep("r1", in: "east")
+
+    @Test("revenue, won and average deal size count won deals in rep and region scope")
+    mutating func revenue() {
+        var h = ShardHarness(testSettings(["month"]))
+        h.apply(make.won("d1", 1000, at: "2026-03-02T10:00:00+08:00"), make.won("d2", 2001, at: "2026-03-03T10:00:00+08:00"),
+                make.won("d3", 500, at: "2026-03-03T11:00:00+08:00", rep: "r2"))
+        h.closeAll()
+        let region = h.final(east, "month", startingAt: "2026-03-01T00:00:00+08:00")!
+        #expect(region.aggregate.revenue == Money(minorUnits: 350_100))
+        #expect(region.aggregate.won == 3)
+        #expect(KPIFigures(region.aggregate).avgDealSize == Money(minorUnits: 116_700))
+        let r1 = h.final(rep, "month", startingAt: "2026-03-01T00:00:00+08:00")!
+        #expect(r1.aggregate.revenue == Money(minorUnits: 300_100))
+        #expect(KPIFigures(r1.aggregate).avgDealSize == Money(minorUnits: 150_050))
+    }
+
+    @Test("a deal won twice counts once, with the later win's amount and window")
+    mutating func wonOnce() {
+        var h = ShardHarness(testSettings(["month"]))
+        let d = h.apply(make.won("d1", 1000, at: "2026-01-31T23:50:00+08:00"), make.won("d1", 1200, at: "2026-02-01T00:20:00+08:00"))
+        #expect(d == [.counted, .counted])
+        h.closeAll()
+        let jan = h.final(east, "month", startingAt: "2026-01-01T00:00:00+08:00")!
+        let feb = h.final(east, "month", startingAt: "2026-02-01T00:00:00+08:00")!
+        #expect(jan.aggregate.won == 0 && jan.aggregate.revenue == .zero && jan.aggregate.cycleSketch.count == 0)
+        #expect(feb.aggregate.won == 1 && feb.aggregate.revenue == Money(minorUnits: 120_000))
+    }
+
+    @Test("an earlier win arriving after a later one is superseded")
+    mutating func earlierWinSuperseded() {
+        var h = ShardHarness(testSettings(["month"]))
+        let d = h.apply(make.won("d1", 1200, at: "2026-02-01T00:20:00+08:00"), make.won("d1", 1000, at: "2026-02-01T00:00:00+08:00"))
+        #expect(d == [.counted, .superseded])
+        h.closeAll()
+        #expect(h.final(east, "month", startingAt: "2026-02-01T00:00:00+08:00")!.aggregate.revenue == Money(minorUnits: 120_000))
+    }
+
+    @Test("win rate is won over decided deals and null when nothing was decided")
+    mutating func winRate() {
+        var h = ShardHarness(testSettings(["month"]))
+        h.apply(make.won("d1", 10, at: "2026-03-02T10:00:00Z"), make.lost("d2", at: "2026-03-02T11:00:00Z"),
+                make.lost("d3", at: "2026-03-02T12:00:00Z"), make.lost("d3", at: "2026-03-02T13:00:00Z"),
+                make.spend(5, at: "2026-04-02T12:00:00Z"))
+        h.closeAll()
+        let march = KPIFigures(h.final(east, "month", startingAt: "2026-03-01T00:00:00+08:00")!.aggregate)
+        #expect(march.winRate == 1.0 / 3.0)
+        #expect(KPIFigures(h.final(east, "month", startingAt: "2026-04-01T00:00:00+08:00")!.aggregate).winRate == nil)
+    }
+
+    @Test("sales cycle mean is exact and p50/p90 are within 1 % of the exact quantiles")
+    mutating func cycle() {
+        var h = ShardHarness(testSettings(["quarter"]))
+        var days: [Double] = []
+        for k in 0..<200 {
+            let cycleHours = 1 + (k * 37) % 900
+            days.append(Double(cycleHours) / 24)
+            let at = EventBuilder.t("2026-03-10T00:00:00Z") + EpochMillis(k) * 60_000
+            let created = at - EpochMillis(cycleHours) * 3_600_000
+            h.apply(make.won("d\(k)", 100, at: Timestamp.format(at), created: Timestamp.format(created)))
+        }
+        h.closeAll()
+        let f = KPIFigures(h.final(east, "quarter", startingAt: "2026-01-01T00:00:00+08:00")!.aggregate)
+        let sorted = days.sorted()
+        #expect(abs(f.cycleMeanDays! - days.reduce(0, +) / 200) < 1e-9)
+        let p50 = sorted[Int(0.5 * 199)]
+        let p90 = sorted[Int(0.9 * 199)]
+        #expect(abs(f.cycleP50Days! - p50) <= 0.01 * p50)
+        #expect(abs(f.cycleP90Days! - p90) <= 0.01 * p90)
+    }
+
+    @Test("retention uses customers active at the window start, including late-arriving earlier ones")
+    mutating func retention() {
+        var h = ShardHarness(testSettings(["month"], lateness: 40 * Timestamp.millisPerDay))
+        for day in 10...14 { h.apply(make.acquired(at: "2026-01-\(day)T10:00:00+08:00")) }
+        h.apply(make.churned(at: "2026-02-03T10:00:00+08:00"), make.acquired(at: "2026-02-04T10:00:00+08:00"))
+        // Out of order: one more January customer after February's window already exists.
+        h.apply(make.acquired(at: "2026-01-20T10:00:00+08:00"))
+        h.closeAll()
+        let feb = h.final(east, "month", startingAt: "2026-02-01T00:00:00+08:00")!
+        #expect(feb.aggregate.activeCustomersStart == 6)
+        #expect(feb.aggregate.newCustomers == 1 && feb.aggregate.churnedCustomers == 1)
+        #expect(KPIFigures(feb.aggregate).retentionRate == 5.0 / 6.0)
+        let jan = h.final(east, "month", startingAt: "2026-01-01T00:00:00+08:00")!
+        #expect(jan.aggregate.activeCustomersStart == 0 && KPIFigures(jan.aggregate).retentionRate == nil)
+        #expect(h.final(rep, "month", startingAt: "2026-02-01T00:00:00+08:00")!.aggregate.activeCustomersStart == 6)
+    }
+
+    @Test("spend reaches rep scope only when it names a rep; CAC is spend over new customers")
+    mutating func spendAndCAC() {
+        var h = ShardHarness(testSettings(["month"]))
+        h.apply(make.spend(900, at: "2026-03-02T10:00:00Z"), make.spend(300, at: "2026-03-03T10:00:00Z", rep: "r1"),
+                make.acquired(at: "2026-03-04T10:00:00Z"), make.acquired(at: "2026-03-05T10:00:00Z"),
+                make.acquired(at: "2026-03-05T11:00:00Z", rep: "r2"))
+        h.closeAll()
+        let region = h.final(east, "month", startingAt: "2026-03-01T00:00:00+08:00")!
+        #expect(region.aggregate.spend == Money(minorUnits: 120_000))
+        #expect(KPIFigures(region.aggregate).cac == Money(minorUnits: 40_000))
+        let r1 = h.final(rep, "month", startingAt: "2026-03-01T00:00:00+08:00")!
+        #expect(r1.aggregate.spend == Money(minorUnits: 30_000))
+        #expect(KPIFigures(r1.aggregate).cac == Money(minorUnits: 15_000))
+        let r2 = h.final(.rep("r2", in: "east"), "month", startingAt: "2026-03-01T00:00:00+08:00")!
+        #expect(KPIFigures(r2.aggregate).cac == .zero)
+    }
+
+    @Test("targets give attainment and market sizes give market share in summaries")
+    mutating func targetAndShare() {
+        var settings = testSettings(["day", "month"])
+        settings.targets.set(Money(minorUnits: 1_000_000), for: east, period: .month)
+        settings.markets.set(Money(minorUnits: 4_000_000), region: "east", windowKind: "month")
+        var h = ShardHarness(settings)
+        h.apply(make.won("d1", 2500, at: "2026-03-02T10:00:00Z"))
+        h.closeAll()
+        let s = h.final(east, "month", startingAt: "2026-03-01T00:00:00+08:00")!
+        #expect(s.target == Money(minorUnits: 1_000_000))
+        #expect(s.marketSize == Money(minorUnits: 4_000_000))
+        #expect(s.pace == 1)
+        #expect(h.final(east, "day", startingAt: "2026-03-02T00:00:00+08:00")!.target == nil)
+    }
+
+    @Test("late events and duplicates are recognised")
+    mutating func lateAndDuplicate() {
+        var h = ShardHarness(testSettings(["day"]))
+        let first = make.won("d1", 10, at: "2026-03-02T10:00:00Z")
+        let d = h.apply(first, first, make.spend(1, at: "2026-03-02T12:00:00Z"), make.spend(1, at: "2026-03-02T10:59:59Z"),
+                        make.spend(1, at: "2026-03-02T11:00:00Z"))
+        #expect(d == [.counted, .duplicate, .counted, .late, .counted])
+        #expect(h.shard.watermark == EventBuilder.t("2026-03-02T11:00:00Z"))
+    }
+
+    @Test("a window's final summary comes out once, when the watermark passes its end")
+    mutating func finalOnce() {
+        var h = ShardHarness(testSettings(["day"]))
+        h.apply(make.spend(1, at: "2026-03-02T10:00:00+08:00"), make.spend(1, at: "2026-03-03T00:30:00+08:00"))
+        #expect(h.finals.isEmpty)
+        h.apply(make.spend(1, at: "2026-03-03T01:00:00+08:00"))
+        #expect(h.finals.count == 1)
+        h.apply(make.spend(1, at: "2026-03-03T02:00:00+08:00"))
+        #expect(h.finals.count == 1)
+        #expect(h.finals[0].window.start == EventBuilder.t("2026-03-02T00:00:00+08:00"))
+    }
+
+    @Test("provisional summaries respect the emit interval and only cover changed windows")
+    mutating func provisional() {
+        var settings = testSettings(["day"])
+        settings.emitIntervalMillis = 5_000
+        var h = ShardHarness(settings)
+        h.apply(make.spend(1, at: "2026-03-02T10:00:00Z"))
+        h.shard.tick(now: 10_000, effects: &h.effects)
+        #expect(h.effects.count == 1)
+        h.shard.tick(now: 20_000, effects: &h.effects)
+        #expect(h.effects.count == 1)
+        h.apply(make.spend(1, at: "2026-03-02T10:05:00Z"))
+        h.shard.tick(now: 22_000, effects: &h.effects)
+        #expect(h.effects.count == 1)
+        h.shard.tick(now: 25_000, effects: &h.effects)
+        #expect(h.effects.count == 2)
+        if case .summary(let s) = h.effects[1] { #expect(s.revision == 2 && !s.final) }
+    }
+
+    @Test("an idle shard's watermark follows the wall clock after the idle timeout")
+    mutating func idleAdvance() {
+        var settings = testSettings(["day"])
+        settings.idleTimeoutMillis = 30_000
+        var h = ShardHarness(settings)
+        h.apply(make.spend(1, at: "2026-03-02T15:59:00Z"))
+        h.shard.noteInput(now: 1_000_000)
+        h.shard.tick(now: 1_010_000, effects: &h.effects)
+        h.shard.tick(now: 1_030_000, effects: &h.effects)
+        let before = h.shard.watermark
+        h.shard.tick(now: 1_090_000, effects: &h.effects)
+        #expect(h.shard.watermark == before + 60_000)
+        h.shard.tick(now: 1_090_000 + 3_600_000, effects: &h.effects)
+        #expect(h.finals.count == 1)
+    }
+}

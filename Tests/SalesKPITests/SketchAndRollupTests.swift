@@ -1,0 +1,69 @@
+import Testing
+import TestSupport
+
+@testable import SalesKPI
+
+@Suite("Quantile sketch")
+struct SketchTests {
+    @Test("quantiles stay within 1 % of exact ones, and merging equals adding everything")
+    func accuracy() {
+        var rng = SystemRandomNumberGenerator()
+        var values: [Double] = []
+        var a = QuantileSketch()
+        var b = QuantileSketch()
+        for k in 0..<5000 {
+            let v = Double.random(in: 0.01...400, using: &rng)
+            values.append(v)
+            if k % 2 == 0 { a.add(v) } else { b.add(v) }
+        }
+        var merged = a
+        merged.merge(b)
+        let sorted = values.sorted()
+        for q in [0.1, 0.5, 0.9, 0.99] {
+            let exact = sorted[Int(q * Double(sorted.count - 1))]
+            #expect(abs(merged.quantile(q)! - exact) <= 0.01 * exact)
+        }
+        #expect(merged.count == 5000)
+    }
+
+    @Test("removing a value undoes adding it")
+    func retraction() {
+        var s = QuantileSketch()
+        s.add(3)
+        s.add(0)
+        s.remove(3)
+        s.remove(0)
+        #expect(s == QuantileSketch())
+        #expect(s.quantile(0.5) == nil)
+    }
+}
+
+@Suite("Company rollup")
+struct RollupTests {
+    @Test("company summaries merge region parts and turn final once every shard passed the window")
+    func mergesAndFinalizes() {
+        var make = EventBuilder()
+        let settings = testSettings(["month"])
+        var east = ShardHarness(settings)
+        var west = ShardHarness(settings)
+        east.apply(make.won("d1", 100, at: "2026-03-02T10:00:00Z"), make.spend(30, at: "2026-03-03T10:00:00Z"))
+        west.apply(make.won("d2", 250, at: "2026-03-05T10:00:00Z", region: "west"), make.acquired(at: "2026-03-05T11:00:00Z", region: "west"))
+        east.closeAll(through: "2026-04-02T00:00:00Z")
+        var rollup = CompanyRollup(settings: settings)
+        var out: [ShardEffect] = []
+        rollup.shardWatermark(1, west.shard.watermark, effects: &out)
+        for s in east.finals where s.scope.kind == .region { rollup.ingest(s) }
+        rollup.shardWatermark(0, east.shard.watermark, effects: &out)
+        #expect(out.isEmpty)
+        west.closeAll(through: "2026-04-02T00:00:00Z")
+        for s in west.finals where s.scope.kind == .region { rollup.ingest(s) }
+        rollup.shardWatermark(1, west.shard.watermark, effects: &out)
+        let finals = out.compactMap { if case .summary(let s) = $0, s.final { s } else { nil } }
+        let march = finals.first { $0.window.start == EventBuilder.t("2026-03-01T00:00:00+08:00") }!
+        #expect(march.scope == .company)
+        #expect(march.aggregate.revenue == Money(minorUnits: 35_000))
+        #expect(march.aggregate.won == 2 && march.aggregate.newCustomers == 1)
+        #expect(march.aggregate.spend == Money(minorUnits: 3_000))
+        #expect(finals.filter { $0.window == march.window }.count == 1)
+    }
+}

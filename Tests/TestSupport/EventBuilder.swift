@@ -1,0 +1,87 @@
+import SalesKPI
+
+/// Terse construction of domain events for unit tests.
+package struct EventBuilder {
+    private var counter = 0
+
+    package init() {}
+
+    package static func t(_ text: String) -> EpochMillis {
+        guard let t = Timestamp.parse(text) else { fatalError("bad test timestamp \(text)") }
+        return t
+    }
+
+    private mutating func nextId() -> String {
+        counter += 1
+        return "ev-\(counter)"
+    }
+
+    package mutating func won(_ deal: String, _ yuan: Int64, at: String, created: String? = nil, region: String = "east",
+                              rep: String = "r1", id: String? = nil) -> SalesEvent {
+        SalesEvent(eventId: id ?? nextId(), type: .dealWon, occurredAt: Self.t(at), region: region, repId: rep, dealId: deal,
+                   amount: Money(minorUnits: yuan * 100), createdAt: Self.t(created ?? at))
+    }
+
+    package mutating func lost(_ deal: String, at: String, region: String = "east", rep: String = "r1") -> SalesEvent {
+        SalesEvent(eventId: nextId(), type: .dealLost, occurredAt: Self.t(at), region: region, repId: rep, dealId: deal,
+                   amount: Money(minorUnits: 100), createdAt: Self.t(at))
+    }
+
+    package mutating func created(_ deal: String, at: String, region: String = "east", rep: String = "r1") -> SalesEvent {
+        SalesEvent(eventId: nextId(), type: .dealCreated, occurredAt: Self.t(at), region: region, repId: rep, dealId: deal,
+                   amount: .zero, createdAt: Self.t(at))
+    }
+
+    package mutating func acquired(at: String, region: String = "east", rep: String = "r1") -> SalesEvent {
+        SalesEvent(eventId: nextId(), type: .customerAcquired, occurredAt: Self.t(at), region: region, repId: rep,
+                   customerId: "c-\(counter)")
+    }
+
+    package mutating func churned(at: String, region: String = "east", rep: String = "r1") -> SalesEvent {
+        SalesEvent(eventId: nextId(), type: .customerChurned, occurredAt: Self.t(at), region: region, repId: rep,
+                   customerId: "c-\(counter)")
+    }
+
+    package mutating func spend(_ yuan: Int64, at: String, region: String = "east", rep: String? = nil) -> SalesEvent {
+        SalesEvent(eventId: nextId(), type: .spendRecorded, occurredAt: Self.t(at), region: region, repId: rep,
+                   amount: Money(minorUnits: yuan * 100), channel: "ads")
+    }
+}
+
+/// Settings for domain tests: Asia/Shanghai, the given windows, no rules unless switched on.
+package func testSettings(_ windows: [String] = ["day", "week", "month", "quarter"], lateness: Int64 = 3_600_000) -> KPISettings {
+    var s = KPISettings(windows: windows.map { WindowSpec.parse($0)! }, calendar: BusinessCalendar(timeZoneIdentifier: "Asia/Shanghai")!)
+    s.allowedLatenessMillis = lateness
+    s.locale = .en
+    return s
+}
+
+/// Drives a shard and keeps every effect, for event-sequence-in, effects-out tests.
+package struct ShardHarness {
+    package var shard: ShardProcessor
+    package var effects: [ShardEffect] = []
+
+    package init(_ settings: KPISettings) { shard = ShardProcessor(settings: settings) }
+
+    @discardableResult
+    package mutating func apply(_ events: SalesEvent...) -> [Disposition] {
+        events.map { shard.apply($0, effects: &effects) }
+    }
+
+    /// Pushes event time far ahead so every open window closes.
+    package mutating func closeAll(through text: String = "2030-01-01T00:00:00Z") {
+        shard.advanceWatermark(to: EventBuilder.t(text), effects: &effects)
+    }
+
+    package var finals: [Summary] {
+        effects.compactMap { if case .summary(let s) = $0, s.final { s } else { nil } }
+    }
+
+    package var alerts: [Alert] {
+        effects.compactMap { if case .alert(let a) = $0 { a } else { nil } }
+    }
+
+    package func final(_ scope: ScopeKey, _ kind: String, startingAt start: String) -> Summary? {
+        finals.first { $0.scope == scope && $0.windowName == kind && $0.window.start == EventBuilder.t(start) }
+    }
+}

@@ -9,6 +9,12 @@ package struct ConsumedMessage {
     package var value: UnsafeRawBufferPointer
     /// Milliseconds since the epoch, or nil when the broker gave none.
     package var timestamp: Int64?
+    /// Only filled when the consumer was created with `readHeaders`.
+    package var headers: [(String, [UInt8])] = []
+
+    package func header(_ name: String) -> String? {
+        headers.first { $0.0 == name }.map { String(decoding: $0.1, as: UTF8.self) }
+    }
 
     package var topicPartition: TopicPartition { TopicPartition(topic, partition) }
 }

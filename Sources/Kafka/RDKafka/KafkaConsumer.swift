@@ -12,6 +12,7 @@ package final class KafkaConsumer: @unchecked Sendable {
     private var topicNames: [UnsafeMutableRawPointer: String] = [:]
     private var batch: [UnsafeMutablePointer<rd_kafka_message_t>?]
     private var closed = false
+    private let readHeaders: Bool
 
     /// Keeps the rebalance handler for the C callback. The consumer owns it and outlives every
     /// callback, which only run inside this consumer's `poll`/`close`.
@@ -22,9 +23,11 @@ package final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// `properties` must include `bootstrap.servers` and `group.id`; auto-commit is forced off.
-    package init(properties: [String: String], maxBatch: Int = 2048, onRebalance: @escaping (RebalanceEvent) -> Void)
-        throws(KafkaError)
-    {
+    package init(
+        properties: [String: String], maxBatch: Int = 2048, readHeaders: Bool = false,
+        onRebalance: @escaping (RebalanceEvent) -> Void
+    ) throws(KafkaError) {
+        self.readHeaders = readHeaders
         var properties = properties
         properties["enable.auto.commit"] = "false"
         properties["enable.auto.offset.store"] = "false"
@@ -86,12 +89,30 @@ package final class KafkaConsumer: @unchecked Sendable {
             let ts = rd_kafka_message_timestamp(m, &timestampType)
             let key = msg.key.map { UnsafeRawBufferPointer(start: $0, count: msg.key_len) }
             let value = UnsafeRawBufferPointer(start: msg.payload, count: msg.payload == nil ? 0 : msg.len)
-            body(ConsumedMessage(
+            var consumed = ConsumedMessage(
                 topic: topicName(msg.rkt), partition: msg.partition, offset: msg.offset, key: key, value: value,
-                timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : ts))
+                timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : ts)
+            if readHeaders { consumed.headers = headers(of: m) }
+            body(consumed)
             delivered += 1
         }
         return delivered
+    }
+
+    private func headers(of m: UnsafeMutablePointer<rd_kafka_message_t>) -> [(String, [UInt8])] {
+        var list: OpaquePointer?
+        guard rd_kafka_message_headers(m, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
+        var out: [(String, [UInt8])] = []
+        var k = 0
+        var name: UnsafePointer<CChar>?
+        var value: UnsafeRawPointer?
+        var size = 0
+        while rd_kafka_header_get_all(list, k, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+            let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
+            out.append((name.map { String(cString: $0) } ?? "", bytes))
+            k += 1
+        }
+        return out
     }
 
     private func topicName(_ rkt: OpaquePointer?) -> String {

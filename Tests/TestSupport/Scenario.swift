@@ -1,0 +1,48 @@
+import Foundation
+
+/// A generated CRM event stream for pipeline tests, with the facts the reference computation
+/// needs kept alongside the JSON bytes (never re-read through the code under test).
+package struct Scenario: Sendable {
+    package struct Event: Sendable {
+        package var eventId: String
+        package var type: String
+        package var time: Int64
+        package var region: String
+        package var rep: String?
+        package var deal: String?
+        /// Amount in fen (CNY minor units) after conversion.
+        package var amountMinor: Int64
+        package var createdAt: Int64?
+    }
+
+    package struct Message: Sendable {
+        package enum Kind: Sendable, Equatable {
+            /// Index into `events`.
+            case good(Int)
+            case duplicate(Int)
+            case bad(reason: String)
+            case unknownType
+        }
+
+        package var topic: String
+        package var key: [UInt8]?
+        package var value: [UInt8]
+        package var kind: Kind
+    }
+
+    /// Every distinct valid event, late ones included.
+    package var events: [Event] = []
+    /// Phase 1: the bulk, in produce order.
+    package var bulk: [Message] = []
+    /// Phase 2: events far behind the watermark (sent once the bulk is processed).
+    package var late: [Message] = []
+    /// Phase 3: one time-only event per region that pushes every window closed.
+    package var closing: [Message] = []
+
+    package var regions: [String] = []
+
+    /// Events that count: neither late nor time-only.
+    package var lateEventIds: Set<String> {
+        Set(late.compactMap { if case .good(let i) = $0.kind { events[i].eventId } else { nil } })
+    }
+}

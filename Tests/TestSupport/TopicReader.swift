@@ -1,0 +1,52 @@
+import Foundation
+import Kafka
+
+/// A message read back from a topic in a test, copied out of librdkafka.
+package struct ReadMessage: Sendable {
+    package var topic: String
+    package var partition: Int32
+    package var offset: Int64
+    package var key: [UInt8]?
+    package var value: [UInt8]
+    package var headers: [String: String]
+
+    package var text: String { String(decoding: value, as: UTF8.self) }
+}
+
+/// Reads whole topics from the beginning up to their current high watermarks.
+package enum TopicReader {
+    /// High watermarks per partition of each topic, asked of the broker.
+    package static func highWatermarks(bootstrap: String, topics: [String]) throws -> [TopicPartition: (low: Int64, high: Int64)] {
+        let producer = try KafkaProducer(properties: ["bootstrap.servers": bootstrap])
+        var out: [TopicPartition: (low: Int64, high: Int64)] = [:]
+        for topic in topics {
+            let n = try producer.partitionCount(topic)
+            for p in 0..<Int32(n) { out[TopicPartition(topic, p)] = try producer.watermarks(TopicPartition(topic, p)) }
+        }
+        return out
+    }
+
+    package static func readAll(bootstrap: String, topics: [String], timeout: Duration = .seconds(60)) throws -> [ReadMessage] {
+        let marks = try highWatermarks(bootstrap: bootstrap, topics: topics)
+        let expected = marks.values.reduce(0) { $0 + Int($1.high - $1.low) }
+        guard expected > 0 else { return [] }
+        let consumer = try KafkaConsumer(
+            properties: [
+                "bootstrap.servers": bootstrap, "group.id": "reader-\(UUID().uuidString)", "auto.offset.reset": "earliest",
+                "isolation.level": "read_committed",
+            ], readHeaders: true) { _ in }
+        try consumer.subscribe(topics)
+        var out: [ReadMessage] = []
+        let deadline = ContinuousClock.now + timeout
+        while out.count < expected, ContinuousClock.now < deadline {
+            consumer.poll(timeoutMs: 200) { m in
+                out.append(ReadMessage(
+                    topic: m.topic, partition: m.partition, offset: m.offset, key: m.key.map { Array($0) },
+                    value: Array(m.value), headers: Dictionary(m.headers.map { ($0.0, String(decoding: $0.1, as: UTF8.self)) },
+                                                               uniquingKeysWith: { a, _ in a })))
+            }
+        }
+        consumer.close()
+        return out
+    }
+}

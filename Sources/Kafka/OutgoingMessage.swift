@@ -7,7 +7,9 @@ package struct OutgoingMessage: Sendable {
     package var value: [UInt8]
     package var headers: [(String, [UInt8])]
 
-    package init(topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8], headers: [(String, [UInt8])] = []) {
+    package init(
+        topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8], headers: [(String, [UInt8])] = []
+    ) {
         self.topic = topic
         self.partition = partition
         self.key = key

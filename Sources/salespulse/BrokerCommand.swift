@@ -6,7 +6,8 @@ import Worker
 struct BrokerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "broker",
-        abstract: "Run librdkafka's mock cluster as a standalone broker (data lives in memory, max 5 MiB per partition).")
+        abstract:
+            "Run librdkafka's mock cluster as a standalone broker (data lives in memory, max 5 MiB per partition).")
 
     @OptionGroup var options: ConfigOptions
 

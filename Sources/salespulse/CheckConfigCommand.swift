@@ -15,7 +15,9 @@ struct CheckConfigCommand: ParsableCommand {
         config.worker.kafka.properties = SecretRedaction.redact(config.worker.kafka.properties)
         let yaml = try YAMLEncoder().encode(config.worker)
         print("# effective worker configuration (secrets redacted)\n" + yaml)
-        print("# \(config.targetsFile.targets.count) targets, \(config.marketsFile.regions.count) regions with market sizes")
+        print(
+            "# \(config.targetsFile.targets.count) targets, \(config.marketsFile.regions.count) regions with market sizes"
+        )
         print("configuration OK")
     }
 }

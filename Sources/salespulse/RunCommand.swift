@@ -34,8 +34,12 @@ struct RunCommand: ParsableCommand {
                 throw ValidationError("cannot start the embedded broker: \(error)")
             }
             bootstrap = broker!.bootstrapServers
-            print("SalesPulse: no brokers configured, so an embedded 3-broker Kafka (librdkafka mock) runs at \(bootstrap)")
-            print("            and a simulated CRM feed plays \(config.worker.simulator.speed) of business time per second.")
+            print(
+                "SalesPulse: no brokers configured, so an embedded 3-broker Kafka (librdkafka mock) runs at \(bootstrap)"
+            )
+            print(
+                "            and a simulated CRM feed plays \(config.worker.simulator.speed) of business time per second."
+            )
         } else {
             bootstrap = config.worker.kafka.brokers
             TopicProvisioner.ensureOutputs(config, bootstrap: bootstrap, logger: logger)
@@ -75,10 +79,12 @@ struct RunCommand: ParsableCommand {
                 guard Date().timeIntervalSince(lastTable) >= 1 else { continue }
                 lastTable = Date()
                 _ = board.takeNewAlerts()
-                print("\u{1B}[H\u{1B}[2J" + header(bootstrap, embedded) + board.table(stats: pipeline.stats.snapshot), terminator: "")
+                print(
+                    "\u{1B}[H\u{1B}[2J" + header(bootstrap, embedded) + board.table(stats: pipeline.stats.snapshot),
+                    terminator: "")
                 fflush(nil)
             } else {
-                for alert in board.takeNewAlerts() { print("ALERT " + LiveBoard.line(alert)) }
+                for alert in board.takeNewAlerts() { print("ALERT " + board.line(alert)) }
                 if Date().timeIntervalSince(lastTable) >= 5 {
                     lastTable = Date()
                     print(board.table(stats: pipeline.stats.snapshot))
@@ -93,8 +99,10 @@ struct RunCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let stats = pipeline.stats.snapshot
-        print("\nstopped cleanly: \(stats.events) events, \(stats.deadLetters) dead letters, "
-            + "\(stats.summariesPublished) summaries (\(stats.finalSummariesPublished) final), \(stats.alertsPublished) alerts.")
+        print(
+            "\nstopped cleanly: \(stats.events) events, \(stats.deadLetters) dead letters, "
+                + "\(stats.summariesPublished) summaries (\(stats.finalSummariesPublished) final), \(stats.alertsPublished) alerts."
+        )
         withExtendedLifetime(broker) {}
     }
 

@@ -22,7 +22,8 @@ struct SimulateCommand: ParsableCommand {
         }
         let logger = makeLogger(config)
         let simulator = SimulatorRunner(
-            config: config, bootstrap: config.worker.kafka.brokers, logger: logger, backfillDays: backfillDays, maxDays: days)
+            config: config, bootstrap: config.worker.kafka.brokers, logger: logger, backfillDays: backfillDays,
+            maxDays: days)
         let signals = TerminationSignals { _ in simulator.stop() }
         try simulator.run()
         withExtendedLifetime(signals) {}

@@ -4,14 +4,18 @@ import Testing
 
 @Suite("Money and decimals")
 struct MoneyTests {
-    @Test("decimal strings and JSON numbers parse exactly", arguments: [
-        ("12.34", 1234, -2), ("0", 0, 0), ("-5", -5, 0), ("1e3", 1, 3), ("2.50E-1", 250, -3), ("0.000001", 1, -6),
-    ])
+    @Test(
+        "decimal strings and JSON numbers parse exactly",
+        arguments: [
+            ("12.34", 1234, -2), ("0", 0, 0), ("-5", -5, 0), ("1e3", 1, 3), ("2.50E-1", 250, -3), ("0.000001", 1, -6),
+        ])
     func parsesDecimals(text: String, mantissa: Int64, exponent: Int32) {
         #expect(DecimalNumber.parse(text) == DecimalNumber(mantissa: mantissa, exponent: exponent))
     }
 
-    @Test("malformed or too precise decimals are refused", arguments: ["", "-", "1.", ".5", "1e", "abc", "1.2.3", "12345678901234567890", "NaN", "Infinity", "1 "])
+    @Test(
+        "malformed or too precise decimals are refused",
+        arguments: ["", "-", "1.", ".5", "1e", "abc", "1.2.3", "12345678901234567890", "NaN", "Infinity", "1 "])
     func refusesMalformed(text: String) {
         #expect(DecimalNumber.parse(text) == nil)
     }
@@ -25,12 +29,16 @@ struct MoneyTests {
         #expect(Money.convert(DecimalNumber.parse("0.005")!, rate: one)?.minorUnits == 0)
         #expect(Money.convert(DecimalNumber.parse("0.015")!, rate: one)?.minorUnits == 2)
         #expect(Money.convert(DecimalNumber.parse("0.025")!, rate: one)?.minorUnits == 2)
-        #expect(Money.convert(DecimalNumber.parse("1234.5678")!, rate: DecimalNumber.parse("0.048")!)?.minorUnits == 5926)
+        #expect(
+            Money.convert(DecimalNumber.parse("1234.5678")!, rate: DecimalNumber.parse("0.048")!)?.minorUnits == 5926)
     }
 
     @Test("overflowing conversions are refused, not wrapped")
     func refusesOverflow() {
-        #expect(Money.convert(DecimalNumber(mantissa: 999_999_999_999_999_999, exponent: 5), rate: DecimalNumber(mantissa: 7, exponent: 0)) == nil)
+        #expect(
+            Money.convert(
+                DecimalNumber(mantissa: 999_999_999_999_999_999, exponent: 5),
+                rate: DecimalNumber(mantissa: 7, exponent: 0)) == nil)
     }
 
     @Test("division for averages rounds half to even")

@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 
 @testable import SalesKPI
 
@@ -12,8 +12,10 @@ struct ShardKPITests {
     @Test("revenue, won and average deal size count won deals in rep and region scope")
     mutating func revenue() {
         var h = ShardHarness(testSettings(["month"]))
-        h.apply(make.won("d1", 1000, at: "2026-03-02T10:00:00+08:00"), make.won("d2", 2001, at: "2026-03-03T10:00:00+08:00"),
-                make.won("d3", 500, at: "2026-03-03T11:00:00+08:00", rep: "r2"))
+        h.apply(
+            make.won("d1", 1000, at: "2026-03-02T10:00:00+08:00"),
+            make.won("d2", 2001, at: "2026-03-03T10:00:00+08:00"),
+            make.won("d3", 500, at: "2026-03-03T11:00:00+08:00", rep: "r2"))
         h.closeAll()
         let region = h.final(east, "month", startingAt: "2026-03-01T00:00:00+08:00")!
         #expect(region.aggregate.revenue == Money(minorUnits: 350_100))
@@ -27,7 +29,9 @@ struct ShardKPITests {
     @Test("a deal won twice counts once, with the later win's amount and window")
     mutating func wonOnce() {
         var h = ShardHarness(testSettings(["month"]))
-        let d = h.apply(make.won("d1", 1000, at: "2026-01-31T23:50:00+08:00"), make.won("d1", 1200, at: "2026-02-01T00:20:00+08:00"))
+        let d = h.apply(
+            make.won("d1", 1000, at: "2026-01-31T23:50:00+08:00"), make.won("d1", 1200, at: "2026-02-01T00:20:00+08:00")
+        )
         #expect(d == [.counted, .counted])
         h.closeAll()
         let jan = h.final(east, "month", startingAt: "2026-01-01T00:00:00+08:00")!
@@ -39,18 +43,23 @@ struct ShardKPITests {
     @Test("an earlier win arriving after a later one is superseded")
     mutating func earlierWinSuperseded() {
         var h = ShardHarness(testSettings(["month"]))
-        let d = h.apply(make.won("d1", 1200, at: "2026-02-01T00:20:00+08:00"), make.won("d1", 1000, at: "2026-02-01T00:00:00+08:00"))
+        let d = h.apply(
+            make.won("d1", 1200, at: "2026-02-01T00:20:00+08:00"), make.won("d1", 1000, at: "2026-02-01T00:00:00+08:00")
+        )
         #expect(d == [.counted, .superseded])
         h.closeAll()
-        #expect(h.final(east, "month", startingAt: "2026-02-01T00:00:00+08:00")!.aggregate.revenue == Money(minorUnits: 120_000))
+        #expect(
+            h.final(east, "month", startingAt: "2026-02-01T00:00:00+08:00")!.aggregate.revenue
+                == Money(minorUnits: 120_000))
     }
 
     @Test("win rate is won over decided deals and null when nothing was decided")
     mutating func winRate() {
         var h = ShardHarness(testSettings(["month"]))
-        h.apply(make.won("d1", 10, at: "2026-03-02T10:00:00Z"), make.lost("d2", at: "2026-03-02T11:00:00Z"),
-                make.lost("d3", at: "2026-03-02T12:00:00Z"), make.lost("d3", at: "2026-03-02T13:00:00Z"),
-                make.spend(5, at: "2026-04-02T12:00:00Z"))
+        h.apply(
+            make.won("d1", 10, at: "2026-03-02T10:00:00Z"), make.lost("d2", at: "2026-03-02T11:00:00Z"),
+            make.lost("d3", at: "2026-03-02T12:00:00Z"), make.lost("d3", at: "2026-03-02T13:00:00Z"),
+            make.spend(5, at: "2026-04-02T12:00:00Z"))
         h.closeAll()
         let march = KPIFigures(h.final(east, "month", startingAt: "2026-03-01T00:00:00+08:00")!.aggregate)
         #expect(march.winRate == 1.0 / 3.0)
@@ -98,9 +107,10 @@ struct ShardKPITests {
     @Test("spend reaches rep scope only when it names a rep; CAC is spend over new customers")
     mutating func spendAndCAC() {
         var h = ShardHarness(testSettings(["month"]))
-        h.apply(make.spend(900, at: "2026-03-02T10:00:00Z"), make.spend(300, at: "2026-03-03T10:00:00Z", rep: "r1"),
-                make.acquired(at: "2026-03-04T10:00:00Z"), make.acquired(at: "2026-03-05T10:00:00Z"),
-                make.acquired(at: "2026-03-05T11:00:00Z", rep: "r2"))
+        h.apply(
+            make.spend(900, at: "2026-03-02T10:00:00Z"), make.spend(300, at: "2026-03-03T10:00:00Z", rep: "r1"),
+            make.acquired(at: "2026-03-04T10:00:00Z"), make.acquired(at: "2026-03-05T10:00:00Z"),
+            make.acquired(at: "2026-03-05T11:00:00Z", rep: "r2"))
         h.closeAll()
         let region = h.final(east, "month", startingAt: "2026-03-01T00:00:00+08:00")!
         #expect(region.aggregate.spend == Money(minorUnits: 120_000))
@@ -131,8 +141,9 @@ struct ShardKPITests {
     mutating func lateAndDuplicate() {
         var h = ShardHarness(testSettings(["day"]))
         let first = make.won("d1", 10, at: "2026-03-02T10:00:00Z")
-        let d = h.apply(first, first, make.spend(1, at: "2026-03-02T12:00:00Z"), make.spend(1, at: "2026-03-02T10:59:59Z"),
-                        make.spend(1, at: "2026-03-02T11:00:00Z"))
+        let d = h.apply(
+            first, first, make.spend(1, at: "2026-03-02T12:00:00Z"), make.spend(1, at: "2026-03-02T10:59:59Z"),
+            make.spend(1, at: "2026-03-02T11:00:00Z"))
         #expect(d == [.counted, .duplicate, .counted, .late, .counted])
         #expect(h.shard.watermark == EventBuilder.t("2026-03-02T11:00:00Z"))
     }

@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 
 @testable import SalesKPI
 
@@ -47,7 +47,9 @@ struct RollupTests {
         var east = ShardHarness(settings)
         var west = ShardHarness(settings)
         east.apply(make.won("d1", 100, at: "2026-03-02T10:00:00Z"), make.spend(30, at: "2026-03-03T10:00:00Z"))
-        west.apply(make.won("d2", 250, at: "2026-03-05T10:00:00Z", region: "west"), make.acquired(at: "2026-03-05T11:00:00Z", region: "west"))
+        west.apply(
+            make.won("d2", 250, at: "2026-03-05T10:00:00Z", region: "west"),
+            make.acquired(at: "2026-03-05T11:00:00Z", region: "west"))
         east.closeAll(through: "2026-04-02T00:00:00Z")
         var rollup = CompanyRollup(settings: settings)
         var out: [ShardEffect] = []

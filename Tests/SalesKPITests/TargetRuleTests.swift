@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 
 @testable import SalesKPI
 
@@ -39,9 +39,11 @@ struct TargetRuleTests {
         #expect(t.map(\.sequence) == [1, 2, 3])
     }
 
-    @Test("severity is critical when the projection is under critical_projection", arguments: [
-        (Int64(20_000), 0.3, Alert.Severity.critical), (24_000, 0.3, .warning),
-    ])
+    @Test(
+        "severity is critical when the projection is under critical_projection",
+        arguments: [
+            (Int64(20_000), 0.3, Alert.Severity.critical), (24_000, 0.3, .warning),
+        ])
     func severity(revenue: Int64, pace: Double, expected: Alert.Severity) {
         #expect(run([(revenue, pace)]).first?.severity == expected)
     }
@@ -61,6 +63,8 @@ struct TargetRuleTests {
         settings.targets.set(Money(minorUnits: 3_100_000), for: east, period: .month)
         var make = EventBuilder()
         var h = ShardHarness(settings)
+        // The shard sees March from its first hour, so March is judged.
+        h.apply(make.spend(1, at: "2026-03-01T00:30:00+08:00"))
         // 1,000 CNY per day against a 31,000 CNY March target: on pace.
         for day in 1...12 { h.apply(make.won("d\(day)", 1000, at: String(format2(day: day)))) }
         #expect(h.alerts.isEmpty)
@@ -74,6 +78,18 @@ struct TargetRuleTests {
         for day in 20...24 { h.apply(make.won("big\(day)", 3000, at: "2026-03-\(day)T13:00:00+08:00")) }
         h.apply(make.spend(1, at: "2026-03-26T12:00:00+08:00"))
         #expect(h.alerts.map(\.rule) == [.targetSlipping, .targetRecovered])
+    }
+
+    @Test("a period the shard joined part-way through is not judged")
+    func partialPeriodNotJudged() {
+        var settings = testSettings(["day", "month"])
+        settings.targets.set(Money(minorUnits: 3_100_000), for: .region("east"), period: .month)
+        var make = EventBuilder()
+        var h = ShardHarness(settings)
+        h.apply(make.spend(1, at: "2026-03-10T12:00:00+08:00"), make.spend(1, at: "2026-04-01T12:00:00+08:00"))
+        #expect(h.alerts.isEmpty)
+        h.apply(make.spend(1, at: "2026-04-08T12:00:00+08:00"))
+        #expect(h.alerts.map(\.periodStart) == [EventBuilder.t("2026-04-01T00:00:00+08:00")])
     }
 
     private func format2(day: Int) -> String { "2026-03-\(day < 10 ? "0" : "")\(day)T10:00:00+08:00" }
@@ -127,7 +143,9 @@ struct CACRuleTests {
         for week in 0..<6 {
             for k in 0..<6 {
                 let day = 5 + week * 7 + k
-                let date = Timestamp.format(EventBuilder.t("2026-01-01T10:00:00+08:00") + EpochMillis(day - 1) * Timestamp.millisPerDay, offsetSeconds: 28_800)
+                let date = Timestamp.format(
+                    EventBuilder.t("2026-01-01T10:00:00+08:00") + EpochMillis(day - 1) * Timestamp.millisPerDay,
+                    offsetSeconds: 28_800)
                 h.apply(make.acquired(at: date), make.spend(week == 5 ? 3000 : 1000, at: date))
             }
         }

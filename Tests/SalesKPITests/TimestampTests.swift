@@ -4,10 +4,13 @@ import Testing
 
 @Suite("RFC 3339 timestamps")
 struct TimestampTests {
-    @Test("offsets and fractions resolve to the same instant", arguments: [
-        "2026-03-31T16:00:00Z", "2026-04-01T00:00:00+08:00", "2026-03-31T11:00:00-05:00", "2026-03-31T16:00:00.000Z",
-        "2026-03-31t16:00:00z", "2026-04-01T00:00:00.0000001+08:00",
-    ])
+    @Test(
+        "offsets and fractions resolve to the same instant",
+        arguments: [
+            "2026-03-31T16:00:00Z", "2026-04-01T00:00:00+08:00", "2026-03-31T11:00:00-05:00",
+            "2026-03-31T16:00:00.000Z",
+            "2026-03-31t16:00:00z", "2026-04-01T00:00:00.0000001+08:00",
+        ])
     func sameInstant(text: String) {
         #expect(Timestamp.parse(text) == 1_774_972_800_000)
     }
@@ -26,10 +29,12 @@ struct TimestampTests {
         #expect(Timestamp.parse("2100-02-29T12:00:00Z") == nil)
     }
 
-    @Test("malformed timestamps are refused", arguments: [
-        "2026-13-01T00:00:00Z", "2026-04-31T00:00:00Z", "2026-01-01 00:00:00", "2026-01-01T24:00:00Z",
-        "2026-01-01T00:00:00+8:00", "2026-01-01T00:00:00.Z", "26-01-01T00:00:00Z", "2026-01-01T00:00:00+08:00x", "",
-    ])
+    @Test(
+        "malformed timestamps are refused",
+        arguments: [
+            "2026-13-01T00:00:00Z", "2026-04-31T00:00:00Z", "2026-01-01 00:00:00", "2026-01-01T24:00:00Z",
+            "2026-01-01T00:00:00+8:00", "2026-01-01T00:00:00.Z", "26-01-01T00:00:00Z", "2026-01-01T00:00:00+08:00x", "",
+        ])
     func refusesMalformed(text: String) {
         #expect(Timestamp.parse(text) == nil)
     }

@@ -10,34 +10,45 @@ struct WindowTests {
         var assigner = WindowAssigner(specs: [WindowSpec.parse(spec)!], calendar: shanghai)
         var out: [Window] = []
         assigner.windows(containing: Timestamp.parse(time)!, into: &out)
-        return (Timestamp.format(out[0].start, offsetSeconds: 28_800), Timestamp.format(out[0].end, offsetSeconds: 28_800))
+        return (
+            Timestamp.format(out[0].start, offsetSeconds: 28_800), Timestamp.format(out[0].end, offsetSeconds: 28_800)
+        )
     }
 
     @Test("a month ends at local midnight, not UTC midnight")
     func monthEdgesInShanghai() {
         #expect(window("month", "2026-03-31T15:59:59Z") == ("2026-03-01T00:00:00+08:00", "2026-04-01T00:00:00+08:00"))
         #expect(window("month", "2026-03-31T16:00:00Z") == ("2026-04-01T00:00:00+08:00", "2026-05-01T00:00:00+08:00"))
-        #expect(window("month", "2026-12-31T23:30:00+08:00") == ("2026-12-01T00:00:00+08:00", "2027-01-01T00:00:00+08:00"))
+        #expect(
+            window("month", "2026-12-31T23:30:00+08:00") == ("2026-12-01T00:00:00+08:00", "2027-01-01T00:00:00+08:00"))
     }
 
     @Test("quarters split at local midnight of January, April, July and October")
     func quarterEdges() {
-        #expect(window("quarter", "2026-03-31T23:59:59+08:00") == ("2026-01-01T00:00:00+08:00", "2026-04-01T00:00:00+08:00"))
-        #expect(window("quarter", "2026-04-01T00:00:00+08:00") == ("2026-04-01T00:00:00+08:00", "2026-07-01T00:00:00+08:00"))
+        #expect(
+            window("quarter", "2026-03-31T23:59:59+08:00") == ("2026-01-01T00:00:00+08:00", "2026-04-01T00:00:00+08:00")
+        )
+        #expect(
+            window("quarter", "2026-04-01T00:00:00+08:00") == ("2026-04-01T00:00:00+08:00", "2026-07-01T00:00:00+08:00")
+        )
         #expect(window("quarter", "2026-12-31T16:00:00Z") == ("2027-01-01T00:00:00+08:00", "2027-04-01T00:00:00+08:00"))
     }
 
     @Test("February has 29 days in leap years")
     func leapFebruary() {
-        #expect(window("month", "2024-02-29T23:00:00+08:00") == ("2024-02-01T00:00:00+08:00", "2024-03-01T00:00:00+08:00"))
-        #expect(window("month", "2026-02-28T23:00:00+08:00") == ("2026-02-01T00:00:00+08:00", "2026-03-01T00:00:00+08:00"))
-        #expect(window("day", "2024-02-29T00:00:00+08:00") == ("2024-02-29T00:00:00+08:00", "2024-03-01T00:00:00+08:00"))
+        #expect(
+            window("month", "2024-02-29T23:00:00+08:00") == ("2024-02-01T00:00:00+08:00", "2024-03-01T00:00:00+08:00"))
+        #expect(
+            window("month", "2026-02-28T23:00:00+08:00") == ("2026-02-01T00:00:00+08:00", "2026-03-01T00:00:00+08:00"))
+        #expect(
+            window("day", "2024-02-29T00:00:00+08:00") == ("2024-02-29T00:00:00+08:00", "2024-03-01T00:00:00+08:00"))
     }
 
     @Test("weeks start on Monday in the business time zone")
     func mondayWeeks() {
         // 2026-11-29 is a Sunday; 2026-11-30 a Monday.
-        #expect(window("week", "2026-11-29T23:59:00+08:00") == ("2026-11-23T00:00:00+08:00", "2026-11-30T00:00:00+08:00"))
+        #expect(
+            window("week", "2026-11-29T23:59:00+08:00") == ("2026-11-23T00:00:00+08:00", "2026-11-30T00:00:00+08:00"))
         #expect(window("week", "2026-11-29T16:00:00Z") == ("2026-11-30T00:00:00+08:00", "2026-12-07T00:00:00+08:00"))
     }
 
@@ -68,7 +79,9 @@ struct WindowTests {
         #expect(windows.filter { $0.kind == 1 }.count == 2)
     }
 
-    @Test("window specs parse and name themselves", arguments: ["day", "week", "month", "quarter", "15m", "1h", "7d", "7d/1d", "90s"])
+    @Test(
+        "window specs parse and name themselves",
+        arguments: ["day", "week", "month", "quarter", "15m", "1h", "7d", "7d/1d", "90s"])
     func specNames(name: String) {
         #expect(WindowSpec.parse(name)?.name == name)
     }

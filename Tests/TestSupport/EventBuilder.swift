@@ -16,41 +16,54 @@ package struct EventBuilder {
         return "ev-\(counter)"
     }
 
-    package mutating func won(_ deal: String, _ yuan: Int64, at: String, created: String? = nil, region: String = "east",
-                              rep: String = "r1", id: String? = nil) -> SalesEvent {
-        SalesEvent(eventId: id ?? nextId(), type: .dealWon, occurredAt: Self.t(at), region: region, repId: rep, dealId: deal,
-                   amount: Money(minorUnits: yuan * 100), createdAt: Self.t(created ?? at))
+    package mutating func won(
+        _ deal: String, _ yuan: Int64, at: String, created: String? = nil, region: String = "east",
+        rep: String = "r1", id: String? = nil
+    ) -> SalesEvent {
+        SalesEvent(
+            eventId: id ?? nextId(), type: .dealWon, occurredAt: Self.t(at), region: region, repId: rep, dealId: deal,
+            amount: Money(minorUnits: yuan * 100), createdAt: Self.t(created ?? at))
     }
 
     package mutating func lost(_ deal: String, at: String, region: String = "east", rep: String = "r1") -> SalesEvent {
-        SalesEvent(eventId: nextId(), type: .dealLost, occurredAt: Self.t(at), region: region, repId: rep, dealId: deal,
-                   amount: Money(minorUnits: 100), createdAt: Self.t(at))
+        SalesEvent(
+            eventId: nextId(), type: .dealLost, occurredAt: Self.t(at), region: region, repId: rep, dealId: deal,
+            amount: Money(minorUnits: 100), createdAt: Self.t(at))
     }
 
-    package mutating func created(_ deal: String, at: String, region: String = "east", rep: String = "r1") -> SalesEvent {
-        SalesEvent(eventId: nextId(), type: .dealCreated, occurredAt: Self.t(at), region: region, repId: rep, dealId: deal,
-                   amount: .zero, createdAt: Self.t(at))
+    package mutating func created(_ deal: String, at: String, region: String = "east", rep: String = "r1") -> SalesEvent
+    {
+        SalesEvent(
+            eventId: nextId(), type: .dealCreated, occurredAt: Self.t(at), region: region, repId: rep, dealId: deal,
+            amount: .zero, createdAt: Self.t(at))
     }
 
     package mutating func acquired(at: String, region: String = "east", rep: String = "r1") -> SalesEvent {
-        SalesEvent(eventId: nextId(), type: .customerAcquired, occurredAt: Self.t(at), region: region, repId: rep,
-                   customerId: "c-\(counter)")
+        SalesEvent(
+            eventId: nextId(), type: .customerAcquired, occurredAt: Self.t(at), region: region, repId: rep,
+            customerId: "c-\(counter)")
     }
 
     package mutating func churned(at: String, region: String = "east", rep: String = "r1") -> SalesEvent {
-        SalesEvent(eventId: nextId(), type: .customerChurned, occurredAt: Self.t(at), region: region, repId: rep,
-                   customerId: "c-\(counter)")
+        SalesEvent(
+            eventId: nextId(), type: .customerChurned, occurredAt: Self.t(at), region: region, repId: rep,
+            customerId: "c-\(counter)")
     }
 
     package mutating func spend(_ yuan: Int64, at: String, region: String = "east", rep: String? = nil) -> SalesEvent {
-        SalesEvent(eventId: nextId(), type: .spendRecorded, occurredAt: Self.t(at), region: region, repId: rep,
-                   amount: Money(minorUnits: yuan * 100), channel: "ads")
+        SalesEvent(
+            eventId: nextId(), type: .spendRecorded, occurredAt: Self.t(at), region: region, repId: rep,
+            amount: Money(minorUnits: yuan * 100), channel: "ads")
     }
 }
 
 /// Settings for domain tests: Asia/Shanghai, the given windows, no rules unless switched on.
-package func testSettings(_ windows: [String] = ["day", "week", "month", "quarter"], lateness: Int64 = 3_600_000) -> KPISettings {
-    var s = KPISettings(windows: windows.map { WindowSpec.parse($0)! }, calendar: BusinessCalendar(timeZoneIdentifier: "Asia/Shanghai")!)
+package func testSettings(_ windows: [String] = ["day", "week", "month", "quarter"], lateness: Int64 = 3_600_000)
+    -> KPISettings
+{
+    var s = KPISettings(
+        windows: windows.map { WindowSpec.parse($0)! }, calendar: BusinessCalendar(timeZoneIdentifier: "Asia/Shanghai")!
+    )
     s.allowedLatenessMillis = lateness
     s.locale = .en
     return s

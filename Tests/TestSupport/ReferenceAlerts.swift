@@ -29,10 +29,11 @@ package struct ReferenceAlerts {
     }
 
     /// alert id → severity, for target rules evaluated at each business-day close in
-    /// `(firstBoundary, lastBoundary]` and CAC spikes on every closed week up to `lastBoundary`.
+    /// `[firstBoundary, lastBoundary]` for periods starting at or after `coverageStart` (the
+    /// first watermark), and CAC spikes on every closed week up to `lastBoundary`.
     package static func expected(
         model: ReferenceModel, targets: [Target], cacScopes: [ReferenceModel.Scope], rules: Rules,
-        from firstBoundary: Int64, through lastBoundary: Int64
+        coverageStart: Int64, from firstBoundary: Int64, through lastBoundary: Int64
     ) -> [String: String] {
         let calendar = ReferenceCalendar()
         var out: [String: String] = [:]
@@ -44,7 +45,7 @@ package struct ReferenceAlerts {
                 if period.start != state.periodStart { state = (period.start, false, 0) }
                 let pace = Double(b - period.start) / Double(period.end - period.start)
                 let revenue = model.aggregate(target.scope, start: period.start, end: b).revenue
-                if pace >= rules.minElapsed, pace > 0 {
+                if period.start >= coverageStart, pace >= rules.minElapsed, pace > 0 {
                     let ratio = (Double(revenue) / 100) / (Double(target.amountMinor) / 100) / pace
                     let id = { (rule: String) in
                         "\(rule):\(target.scope.kind):\(target.scope.id):\(target.period):\(ReferenceCalendar.format(period.start, offsetHours: 0)):\(state.seq)"
@@ -68,11 +69,14 @@ package struct ReferenceAlerts {
             while week.end <= lastBoundary {
                 let a = model.aggregate(scope, start: week.start, end: week.end)
                 if a.newCustomers > 0 {
-                    let cac = Int64(ReferenceModel.moneyRatio(a.spend, a.newCustomers)!.replacingOccurrences(of: ".", with: ""))!
+                    let cac = Int64(
+                        ReferenceModel.moneyRatio(a.spend, a.newCustomers)!.replacingOccurrences(of: ".", with: ""))!
                     if history.count >= rules.minHistory, a.newCustomers >= rules.minCustomers {
                         let baseline = Double(history.reduce(0, +)) / Double(history.count) / 100
                         if Double(cac) / 100 > baseline * rules.factor {
-                            out["cac.spike:\(scope.kind):\(scope.id):week:\(ReferenceCalendar.format(week.start, offsetHours: 0)):1"] = "warning"
+                            out[
+                                "cac.spike:\(scope.kind):\(scope.id):week:\(ReferenceCalendar.format(week.start, offsetHours: 0)):1"
+                            ] = "warning"
                         }
                     }
                     history.append(cac)

@@ -88,7 +88,9 @@ package struct ReferenceModel {
     }
 
     /// The windows (kind, start, end) an event time falls in, for the kinds the tests use.
-    package static func windows(containing t: Int64, kinds: [String], calendar: ReferenceCalendar) -> [(String, Int64, Int64)] {
+    package static func windows(containing t: Int64, kinds: [String], calendar: ReferenceCalendar) -> [(
+        String, Int64, Int64
+    )] {
         var out: [(String, Int64, Int64)] = []
         for kind in kinds {
             if kind == "7d/1d" {

@@ -55,10 +55,17 @@ package struct ScenarioGenerator {
         scenario.events.append(e)
         let index = scenario.events.count - 1
         let sortKey = e.time + (jitter ? Int64(rng.int(-600...600)) * 1000 : 0)
-        pending.append((sortKey, Scenario.Message(topic: topic, key: Array(key.utf8), value: Array(json.utf8), kind: .good(index))))
+        pending.append(
+            (sortKey, Scenario.Message(topic: topic, key: Array(key.utf8), value: Array(json.utf8), kind: .good(index)))
+        )
         if rng.chance(0.03) {
             let resend = sortKey + Int64(rng.int(1...300)) * 1000
-            pending.append((resend, Scenario.Message(topic: topic, key: Array(key.utf8), value: Array(json.utf8), kind: .duplicate(index))))
+            pending.append(
+                (
+                    resend,
+                    Scenario.Message(
+                        topic: topic, key: Array(key.utf8), value: Array(json.utf8), kind: .duplicate(index))
+                ))
         }
     }
 
@@ -74,11 +81,14 @@ package struct ScenarioGenerator {
         return (rng.chance(0.5) ? "\"\(text)\"" : text, "CNY", fen)
     }
 
-    private mutating func deal(_ type: String, region: String, rep: String, deal: String, at t: Int64, createdAt: Int64,
-                               extra: String = "") {
+    private mutating func deal(
+        _ type: String, region: String, rep: String, deal: String, at t: Int64, createdAt: Int64,
+        extra: String = ""
+    ) {
         let a = amount()
-        let e = Scenario.Event(eventId: id("ev"), type: type, time: t, region: region, rep: rep, deal: deal,
-                               amountMinor: a.fen, createdAt: createdAt)
+        let e = Scenario.Event(
+            eventId: id("ev"), type: type, time: t, region: region, rep: rep, deal: deal,
+            amountMinor: a.fen, createdAt: createdAt)
         let json = """
             {"event_id":"\(e.eventId)","type":"\(type)","occurred_at":"\(stamp(t))","region":"\(region)","rep_id":"\(rep)",\
             "deal_id":"\(deal)","amount":\(a.json),"currency":"\(a.currency)","created_at":"\(stamp(createdAt))"\(extra)}
@@ -97,7 +107,8 @@ package struct ScenarioGenerator {
     }
 
     private mutating func spend(region: String, rep: String?, fen: Int64, at t: Int64) {
-        let e = Scenario.Event(eventId: id("ev"), type: "spend.recorded", time: t, region: region, rep: rep, amountMinor: fen)
+        let e = Scenario.Event(
+            eventId: id("ev"), type: "spend.recorded", time: t, region: region, rep: rep, amountMinor: fen)
         let repField = rep.map { ",\"rep_id\":\"\($0)\"" } ?? ""
         let json = """
             {"event_id":"\(e.eventId)","type":"spend.recorded","occurred_at":"\(stamp(t))","region":"\(region)",\
@@ -115,22 +126,67 @@ package struct ScenarioGenerator {
         let common = "\"event_id\":\"\(id("bad"))\",\"region\":\"east\",\"channel\":\"ads\""
         bad("empty_payload", topics.spend, [], at: t)
         bad("malformed_json", topics.deals, Array("{\"event_id\":\"x\",\"type\":\"deal.won\"".utf8), at: t)
-        var utf8 = Array("{\(common),\"type\":\"spend.recorded\",\"occurred_at\":\"\(ts)\",\"amount\":1,\"currency\":\"CNY\",\"note\":\"ab\"}".utf8)
+        var utf8 = Array(
+            "{\(common),\"type\":\"spend.recorded\",\"occurred_at\":\"\(ts)\",\"amount\":1,\"currency\":\"CNY\",\"note\":\"ab\"}"
+                .utf8)
         utf8.insert(0xFF, at: utf8.count - 3)
         bad("invalid_utf8", topics.spend, utf8, at: t)
-        bad("missing_field", topics.spend, Array("{\"event_id\":\"\(id("bad"))\",\"type\":\"spend.recorded\",\"occurred_at\":\"\(ts)\",\"channel\":\"ads\",\"amount\":1,\"currency\":\"CNY\"}".utf8), at: t)
-        bad("invalid_field", topics.customers, Array("{\"event_id\":12,\"type\":\"customer.acquired\",\"occurred_at\":\"\(ts)\",\"region\":\"east\"}".utf8), at: t)
-        bad("invalid_amount", topics.spend, Array("{\(common),\"type\":\"spend.recorded\",\"occurred_at\":\"\(ts)\",\"amount\":\"12,50\",\"currency\":\"CNY\"}".utf8), at: t)
-        bad("negative_amount", topics.spend, Array("{\(common),\"type\":\"spend.recorded\",\"occurred_at\":\"\(ts)\",\"amount\":-5,\"currency\":\"CNY\"}".utf8), at: t)
-        bad("unknown_currency", topics.spend, Array("{\(common),\"type\":\"spend.recorded\",\"occurred_at\":\"\(ts)\",\"amount\":5,\"currency\":\"XYZ\"}".utf8), at: t)
-        bad("invalid_timestamp", topics.spend, Array("{\(common),\"type\":\"spend.recorded\",\"occurred_at\":\"yesterday\",\"amount\":5,\"currency\":\"CNY\"}".utf8), at: t)
-        bad("absurd_timestamp", topics.spend, Array("{\(common),\"type\":\"spend.recorded\",\"occurred_at\":\"1970-01-01T00:00:00Z\",\"amount\":5,\"currency\":\"CNY\"}".utf8), at: t)
-        bad("created_after_occurred", topics.deals, Array("{\"event_id\":\"\(id("bad"))\",\"type\":\"deal.won\",\"occurred_at\":\"\(ts)\",\"region\":\"east\",\"rep_id\":\"east-r1\",\"deal_id\":\"dx\",\"amount\":5,\"currency\":\"CNY\",\"created_at\":\"2027-01-01T00:00:00Z\"}".utf8), at: t)
+        bad(
+            "missing_field", topics.spend,
+            Array(
+                "{\"event_id\":\"\(id("bad"))\",\"type\":\"spend.recorded\",\"occurred_at\":\"\(ts)\",\"channel\":\"ads\",\"amount\":1,\"currency\":\"CNY\"}"
+                    .utf8), at: t)
+        bad(
+            "invalid_field", topics.customers,
+            Array(
+                "{\"event_id\":12,\"type\":\"customer.acquired\",\"occurred_at\":\"\(ts)\",\"region\":\"east\"}".utf8),
+            at: t)
+        bad(
+            "invalid_amount", topics.spend,
+            Array(
+                "{\(common),\"type\":\"spend.recorded\",\"occurred_at\":\"\(ts)\",\"amount\":\"12,50\",\"currency\":\"CNY\"}"
+                    .utf8), at: t)
+        bad(
+            "negative_amount", topics.spend,
+            Array(
+                "{\(common),\"type\":\"spend.recorded\",\"occurred_at\":\"\(ts)\",\"amount\":-5,\"currency\":\"CNY\"}"
+                    .utf8), at: t)
+        bad(
+            "unknown_currency", topics.spend,
+            Array(
+                "{\(common),\"type\":\"spend.recorded\",\"occurred_at\":\"\(ts)\",\"amount\":5,\"currency\":\"XYZ\"}"
+                    .utf8), at: t)
+        bad(
+            "invalid_timestamp", topics.spend,
+            Array(
+                "{\(common),\"type\":\"spend.recorded\",\"occurred_at\":\"yesterday\",\"amount\":5,\"currency\":\"CNY\"}"
+                    .utf8), at: t)
+        bad(
+            "absurd_timestamp", topics.spend,
+            Array(
+                "{\(common),\"type\":\"spend.recorded\",\"occurred_at\":\"1970-01-01T00:00:00Z\",\"amount\":5,\"currency\":\"CNY\"}"
+                    .utf8), at: t)
+        bad(
+            "created_after_occurred", topics.deals,
+            Array(
+                "{\"event_id\":\"\(id("bad"))\",\"type\":\"deal.won\",\"occurred_at\":\"\(ts)\",\"region\":\"east\",\"rep_id\":\"east-r1\",\"deal_id\":\"dx\",\"amount\":5,\"currency\":\"CNY\",\"created_at\":\"2027-01-01T00:00:00Z\"}"
+                    .utf8), at: t)
         let padding = String(repeating: "x", count: Self.maxEventBytes)
-        bad("too_large", topics.spend, Array("{\(common),\"type\":\"spend.recorded\",\"occurred_at\":\"\(ts)\",\"amount\":5,\"currency\":\"CNY\",\"pad\":\"\(padding)\"}".utf8), at: t)
-        pending.append((t, Scenario.Message(topic: topics.deals, key: Array("u".utf8),
-            value: Array("{\"event_id\":\"\(id("u"))\",\"type\":\"deal.reopened\",\"occurred_at\":\"\(ts)\",\"region\":\"east\"}".utf8),
-            kind: .unknownType)))
+        bad(
+            "too_large", topics.spend,
+            Array(
+                "{\(common),\"type\":\"spend.recorded\",\"occurred_at\":\"\(ts)\",\"amount\":5,\"currency\":\"CNY\",\"pad\":\"\(padding)\"}"
+                    .utf8), at: t)
+        pending.append(
+            (
+                t,
+                Scenario.Message(
+                    topic: topics.deals, key: Array("u".utf8),
+                    value: Array(
+                        "{\"event_id\":\"\(id("u"))\",\"type\":\"deal.reopened\",\"occurred_at\":\"\(ts)\",\"region\":\"east\"}"
+                            .utf8),
+                    kind: .unknownType)
+            ))
     }
 
     package mutating func generate() -> Scenario {
@@ -159,8 +215,9 @@ package struct ScenarioGenerator {
                     deal("deal.won", region: region, rep: r, deal: dealId, at: t, createdAt: created)
                     if rng.chance(0.12) {
                         // Re-sent win with a new id, later time and new amount: it replaces the first.
-                        deal("deal.won", region: region, rep: r, deal: dealId, at: t + Int64(rng.int(600...2000)) * 1000,
-                             createdAt: created)
+                        deal(
+                            "deal.won", region: region, rep: r, deal: dealId, at: t + Int64(rng.int(600...2000)) * 1000,
+                            createdAt: created)
                     }
                 }
                 if rng.chance(0.45) {
@@ -171,7 +228,9 @@ package struct ScenarioGenerator {
                 if rng.chance(0.3) { customer("customer.churned", region: region, rep: rep(), at: at()) }
                 // South quadruples its spend in the week of 2026-02-23.
                 let spike = region == "south" && d >= 53 && d < 60 ? 4 : 1
-                spend(region: region, rep: rng.chance(0.5) ? rep() : nil, fen: Int64(rng.int(50_000...90_000) * spike), at: at())
+                spend(
+                    region: region, rep: rng.chance(0.5) ? rep() : nil, fen: Int64(rng.int(50_000...90_000) * spike),
+                    at: at())
             }
             if d % 25 == 5 { badMessages(at: at()) }
         }
@@ -187,8 +246,9 @@ package struct ScenarioGenerator {
         pending.removeAll()
         // Phase 3: time-only events that close every window.
         for region in regions {
-            deal("deal.created", region: region, rep: "\(region)-r1", deal: id("deal"), at: Self.closingTime,
-                 createdAt: Self.closingTime)
+            deal(
+                "deal.created", region: region, rep: "\(region)-r1", deal: id("deal"), at: Self.closingTime,
+                createdAt: Self.closingTime)
         }
         scenario.closing = pending.map(\.1)
         return scenario

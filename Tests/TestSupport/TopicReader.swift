@@ -16,7 +16,9 @@ package struct ReadMessage: Sendable {
 /// Reads whole topics from the beginning up to their current high watermarks.
 package enum TopicReader {
     /// High watermarks per partition of each topic, asked of the broker.
-    package static func highWatermarks(bootstrap: String, topics: [String]) throws -> [TopicPartition: (low: Int64, high: Int64)] {
+    package static func highWatermarks(bootstrap: String, topics: [String]) throws -> [TopicPartition: (
+        low: Int64, high: Int64
+    )] {
         let producer = try KafkaProducer(properties: ["bootstrap.servers": bootstrap])
         var out: [TopicPartition: (low: Int64, high: Int64)] = [:]
         for topic in topics {
@@ -26,24 +28,31 @@ package enum TopicReader {
         return out
     }
 
-    package static func readAll(bootstrap: String, topics: [String], timeout: Duration = .seconds(60)) throws -> [ReadMessage] {
+    package static func readAll(bootstrap: String, topics: [String], timeout: Duration = .seconds(60)) throws
+        -> [ReadMessage]
+    {
         let marks = try highWatermarks(bootstrap: bootstrap, topics: topics)
         let expected = marks.values.reduce(0) { $0 + Int($1.high - $1.low) }
         guard expected > 0 else { return [] }
         let consumer = try KafkaConsumer(
             properties: [
-                "bootstrap.servers": bootstrap, "group.id": "reader-\(UUID().uuidString)", "auto.offset.reset": "earliest",
+                "bootstrap.servers": bootstrap, "group.id": "reader-\(UUID().uuidString)",
+                "auto.offset.reset": "earliest",
                 "isolation.level": "read_committed",
-            ], readHeaders: true) { _ in }
+            ], readHeaders: true
+        ) { _ in }
         try consumer.subscribe(topics)
         var out: [ReadMessage] = []
         let deadline = ContinuousClock.now + timeout
         while out.count < expected, ContinuousClock.now < deadline {
             consumer.poll(timeoutMs: 200) { m in
-                out.append(ReadMessage(
-                    topic: m.topic, partition: m.partition, offset: m.offset, key: m.key.map { Array($0) },
-                    value: Array(m.value), headers: Dictionary(m.headers.map { ($0.0, String(decoding: $0.1, as: UTF8.self)) },
-                                                               uniquingKeysWith: { a, _ in a })))
+                out.append(
+                    ReadMessage(
+                        topic: m.topic, partition: m.partition, offset: m.offset, key: m.key.map { Array($0) },
+                        value: Array(m.value),
+                        headers: Dictionary(
+                            m.headers.map { ($0.0, String(decoding: $0.1, as: UTF8.self)) },
+                            uniquingKeysWith: { a, _ in a })))
             }
         }
         consumer.close()

@@ -27,7 +27,8 @@ enum TestConfig {
         w.time.emitInterval = "1s"
         w.time.idleTimeout = "1h"
         w.alerts.locale = "en"
-        let markets = MarketsFile(regions: ["east": ["month": "5000000"], "south": ["quarter": "20000000"]], company: ["month": "30000000"])
+        let markets = MarketsFile(
+            regions: ["east": ["month": "5000000"], "south": ["quarter": "20000000"]], company: ["month": "30000000"])
         return try ResolvedConfig.resolve(w, TargetsFile(targets: targets), markets)
     }
 
@@ -38,5 +39,7 @@ enum TestConfig {
         }
     }
 
-    static let marketSizes: [String: Int64] = ["region:east:month": 500_000_000, "region:south:quarter": 2_000_000_000, "company::month": 3_000_000_000]
+    static let marketSizes: [String: Int64] = [
+        "region:east:month": 500_000_000, "region:south:quarter": 2_000_000_000, "company::month": 3_000_000_000,
+    ]
 }

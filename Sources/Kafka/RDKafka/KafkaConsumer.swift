@@ -174,7 +174,9 @@ package final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// The low and high watermark offsets of a partition, asked of the broker.
-    package func watermarks(_ tp: TopicPartition, timeoutMs: Int32 = 10_000) throws(KafkaError) -> (low: Int64, high: Int64) {
+    package func watermarks(_ tp: TopicPartition, timeoutMs: Int32 = 10_000) throws(KafkaError) -> (
+        low: Int64, high: Int64
+    ) {
         try RDKafkaWatermarks.query(handle, tp, timeoutMs: timeoutMs)
     }
 }
@@ -199,7 +201,9 @@ private func rebalanceTrampoline(
 }
 
 enum RDKafkaWatermarks {
-    static func query(_ rk: OpaquePointer, _ tp: TopicPartition, timeoutMs: Int32) throws(KafkaError) -> (low: Int64, high: Int64) {
+    static func query(_ rk: OpaquePointer, _ tp: TopicPartition, timeoutMs: Int32) throws(KafkaError) -> (
+        low: Int64, high: Int64
+    ) {
         var low: Int64 = 0
         var high: Int64 = 0
         let err = rd_kafka_query_watermark_offsets(rk, tp.topic, tp.partition, &low, &high, timeoutMs)

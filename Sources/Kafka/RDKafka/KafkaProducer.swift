@@ -93,7 +93,8 @@ package final class KafkaProducer: @unchecked Sendable {
         for (name, value) in m.headers {
             vu = rd_kafka_vu_t()
             vu.vtype = RD_KAFKA_VTYPE_HEADER
-            vu.u.header.name = UnsafePointer(copy(Array(name.utf8), terminate: true).assumingMemoryBound(to: CChar.self))
+            vu.u.header.name = UnsafePointer(
+                copy(Array(name.utf8), terminate: true).assumingMemoryBound(to: CChar.self))
             vu.u.header.val = UnsafeRawPointer(copy(value, terminate: false))
             vu.u.header.size = value.count
             vus.append(vu)
@@ -127,8 +128,10 @@ package final class KafkaProducer: @unchecked Sendable {
                 let code = rd_kafka_event_error(event)
                 let fatal = rd_kafka_event_error_is_fatal(event) != 0
                 if fatal {
-                    failures.append(KafkaError(code: code.rawValue,
-                        message: "producer: \(String(cString: rd_kafka_event_error_string(event)))", isFatal: true))
+                    failures.append(
+                        KafkaError(
+                            code: code.rawValue,
+                            message: "producer: \(String(cString: rd_kafka_event_error_string(event)))", isFatal: true))
                 }
             default:
                 break
@@ -156,7 +159,9 @@ package final class KafkaProducer: @unchecked Sendable {
     }
 
     /// The low and high watermark offsets of a partition, asked of the broker.
-    package func watermarks(_ tp: TopicPartition, timeoutMs: Int32 = 10_000) throws(KafkaError) -> (low: Int64, high: Int64) {
+    package func watermarks(_ tp: TopicPartition, timeoutMs: Int32 = 10_000) throws(KafkaError) -> (
+        low: Int64, high: Int64
+    ) {
         try RDKafkaWatermarks.query(handle, tp, timeoutMs: timeoutMs)
     }
 
@@ -166,8 +171,10 @@ package final class KafkaProducer: @unchecked Sendable {
     }
 
     /// Creates topics through the admin API of a real cluster; existing topics are fine.
-    package func createTopics(_ topics: [(name: String, partitions: Int, replicationFactor: Int, config: [String: String])],
-                              timeoutMs: Int32 = 30_000) throws(KafkaError) {
+    package func createTopics(
+        _ topics: [(name: String, partitions: Int, replicationFactor: Int, config: [String: String])],
+        timeoutMs: Int32 = 30_000
+    ) throws(KafkaError) {
         try RDKafkaAdmin.createTopics(handle, topics, timeoutMs: timeoutMs)
     }
 }

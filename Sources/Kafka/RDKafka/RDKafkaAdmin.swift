@@ -3,7 +3,8 @@ import CRdKafka
 /// CreateTopics against a real cluster (the mock cluster has no CreateTopics: see MockCluster).
 enum RDKafkaAdmin {
     static func createTopics(
-        _ rk: OpaquePointer, _ topics: [(name: String, partitions: Int, replicationFactor: Int, config: [String: String])],
+        _ rk: OpaquePointer,
+        _ topics: [(name: String, partitions: Int, replicationFactor: Int, config: [String: String])],
         timeoutMs: Int32
     ) throws(KafkaError) {
         guard !topics.isEmpty else { return }
@@ -11,7 +12,9 @@ enum RDKafkaAdmin {
         var newTopics: [OpaquePointer?] = []
         defer { newTopics.forEach { rd_kafka_NewTopic_destroy($0) } }
         for t in topics {
-            guard let nt = rd_kafka_NewTopic_new(t.name, Int32(t.partitions), Int32(t.replicationFactor), &errstr, errstr.count)
+            guard
+                let nt = rd_kafka_NewTopic_new(
+                    t.name, Int32(t.partitions), Int32(t.replicationFactor), &errstr, errstr.count)
             else { throw KafkaError(code: 0, message: "topic \(t.name): \(RDKafkaConfig.text(errstr))") }
             for (k, v) in t.config { rd_kafka_NewTopic_set_config(nt, k, v) }
             newTopics.append(nt)

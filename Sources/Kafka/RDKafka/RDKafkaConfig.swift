@@ -10,7 +10,8 @@ enum RDKafkaConfig {
             let result = rd_kafka_conf_set(conf, key, value, &errstr, errstr.count)
             if result != RD_KAFKA_CONF_OK {
                 rd_kafka_conf_destroy(conf)
-                throw KafkaError(code: result.rawValue, message: "invalid Kafka property \(key): \(RDKafkaConfig.text(errstr))")
+                throw KafkaError(
+                    code: result.rawValue, message: "invalid Kafka property \(key): \(RDKafkaConfig.text(errstr))")
             }
         }
         return conf

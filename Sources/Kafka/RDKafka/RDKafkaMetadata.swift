@@ -6,7 +6,9 @@ enum RDKafkaMetadata {
         defer { rd_kafka_topic_destroy(rkt) }
         var metadata: UnsafePointer<rd_kafka_metadata>?
         let err = rd_kafka_metadata(rk, 0, rkt, &metadata, timeoutMs)
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else { throw RDKafkaConfig.error(err, "metadata of \(topic)") }
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+            throw RDKafkaConfig.error(err, "metadata of \(topic)")
+        }
         defer { rd_kafka_metadata_destroy(metadata) }
         guard metadata.pointee.topic_cnt > 0 else { return 0 }
         let t = metadata.pointee.topics[0]

@@ -15,7 +15,8 @@ package struct EventDecoder: Sendable {
     package func decode(_ bytes: UnsafeRawBufferPointer) -> DecodeOutcome {
         if bytes.isEmpty { return .rejected(Rejection(.emptyPayload, "empty message")) }
         if bytes.count > limits.maxPayloadBytes {
-            return .rejected(Rejection(.tooLarge, "\(bytes.count) bytes exceeds the limit of \(limits.maxPayloadBytes)"))
+            return .rejected(
+                Rejection(.tooLarge, "\(bytes.count) bytes exceeds the limit of \(limits.maxPayloadBytes)"))
         }
         let fields: RawEventFields
         do {

@@ -59,7 +59,9 @@ struct RawEventFields {
                 try s.expect(UInt8(ascii: ":"), "':'")
                 let slot = try slotIndex(of: key, in: s)
                 if let slot {
-                    guard seen & (1 << slot) == 0 else { throw .malformed("duplicate key \(String(decoding: names[slot], as: UTF8.self))") }
+                    guard seen & (1 << slot) == 0 else {
+                        throw .malformed("duplicate key \(String(decoding: names[slot], as: UTF8.self))")
+                    }
                     seen |= 1 << slot
                     fields.set(slot, try value(&s, isAmount: slot == 6))
                 } else {
@@ -77,7 +79,9 @@ struct RawEventFields {
         return fields
     }
 
-    private static func slotIndex(of key: (range: Range<Int>, escaped: Bool), in s: JSONScanner) throws(JSONScanner.Failure) -> Int? {
+    private static func slotIndex(of key: (range: Range<Int>, escaped: Bool), in s: JSONScanner) throws(JSONScanner
+        .Failure) -> Int?
+    {
         if key.escaped {
             let decoded = Array(try s.string(key.range, escaped: true).utf8)
             return names.firstIndex(of: decoded)
@@ -100,7 +104,8 @@ struct RawEventFields {
         case UInt8(ascii: "\""):
             let (range, escaped) = try s.scanString()
             if isAmount {
-                return .decimalString(escaped ? nil : DecimalNumber.parse(UnsafeRawBufferPointer(rebasing: s.bytes[range])))
+                return .decimalString(
+                    escaped ? nil : DecimalNumber.parse(UnsafeRawBufferPointer(rebasing: s.bytes[range])))
             }
             return .string(try s.string(range, escaped: escaped))
         case UInt8(ascii: "n"):

@@ -39,7 +39,10 @@ extension Summary {
         w.field("target", target)
         w.field("attainment", target.map { a.revenue.doubleValue / $0.doubleValue })
         w.field("pace", pace)
-        w.field("projected", target == nil || pace <= 0 ? nil : Money(minorUnits: Int64((Double(a.revenue.minorUnits) / pace).rounded())))
+        w.field(
+            "projected",
+            target == nil || pace <= 0 ? nil : Money(minorUnits: Int64((Double(a.revenue.minorUnits) / pace).rounded()))
+        )
         w.field("market_size", marketSize)
         w.field("market_share", marketSize.flatMap { $0.minorUnits > 0 ? a.revenue.doubleValue / $0.doubleValue : nil })
         w.field("watermark", watermark == .min ? nil : Timestamp.format(watermark))

@@ -14,6 +14,8 @@ package struct CompanyRollup: Sendable {
     private var trackers: [WindowSpec.CalendarUnit: (start: EpochMillis, tracker: TargetTracker)] = [:]
     private var cac = CACSpikeDetector()
     private var nextDayBoundary: EpochMillis?
+    /// The first company watermark; target periods that began before it are not judged.
+    private var coverageStart: EpochMillis?
     private var lastEmitWall: EpochMillis = 0
     private let dayKind: UInt8?
     private let cacKind: UInt8?
@@ -40,6 +42,7 @@ package struct CompanyRollup: Sendable {
         guard watermark != .min else { return }
         shardWatermarks[shard] = max(shardWatermarks[shard] ?? .min, watermark)
         let company = self.watermark
+        if coverageStart == nil { coverageStart = company }
         if nextDayBoundary == nil, !settings.targets.companyKeys.isEmpty {
             nextDayBoundary = settings.calendar.interval(.day, containing: company).end
         }
@@ -106,8 +109,11 @@ package struct CompanyRollup: Sendable {
             let spike = cac.windowClosed(
                 cac: KPIFigures(total).cac, newCustomers: Int(total.newCustomers), rule: settings.rules.cacSpike)
         {
-            effects.append(.alert(AlertFactory(settings: settings).cacSpike(spike, scope: .company, window: window,
-                windowName: names[window] ?? "", newCustomers: Int(total.newCustomers), eventTime: watermark)))
+            effects.append(
+                .alert(
+                    AlertFactory(settings: settings).cacSpike(
+                        spike, scope: .company, window: window,
+                        windowName: names[window] ?? "", newCustomers: Int(total.newCustomers), eventTime: watermark)))
         }
         parts[window] = nil
         names[window] = nil
@@ -119,12 +125,16 @@ package struct CompanyRollup: Sendable {
         for key in settings.targets.companyKeys.sorted(by: { $0.period.rawValue < $1.period.rawValue }) {
             guard let target = settings.targets.target(for: .company, period: key.period) else { continue }
             let period = settings.calendar.interval(key.period, containing: boundary - 1)
+            guard period.start >= coverageStart ?? .max else { continue }
             var entry = trackers[key.period] ?? (period.start, TargetTracker())
             if entry.start != period.start { entry = (period.start, TargetTracker()) }
             let pace = Double(boundary - period.start) / Double(period.end - period.start)
             if let t = entry.tracker.evaluate(target: target, pace: pace, rule: settings.rules.targetSlipping) {
-                effects.append(.alert(AlertFactory(settings: settings).target(t, scope: .company, period: key.period,
-                    start: period.start, end: period.end, target: target, eventTime: boundary)))
+                effects.append(
+                    .alert(
+                        AlertFactory(settings: settings).target(
+                            t, scope: .company, period: key.period,
+                            start: period.start, end: period.end, target: target, eventTime: boundary)))
             }
             trackers[key.period] = boundary >= period.end ? nil : entry
         }

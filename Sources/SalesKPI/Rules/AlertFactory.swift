@@ -9,7 +9,8 @@ package struct AlertFactory {
         end: EpochMillis, target: Money, eventTime: EpochMillis
     ) -> Alert {
         Alert(
-            id: Alert.makeId(rule: t.rule, scope: scope, periodKind: period.rawValue, periodStart: start, sequence: t.sequence),
+            id: Alert.makeId(
+                rule: t.rule, scope: scope, periodKind: period.rawValue, periodStart: start, sequence: t.sequence),
             rule: t.rule, severity: t.severity, scope: scope, periodKind: period.rawValue, periodStart: start,
             periodEnd: end, observed: t.ratio, threshold: t.threshold, baseline: nil,
             message: AlertText.targetTransition(
@@ -24,7 +25,8 @@ package struct AlertFactory {
     ) -> Alert {
         let offset = settings.calendar.offsetSeconds(at: window.start)
         return Alert(
-            id: Alert.makeId(rule: .cacSpike, scope: scope, periodKind: windowName, periodStart: window.start, sequence: 1),
+            id: Alert.makeId(
+                rule: .cacSpike, scope: scope, periodKind: windowName, periodStart: window.start, sequence: 1),
             rule: .cacSpike, severity: .warning, scope: scope, periodKind: windowName, periodStart: window.start,
             periodEnd: window.end, observed: s.cac.doubleValue, threshold: s.threshold, baseline: s.baseline,
             message: AlertText.cacSpike(

@@ -13,12 +13,14 @@ package enum AlertText {
             return "\(who) is back on pace for its \(period) target: \(done) of \(target) \(currency) achieved "
                 + "with \(elapsed) of the period elapsed (projected \(projected))."
         case (.targetRecovered, .zhCN):
-            return "\(who)\(periodZH(period))目标进度已恢复：已完成目标 \(target) \(currency) 的 \(done)，时间已过 \(elapsed)，预计完成 \(projected)。"
+            return
+                "\(who)\(periodZH(period))目标进度已恢复：已完成目标 \(target) \(currency) 的 \(done)，时间已过 \(elapsed)，预计完成 \(projected)。"
         case (_, .en):
             return "\(who) is behind its \(period) target: \(done) of \(target) \(currency) achieved with \(elapsed) "
                 + "of the period elapsed; projected \(projected) of target."
         case (_, .zhCN):
-            return "\(who)\(periodZH(period))目标进度落后：已完成目标 \(target) \(currency) 的 \(done)，时间已过 \(elapsed)，预计仅完成 \(projected)。"
+            return
+                "\(who)\(periodZH(period))目标进度落后：已完成目标 \(target) \(currency) 的 \(done)，时间已过 \(elapsed)，预计仅完成 \(projected)。"
         }
     }
 

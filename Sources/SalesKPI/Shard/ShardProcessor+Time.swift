@@ -12,8 +12,10 @@ extension ShardProcessor {
         guard newWatermark > watermark else { return }
         let old = watermark
         watermark = newWatermark
-        for region in knownRegions.sorted() {
-            ensureRegionWindows(region, from: old == .min ? newWatermark : old, to: newWatermark)
+        if coverageStart == nil { coverageStart = newWatermark }
+        // The very first watermark lies before the first event: nothing to fill in behind it.
+        if old != .min {
+            for region in knownRegions.sorted() { ensureRegionWindows(region, from: old, to: newWatermark) }
         }
         if nextDayBoundary == nil, !targetScopes.isEmpty {
             nextDayBoundary = settings.calendar.interval(.day, containing: newWatermark).end
@@ -65,9 +67,12 @@ extension ShardProcessor {
                 if let spike = cacDetectors[scope, default: CACSpikeDetector()].windowClosed(
                     cac: figures.cac, newCustomers: Int(w.aggregate.newCustomers), rule: settings.rules.cacSpike)
                 {
-                    effects.append(.alert(AlertFactory(settings: settings).cacSpike(spike, scope: scope, window: window,
-                        windowName: assigner.name(of: window.kind), newCustomers: Int(w.aggregate.newCustomers),
-                        eventTime: watermark)))
+                    effects.append(
+                        .alert(
+                            AlertFactory(settings: settings).cacSpike(
+                                spike, scope: scope, window: window,
+                                windowName: assigner.name(of: window.kind), newCustomers: Int(w.aggregate.newCustomers),
+                                eventTime: watermark)))
                 }
             }
         }
@@ -79,12 +84,17 @@ extension ShardProcessor {
             for unit in WindowSpec.CalendarUnit.allCases {
                 guard let target = settings.targets.target(for: scope, period: unit) else { continue }
                 let period = settings.calendar.interval(unit, containing: boundary - 1)
+                guard period.start >= coverageStart ?? .max else { continue }
                 let key = TrackerKey(scope: scope, period: unit, start: period.start)
                 let pace = Double(boundary - period.start) / Double(period.end - period.start)
                 var tracker = trackers[key] ?? TargetTracker()
                 if let transition = tracker.evaluate(target: target, pace: pace, rule: settings.rules.targetSlipping) {
-                    effects.append(.alert(AlertFactory(settings: settings).target(transition, scope: scope,
-                        period: unit, start: period.start, end: period.end, target: target, eventTime: boundary)))
+                    effects.append(
+                        .alert(
+                            AlertFactory(settings: settings).target(
+                                transition, scope: scope,
+                                period: unit, start: period.start, end: period.end, target: target, eventTime: boundary)
+                        ))
                 }
                 if boundary >= period.end { trackers[key] = nil } else { trackers[key] = tracker }
             }

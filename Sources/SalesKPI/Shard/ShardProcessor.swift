@@ -15,6 +15,9 @@ package struct ShardProcessor: Sendable {
     var cacDetectors: [ScopeKey: CACSpikeDetector] = [:]
     var closing = CloseSchedule()
     var nextDayBoundary: EpochMillis?
+    /// The first watermark: target periods that began before it are not judged, since this
+    /// shard never saw their start.
+    var coverageStart: EpochMillis?
     var dedupe = DedupeWindow()
     var wonDeals = DealBook()
     var lostDeals = DealBook()

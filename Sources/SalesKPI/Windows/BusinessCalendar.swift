@@ -19,7 +19,9 @@ package struct BusinessCalendar: Sendable {
     }
 
     /// The interval of `unit` that contains `t`.
-    package func interval(_ unit: WindowSpec.CalendarUnit, containing t: EpochMillis) -> (start: EpochMillis, end: EpochMillis) {
+    package func interval(_ unit: WindowSpec.CalendarUnit, containing t: EpochMillis) -> (
+        start: EpochMillis, end: EpochMillis
+    ) {
         let date = Date(timeIntervalSince1970: Double(Timestamp.floorDiv(t, 1000)))
         let c = calendar.dateComponents([.year, .month, .day, .weekday], from: date)
         let (year, month, day) = (c.year!, c.month!, c.day!)

@@ -27,14 +27,17 @@ package enum ConfigLoader {
     ) -> T {
         let path = (directory as NSString).appendingPathComponent(file)
         guard FileManager.default.fileExists(atPath: path) else { return `default` }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
             problems.append("\(file): cannot be read as UTF-8 text (\(path))")
             return `default`
         }
         return decode(text, file, schema, &problems) ?? `default`
     }
 
-    private static func decode<T: Decodable>(_ text: String, _ file: String, _ schema: ConfigSchema, _ problems: inout [String]) -> T? {
+    private static func decode<T: Decodable>(
+        _ text: String, _ file: String, _ schema: ConfigSchema, _ problems: inout [String]
+    ) -> T? {
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)

@@ -10,29 +10,46 @@ indirect enum ConfigSchema: Sendable {
 
     static let worker = ConfigSchema.object([
         "kafka": .object(["brokers": .scalar, "group_id": .scalar, "client_id": .scalar, "properties": .map(.scalar)]),
-        "topics": .object(Dictionary(uniqueKeysWithValues:
-            WorkerConfig.TopicsSection.CodingKeys.allCases.map { ($0.rawValue, ConfigSchema.scalar) })),
-        "processing": .object(Dictionary(uniqueKeysWithValues:
-            WorkerConfig.ProcessingSection.CodingKeys.allCases.map { ($0.rawValue, ConfigSchema.scalar) })),
-        "time": .object(Dictionary(uniqueKeysWithValues:
-            WorkerConfig.TimeSection.CodingKeys.allCases.map {
-                ($0.rawValue, $0 == .windows ? ConfigSchema.list(.scalar) : .scalar)
-            })),
+        "topics": .object(
+            Dictionary(
+                uniqueKeysWithValues:
+                    WorkerConfig.TopicsSection.CodingKeys.allCases.map { ($0.rawValue, ConfigSchema.scalar) })),
+        "processing": .object(
+            Dictionary(
+                uniqueKeysWithValues:
+                    WorkerConfig.ProcessingSection.CodingKeys.allCases.map { ($0.rawValue, ConfigSchema.scalar) })),
+        "time": .object(
+            Dictionary(
+                uniqueKeysWithValues:
+                    WorkerConfig.TimeSection.CodingKeys.allCases.map {
+                        ($0.rawValue, $0 == .windows ? ConfigSchema.list(.scalar) : .scalar)
+                    })),
         "money": .object(["reporting_currency": .scalar, "fx": .map(.scalar)]),
         "alerts": .object([
             "locale": .scalar,
-            "target_slipping": .object(Dictionary(uniqueKeysWithValues:
-                WorkerConfig.AlertsSection.TargetSlipping.CodingKeys.allCases.map { ($0.rawValue, ConfigSchema.scalar) })),
-            "cac_spike": .object(Dictionary(uniqueKeysWithValues:
-                WorkerConfig.AlertsSection.CACSpike.CodingKeys.allCases.map { ($0.rawValue, ConfigSchema.scalar) })),
+            "target_slipping": .object(
+                Dictionary(
+                    uniqueKeysWithValues:
+                        WorkerConfig.AlertsSection.TargetSlipping.CodingKeys.allCases.map {
+                            ($0.rawValue, ConfigSchema.scalar)
+                        })),
+            "cac_spike": .object(
+                Dictionary(
+                    uniqueKeysWithValues:
+                        WorkerConfig.AlertsSection.CACSpike.CodingKeys.allCases.map {
+                            ($0.rawValue, ConfigSchema.scalar)
+                        })),
         ]),
-        "simulator": .object(Dictionary(uniqueKeysWithValues:
-            WorkerConfig.SimulatorSection.CodingKeys.allCases.map { ($0.rawValue, ConfigSchema.scalar) })),
+        "simulator": .object(
+            Dictionary(
+                uniqueKeysWithValues:
+                    WorkerConfig.SimulatorSection.CodingKeys.allCases.map { ($0.rawValue, ConfigSchema.scalar) })),
         "log_level": .scalar,
     ])
 
     static let targets = ConfigSchema.object([
-        "targets": .list(.object(["scope": .scalar, "region": .scalar, "rep": .scalar, "period": .scalar, "amount": .scalar]))
+        "targets": .list(
+            .object(["scope": .scalar, "region": .scalar, "rep": .scalar, "period": .scalar, "amount": .scalar]))
     ])
 
     static let markets = ConfigSchema.object(["regions": .map(.map(.scalar)), "company": .map(.scalar)])
@@ -56,7 +73,9 @@ indirect enum ConfigSchema: Sendable {
                 if let schema = fields[name] {
                     schema.check(value, path: sub, file: file, into: &problems)
                 } else {
-                    problems.append("\(file): \(sub): unknown key (expected one of \(fields.keys.sorted().joined(separator: ", ")))")
+                    problems.append(
+                        "\(file): \(sub): unknown key (expected one of \(fields.keys.sorted().joined(separator: ", ")))"
+                    )
                 }
             }
         case .map(let valueSchema):

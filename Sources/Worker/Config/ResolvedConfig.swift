@@ -16,7 +16,9 @@ package struct ResolvedConfig: Sendable {
     package var isEmbedded: Bool { worker.kafka.brokers.trimmingCharacters(in: .whitespaces).isEmpty }
 
     /// Validates everything, reporting every problem at once, each naming its key.
-    package static func resolve(_ w: WorkerConfig, _ t: TargetsFile, _ m: MarketsFile) throws(ConfigError) -> ResolvedConfig {
+    package static func resolve(_ w: WorkerConfig, _ t: TargetsFile, _ m: MarketsFile) throws(ConfigError)
+        -> ResolvedConfig
+    {
         var problems: [String] = []
         func problem(_ key: String, _ text: String) { problems.append("worker.yaml: \(key): \(text)") }
         func duration(_ key: String, _ text: String) -> Int64 {
@@ -36,7 +38,9 @@ package struct ResolvedConfig: Sendable {
         if w.time.windows.isEmpty { problem("time.windows", "at least one window is needed") }
         for (k, name) in w.time.windows.enumerated() {
             guard let spec = WindowSpec.parse(name) else {
-                problem("time.windows[\(k)]", "'\(name)' is not day, week, month, quarter, a duration (15m, 1h) or size/hop (7d/1d)")
+                problem(
+                    "time.windows[\(k)]",
+                    "'\(name)' is not day, week, month, quarter, a duration (15m, 1h) or size/hop (7d/1d)")
                 continue
             }
             if windows.contains(spec) { problem("time.windows[\(k)]", "'\(name)' is listed twice") }
@@ -50,7 +54,9 @@ package struct ResolvedConfig: Sendable {
         let speed = duration("simulator.speed", w.simulator.speed)
         let simStart = Timestamp.parse(w.simulator.start)
         if simStart == nil { problem("simulator.start", "'\(w.simulator.start)' is not an RFC 3339 timestamp") }
-        if !(1...2999).contains(w.time.earliestYear) { problem("time.earliest_year", "must be a year between 1 and 2999") }
+        if !(1...2999).contains(w.time.earliestYear) {
+            problem("time.earliest_year", "must be a year between 1 and 2999")
+        }
         if !(1...2999).contains(w.time.latestYear) || w.time.latestYear < w.time.earliestYear {
             problem("time.latest_year", "must be a year not before time.earliest_year and before 3000")
         }
@@ -58,11 +64,16 @@ package struct ResolvedConfig: Sendable {
         if !(1024...16_777_216).contains(w.processing.maxEventBytes) {
             problem("processing.max_event_bytes", "must be between 1024 and 16777216")
         }
-        if !(1...100_000).contains(w.processing.pollBatch) { problem("processing.poll_batch", "must be between 1 and 100000") }
+        if !(1...100_000).contains(w.processing.pollBatch) {
+            problem("processing.poll_batch", "must be between 1 and 100000")
+        }
         if !(1...10_000).contains(w.topics.partitions) { problem("topics.partitions", "must be between 1 and 10000") }
-        if !(1...16).contains(w.topics.replicationFactor) { problem("topics.replication_factor", "must be between 1 and 16") }
+        if !(1...16).contains(w.topics.replicationFactor) {
+            problem("topics.replication_factor", "must be between 1 and 16")
+        }
         let topicNames = [
-            ("topics.deals", w.topics.deals), ("topics.customers", w.topics.customers), ("topics.spend", w.topics.spend),
+            ("topics.deals", w.topics.deals), ("topics.customers", w.topics.customers),
+            ("topics.spend", w.topics.spend),
             ("topics.summaries", w.topics.summaries), ("topics.alerts", w.topics.alerts), ("topics.dlq", w.topics.dlq),
         ]
         for (key, name) in topicNames where !isValidTopic(name) {
@@ -77,7 +88,9 @@ package struct ResolvedConfig: Sendable {
         if !w.kafka.brokers.isEmpty, w.kafka.groupId.isEmpty { problem("kafka.group_id", "must not be empty") }
 
         let currency = w.money.reportingCurrency
-        if !isCurrencyCode(currency) { problem("money.reporting_currency", "'\(currency)' is not an ISO 4217 code such as CNY") }
+        if !isCurrencyCode(currency) {
+            problem("money.reporting_currency", "'\(currency)' is not an ISO 4217 code such as CNY")
+        }
         var rates: [String: DecimalNumber] = [:]
         for (code, text) in w.money.fx.sorted(by: { $0.key < $1.key }) {
             if !isCurrencyCode(code) { problem("money.fx.\(code)", "'\(code)' is not an ISO 4217 code") }
@@ -105,9 +118,13 @@ package struct ResolvedConfig: Sendable {
         rules.targetSlipping.hysteresis = ts.hysteresis
         let cs = w.alerts.cacSpike
         if cs.enabled, !windows.contains(where: { $0.name == cs.window }) {
-            problem("alerts.cac_spike.window", "'\(cs.window)' is not one of time.windows (\(w.time.windows.joined(separator: ", ")))")
+            problem(
+                "alerts.cac_spike.window",
+                "'\(cs.window)' is not one of time.windows (\(w.time.windows.joined(separator: ", ")))")
         }
-        if !(1...1000).contains(cs.baselineWindows) { problem("alerts.cac_spike.baseline_windows", "must be between 1 and 1000") }
+        if !(1...1000).contains(cs.baselineWindows) {
+            problem("alerts.cac_spike.baseline_windows", "must be between 1 and 1000")
+        }
         if !(1...cs.baselineWindows).contains(cs.minHistory) {
             problem("alerts.cac_spike.min_history", "must be between 1 and baseline_windows")
         }
@@ -195,8 +212,10 @@ package struct ResolvedConfig: Sendable {
         settings.locale = locale
         var limits = DecoderLimits()
         limits.maxPayloadBytes = w.processing.maxEventBytes
-        limits.earliest = EpochMillis(Timestamp.daysFromCivil(year: w.time.earliestYear, month: 1, day: 1)) * Timestamp.millisPerDay
-        limits.latest = EpochMillis(Timestamp.daysFromCivil(year: w.time.latestYear + 1, month: 1, day: 1)) * Timestamp.millisPerDay
+        limits.earliest =
+            EpochMillis(Timestamp.daysFromCivil(year: w.time.earliestYear, month: 1, day: 1)) * Timestamp.millisPerDay
+        limits.latest =
+            EpochMillis(Timestamp.daysFromCivil(year: w.time.latestYear + 1, month: 1, day: 1)) * Timestamp.millisPerDay
         return ResolvedConfig(
             worker: w, targetsFile: t, marketsFile: m, settings: settings,
             decoder: EventDecoder(fx: FXTable(reportingCurrency: currency, rates: rates), limits: limits),
@@ -205,8 +224,10 @@ package struct ResolvedConfig: Sendable {
 
     private static func isValidTopic(_ name: String) -> Bool {
         !name.isEmpty && name.count <= 249 && name != "." && name != ".."
-            && name.unicodeScalars.allSatisfy { $0.properties.isASCIIHexDigit || ("a"..."z").contains($0)
-                || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "_" || $0 == "-" }
+            && name.unicodeScalars.allSatisfy {
+                $0.properties.isASCIIHexDigit || ("a"..."z").contains($0)
+                    || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "_" || $0 == "-"
+            }
     }
 
     private static func isCurrencyCode(_ code: String) -> Bool {

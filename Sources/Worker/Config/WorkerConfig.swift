@@ -211,7 +211,8 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
                 enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? enabled
                 minElapsed = try c.decodeIfPresent(Double.self, forKey: .minElapsed) ?? minElapsed
                 tolerance = try c.decodeIfPresent(Double.self, forKey: .tolerance) ?? tolerance
-                criticalProjection = try c.decodeIfPresent(Double.self, forKey: .criticalProjection) ?? criticalProjection
+                criticalProjection =
+                    try c.decodeIfPresent(Double.self, forKey: .criticalProjection) ?? criticalProjection
                 hysteresis = try c.decodeIfPresent(Double.self, forKey: .hysteresis) ?? hysteresis
             }
         }

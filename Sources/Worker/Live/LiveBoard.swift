@@ -25,7 +25,11 @@ package final class LiveBoard: Sendable {
     package var hooks: PipelineHooks {
         PipelineHooks(
             onSummary: { [self] s in record(s) },
-            onAlert: { [self] a in state.withLock { $0.alerts.append(a); $0.unseenAlerts.append(a) } })
+            onAlert: { [self] a in
+                state.withLock {
+                    $0.alerts.append(a); $0.unseenAlerts.append(a)
+                }
+            })
     }
 
     private func record(_ s: Summary) {
@@ -58,13 +62,19 @@ package final class LiveBoard: Sendable {
         }
         let cur = settings.reportingCurrency
         var out = ""
-        let watermark = stats.companyWatermark == .min ? "—" :
-            Timestamp.format(stats.companyWatermark, offsetSeconds: settings.calendar.offsetSeconds(at: stats.companyWatermark))
+        let watermark =
+            stats.companyWatermark == .min
+            ? "—"
+            : Timestamp.format(
+                stats.companyWatermark, offsetSeconds: settings.calendar.offsetSeconds(at: stats.companyWatermark))
         out += "event time \(watermark)   events \(stats.events)   dead letters \(stats.deadLetters)   "
-        out += "duplicates \(stats.duplicates)   summaries \(stats.summariesPublished)   alerts \(stats.alertsPublished)\n\n"
-        let header = [pad("region", 9), lpad("\(windowKind) revenue", 15), lpad("target", 13), lpad("attain", 7),
-                      lpad("pace", 6), lpad("won/lost", 9), lpad("win%", 6), lpad("avg deal", 11), lpad("cycle p50", 10),
-                      lpad("new", 5), lpad("churn", 6), lpad("ret%", 6), lpad("spend", 11), lpad("CAC", 9), lpad("share", 7)]
+        out +=
+            "duplicates \(stats.duplicates)   summaries \(stats.summariesPublished)   alerts \(stats.alertsPublished)\n\n"
+        let header = [
+            pad("region", 9), lpad("\(windowKind) revenue", 15), lpad("target", 13), lpad("attain", 7),
+            lpad("pace", 6), lpad("won/lost", 9), lpad("win%", 6), lpad("avg deal", 11), lpad("cycle p50", 10),
+            lpad("new", 5), lpad("churn", 6), lpad("ret%", 6), lpad("spend", 11), lpad("CAC", 9), lpad("share", 7),
+        ]
         out += header.joined(separator: " ") + "   (\(cur))\n"
         for s in rows + (company.map { [$0] } ?? []) {
             let a = s.aggregate
@@ -77,7 +87,8 @@ package final class LiveBoard: Sendable {
                 lpad("\(a.won)/\(a.lost)", 9), lpad(f.winRate.map(pct) ?? "—", 6),
                 lpad(f.avgDealSize?.description ?? "—", 11),
                 lpad(f.cycleP50Days.map { AlertText.fixed($0, 1) + "d" } ?? "—", 10),
-                lpad("\(a.newCustomers)", 5), lpad("\(a.churnedCustomers)", 6), lpad(f.retentionRate.map(pct) ?? "—", 6),
+                lpad("\(a.newCustomers)", 5), lpad("\(a.churnedCustomers)", 6),
+                lpad(f.retentionRate.map(pct) ?? "—", 6),
                 lpad(a.spend.description, 11), lpad(f.cac?.description ?? "—", 9), lpad(share, 7),
             ]
             out += cells.joined(separator: " ") + "\n"
@@ -85,15 +96,22 @@ package final class LiveBoard: Sendable {
         if rows.isEmpty { out += "(waiting for the first summaries…)\n" }
         out += "\nlatest alerts:\n"
         if recent.isEmpty { out += "  (none yet)\n" }
-        for alert in recent { out += "  " + LiveBoard.line(alert) + "\n" }
+        for alert in recent { out += "  " + line(alert) + "\n" }
         return out
     }
 
-    package static func line(_ a: Alert) -> String {
-        "[\(a.severity.rawValue)] \(a.rule.rawValue) \(a.scope.id) \(a.periodKind): \(a.message)"
+    /// One alert as a terminal line: severity, rule, scope, period and the message.
+    package func line(_ a: Alert) -> String {
+        let start = Timestamp.format(a.periodStart, offsetSeconds: settings.calendar.offsetSeconds(at: a.periodStart))
+        return
+            "[\(a.severity.rawValue)] \(a.rule.rawValue) \(a.scope.id) \(a.periodKind) from \(start.prefix(10)): \(a.message)"
     }
 
     private func pct(_ x: Double) -> String { AlertText.fixed(x * 100, 0) + "%" }
-    private func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
-    private func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
+    private func pad(_ s: String, _ n: Int) -> String {
+        s.count >= n ? s : s + String(repeating: " ", count: n - s.count)
+    }
+    private func lpad(_ s: String, _ n: Int) -> String {
+        s.count >= n ? s : String(repeating: " ", count: n - s.count) + s
+    }
 }

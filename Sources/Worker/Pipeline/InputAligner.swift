@@ -81,7 +81,8 @@ struct InputAligner {
 
     /// Releases the earliest buffered event if no other partition could still deliver an earlier
     /// one. `caughtUp` tells whether an empty lane has read everything the broker holds.
-    mutating func next(now: EpochMillis, caughtUp: (TopicPartition) -> Bool) -> (TopicPartition, Pending, resume: Bool)? {
+    mutating func next(now: EpochMillis, caughtUp: (TopicPartition) -> Bool) -> (TopicPartition, Pending, resume: Bool)?
+    {
         var best: TopicPartition?
         var bestTime = EpochMillis.max
         for (tp, lane) in lanes {

@@ -1,7 +1,9 @@
 /// The one place librdkafka properties are assembled: our defaults, then the user's pass-through
 /// map from `kafka.properties` (which wins, so real clusters can set SASL/SSL and tuning).
 package enum KafkaProperties {
-    package static func consumer(_ kafka: WorkerConfig.KafkaSection, bootstrap: String, groupId: String? = nil) -> [String: String] {
+    package static func consumer(_ kafka: WorkerConfig.KafkaSection, bootstrap: String, groupId: String? = nil)
+        -> [String: String]
+    {
         var p: [String: String] = [
             "bootstrap.servers": bootstrap,
             "group.id": groupId ?? kafka.groupId,

@@ -5,7 +5,10 @@ package struct PipelineHooks: Sendable {
     package var onSummary: @Sendable (Summary) -> Void
     package var onAlert: @Sendable (Alert) -> Void
 
-    package init(onSummary: @escaping @Sendable (Summary) -> Void = { _ in }, onAlert: @escaping @Sendable (Alert) -> Void = { _ in }) {
+    package init(
+        onSummary: @escaping @Sendable (Summary) -> Void = { _ in },
+        onAlert: @escaping @Sendable (Alert) -> Void = { _ in }
+    ) {
         self.onSummary = onSummary
         self.onAlert = onAlert
     }

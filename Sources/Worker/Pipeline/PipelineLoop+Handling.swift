@@ -18,8 +18,9 @@ extension PipelineLoop {
             counters.unknownTypes += 1
             logger.debug("skipped event of unknown type", metadata: [LogKey.reason: "\(type)"])
         case .rejected(let rejection):
-            deadLetter(rejection, source: tp, offset: message.offset, key: message.key.map { Array($0) },
-                       value: Array(message.value))
+            deadLetter(
+                rejection, source: tp, offset: message.offset, key: message.key.map { Array($0) },
+                value: Array(message.value))
         }
     }
 
@@ -49,8 +50,10 @@ extension PipelineLoop {
             counters.superseded += 1
         case .late:
             let behind = (shards[k].watermark - item.event.occurredAt) / 1000
-            deadLetter(Rejection(.late, "occurred_at is \(behind)s behind the watermark \(Timestamp.format(shards[k].watermark))"),
-                       source: item.source, offset: item.offset, key: item.key, value: item.raw)
+            deadLetter(
+                Rejection(
+                    .late, "occurred_at is \(behind)s behind the watermark \(Timestamp.format(shards[k].watermark))"),
+                source: item.source, offset: item.offset, key: item.key, value: item.raw)
         }
         shards[k].noteInput(now: pipeline.clock())
         if !effects.isEmpty { publishEffects() }
@@ -62,8 +65,10 @@ extension PipelineLoop {
 
     func deadLetter(_ rejection: Rejection, source: TopicPartition, offset: Int64, key: [UInt8]?, value: [UInt8]) {
         counters.deadLettersByReason[rejection.reason, default: 0] += 1
-        send(DeadLetter.message(topic: topics.dlq, reason: rejection.reason, detail: rejection.detail, source: source,
-                                offset: offset, key: key, value: value))
+        send(
+            DeadLetter.message(
+                topic: topics.dlq, reason: rejection.reason, detail: rejection.detail, source: source,
+                offset: offset, key: key, value: value))
     }
 
     /// Publishes queued effects; region summaries also feed the company rollup.
@@ -75,17 +80,22 @@ extension PipelineLoop {
             for effect in batch {
                 switch effect {
                 case .summary(let summary):
-                    send(OutgoingMessage(topic: topics.summaries, key: summary.scope.id,
-                        value: summary.json(currency: settings.reportingCurrency, calendar: settings.calendar)))
+                    send(
+                        OutgoingMessage(
+                            topic: topics.summaries, key: summary.scope.id,
+                            value: summary.json(currency: settings.reportingCurrency, calendar: settings.calendar)))
                     counters.summariesPublished += 1
                     if summary.final { counters.finalSummariesPublished += 1 }
                     if summary.scope.kind == .region { rollup.ingest(summary) }
                     pipeline.hooks.onSummary(summary)
                 case .alert(let alert):
-                    send(OutgoingMessage(topic: topics.alerts, key: alert.scope.id,
-                        value: alert.json(detectedAt: pipeline.clock(), calendar: settings.calendar)))
+                    send(
+                        OutgoingMessage(
+                            topic: topics.alerts, key: alert.scope.id,
+                            value: alert.json(detectedAt: pipeline.clock(), calendar: settings.calendar)))
                     counters.alertsPublished += 1
-                    logger.notice("alert", metadata: [LogKey.rule: "\(alert.rule.rawValue)", LogKey.scope: "\(alert.scope.id)"])
+                    logger.notice(
+                        "alert", metadata: [LogKey.rule: "\(alert.rule.rawValue)", LogKey.scope: "\(alert.scope.id)"])
                     pipeline.hooks.onAlert(alert)
                 }
             }

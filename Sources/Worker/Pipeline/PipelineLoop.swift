@@ -39,7 +39,8 @@ final class PipelineLoop {
             properties: KafkaProperties.consumer(config.worker.kafka, bootstrap: pipeline.bootstrap),
             maxBatch: config.worker.processing.pollBatch
         ) { event in link.loop?.rebalanced(event) }
-        producer = try KafkaProducer(properties: KafkaProperties.producer(config.worker.kafka, bootstrap: pipeline.bootstrap))
+        producer = try KafkaProducer(
+            properties: KafkaProperties.producer(config.worker.kafka, bootstrap: pipeline.bootstrap))
         router = ShardRouter(shardCount: config.worker.processing.shards)
         shards = (0..<config.worker.processing.shards).map { _ in ShardProcessor(settings: config.settings) }
         rollup = CompanyRollup(settings: config.settings)
@@ -50,9 +51,12 @@ final class PipelineLoop {
     }
 
     func run() {
-        logger.info("pipeline started", metadata: [LogKey.topics: "\(topics.inputs)", LogKey.shards: "\(shards.count)"])
+        logger.info(
+            "pipeline started", metadata: [LogKey.topics: "\(topics.inputs)", LogKey.shards: "\(shards.count)"])
         while !pipeline.isStopping {
-            consumer.poll(timeoutMs: 100, onError: { self.logger.warning("consumer error", metadata: [LogKey.error: "\($0)"]) }) {
+            consumer.poll(
+                timeoutMs: 100, onError: { self.logger.warning("consumer error", metadata: [LogKey.error: "\($0)"]) }
+            ) {
                 self.take($0)
             }
             let now = pipeline.clock()

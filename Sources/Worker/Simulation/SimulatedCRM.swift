@@ -31,6 +31,8 @@ package struct SimulatedCRM: Sendable {
         for back in 1...40 {
             _ = openDealsFor(day: firstDay - EpochMillis(back) * dayMillis, emit: false)
         }
+        // Deals that would have closed before the feed starts are history nobody will hear about.
+        openDeals.removeAll { $0.closeAt < firstDay }
     }
 
     private mutating func id(_ prefix: String) -> String {
@@ -76,7 +78,9 @@ package struct SimulatedCRM: Sendable {
         return SimulatedEvent(time: t, topic: .deals, key: d.id, json: json)
     }
 
-    private mutating func customerEvent(_ type: String, region: String, rep: String, customer: String, at t: EpochMillis)
+    private mutating func customerEvent(
+        _ type: String, region: String, rep: String, customer: String, at t: EpochMillis
+    )
         -> SimulatedEvent
     {
         let json = """
@@ -103,18 +107,27 @@ package struct SimulatedCRM: Sendable {
             let t = max(deal.closeAt, day)
             out.append(dealEvent(deal, type: deal.wins ? "deal.won" : "deal.lost", at: t))
             if deal.wins {
-                out.append(customerEvent("customer.acquired", region: deal.region, rep: deal.rep, customer: "c-\(deal.id)", at: t + 1000))
+                out.append(
+                    customerEvent(
+                        "customer.acquired", region: deal.region, rep: deal.rep, customer: "c-\(deal.id)", at: t + 1000)
+                )
             }
         }
         openDeals = still
         for region in SimulatedCRM.regions {
             for _ in 0..<uniform(4...7) {
                 let t = day + EpochMillis(uniform(0...86_399)) * 1000
-                out.append(customerEvent("customer.acquired", region: region, rep: "\(region)-r\(uniform(1...4))", customer: id("c"), at: t))
+                out.append(
+                    customerEvent(
+                        "customer.acquired", region: region, rep: "\(region)-r\(uniform(1...4))", customer: id("c"),
+                        at: t))
             }
             if chance(0.7) {
                 let t = day + EpochMillis(uniform(0...86_399)) * 1000
-                out.append(customerEvent("customer.churned", region: region, rep: "\(region)-r\(uniform(1...4))", customer: id("c"), at: t))
+                out.append(
+                    customerEvent(
+                        "customer.churned", region: region, rep: "\(region)-r\(uniform(1...4))", customer: id("c"),
+                        at: t))
             }
             let spike = region == "south" && day >= spikeFrom ? 3 : 1
             for (channel, base) in [("ads", 9000), ("events", 5000), ("sdr", 6000)] {
@@ -133,13 +146,21 @@ package struct SimulatedCRM: Sendable {
         for event in out where chance(0.01) { noisy.append(event) }
         if chance(0.3) {
             let t = day + EpochMillis(uniform(0...86_399)) * 1000
-            noisy.append(SimulatedEvent(time: t, topic: .deals, key: "broken",
-                json: "{\"event_id\":\"\(id("ev"))\",\"type\":\"deal.won\",\"occurred_at\":\"\(Timestamp.format(t))\""))
+            noisy.append(
+                SimulatedEvent(
+                    time: t, topic: .deals, key: "broken",
+                    json:
+                        "{\"event_id\":\"\(id("ev"))\",\"type\":\"deal.won\",\"occurred_at\":\"\(Timestamp.format(t))\""
+                ))
         }
         if chance(0.2) {
             let t = day + EpochMillis(uniform(0...86_399)) * 1000
-            noisy.append(SimulatedEvent(time: t, topic: .spend, key: "refund",
-                json: "{\"event_id\":\"\(id("ev"))\",\"type\":\"spend.recorded\",\"occurred_at\":\"\(Timestamp.format(t))\",\"region\":\"east\",\"channel\":\"ads\",\"amount\":-1200,\"currency\":\"CNY\"}"))
+            noisy.append(
+                SimulatedEvent(
+                    time: t, topic: .spend, key: "refund",
+                    json:
+                        "{\"event_id\":\"\(id("ev"))\",\"type\":\"spend.recorded\",\"occurred_at\":\"\(Timestamp.format(t))\",\"region\":\"east\",\"channel\":\"ads\",\"amount\":-1200,\"currency\":\"CNY\"}"
+                ))
         }
         return noisy.sorted { $0.time < $1.time }
     }

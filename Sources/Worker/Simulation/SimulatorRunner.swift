@@ -16,7 +16,8 @@ package final class SimulatorRunner: Sendable {
     private let producedCount = Atomic<Int>(0)
     private let simulatedTime = Atomic<Int64>(0)
 
-    package init(config: ResolvedConfig, bootstrap: String, logger: Logger, backfillDays: Int = 28, maxDays: Int? = nil) {
+    package init(config: ResolvedConfig, bootstrap: String, logger: Logger, backfillDays: Int = 28, maxDays: Int? = nil)
+    {
         self.config = config
         self.bootstrap = bootstrap
         self.logger = logger
@@ -30,22 +31,27 @@ package final class SimulatorRunner: Sendable {
     package var clock: EpochMillis { simulatedTime.load(ordering: .relaxed) }
 
     package func run() throws(KafkaError) {
-        let producer = try KafkaProducer(properties: KafkaProperties.producer(config.worker.kafka, bootstrap: bootstrap))
+        let producer = try KafkaProducer(
+            properties: KafkaProperties.producer(config.worker.kafka, bootstrap: bootstrap))
         let live = config.simulatorStart
         let day = Timestamp.millisPerDay
-        let first = live - EpochMillis(backfillDays) * day
+        // History starts at a month start so month targets see whole months.
+        let first = config.settings.calendar.interval(.month, containing: live - EpochMillis(backfillDays) * day).start
         var crm = SimulatedCRM(seed: UInt64(config.worker.simulator.seed), firstDay: first, spikeFrom: live)
         let topics = config.worker.topics
         func send(_ e: SimulatedEvent) throws(KafkaError) {
-            let topic = switch e.topic {
-            case .deals: topics.deals
-            case .customers: topics.customers
-            case .spend: topics.spend
-            }
+            let topic =
+                switch e.topic {
+                case .deals: topics.deals
+                case .customers: topics.customers
+                case .spend: topics.spend
+                }
             try producer.send(OutgoingMessage(topic: topic, key: e.key, value: e.json))
             producedCount.add(1, ordering: .relaxed)
         }
-        logger.info("simulator: backfilling history", metadata: ["days": "\(backfillDays)", "from": "\(Timestamp.format(first))"])
+        logger.info(
+            "simulator: backfilling history",
+            metadata: ["days": "\(backfillDays)", "from": "\(Timestamp.format(first))"])
         var dayStart = first
         var pending: [SimulatedEvent] = []
         while dayStart < live, !stopRequested.load(ordering: .acquiring) {

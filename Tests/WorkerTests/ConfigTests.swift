@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+import Worker
+
+@Suite("Configuration loading and validation")
+struct ConfigTests {
+    private func problems(worker: String = "", targets: String = "", markets: String = "") -> [String] {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "salespulse-config-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try! worker.write(to: dir.appendingPathComponent("worker.yaml"), atomically: true, encoding: .utf8)
+        try! targets.write(to: dir.appendingPathComponent("targets.yaml"), atomically: true, encoding: .utf8)
+        try! markets.write(to: dir.appendingPathComponent("markets.yaml"), atomically: true, encoding: .utf8)
+        do {
+            _ = try ConfigLoader.load(directory: dir.path)
+            return []
+        } catch {
+            return error.problems
+        }
+    }
+
+    @Test("the shipped config folder is valid and embedded (no brokers)")
+    func shippedConfig() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let config = try ConfigLoader.load(directory: root.appendingPathComponent("config").path)
+        #expect(config.isEmbedded)
+        #expect(config.settings.windows.map(\.name) == ["day", "week", "month", "quarter"])
+        #expect(config.settings.targets.periods.contains(.month))
+    }
+
+    @Test("empty files mean all defaults")
+    func emptyFiles() {
+        #expect(problems().isEmpty)
+    }
+
+    @Test(
+        "each wrong value is reported with its file and key",
+        arguments: [
+            ("time:\n  allowed_lateness: 1x\n", "worker.yaml: time.allowed_lateness"),
+            ("time:\n  time_zone: Mars/Olympus\n", "worker.yaml: time.time_zone"),
+            ("time:\n  windows: [day, fortnight]\n", "worker.yaml: time.windows[1]"),
+            ("time:\n  windows: []\n", "worker.yaml: time.windows"),
+            ("money:\n  fx:\n    USD: \"-7\"\n", "worker.yaml: money.fx.USD"),
+            ("money:\n  reporting_currency: yuan\n", "worker.yaml: money.reporting_currency"),
+            ("alerts:\n  locale: fr\n", "worker.yaml: alerts.locale"),
+            (
+                "alerts:\n  cac_spike:\n    window: month\ntime:\n  windows: [day, week]\n",
+                "worker.yaml: alerts.cac_spike.window"
+            ),
+            ("alerts:\n  cac_spike:\n    factor: abc\n", "worker.yaml: alerts.cac_spike.factor"),
+            ("alerts:\n  target_slipping:\n    tolerance: 1.5\n", "worker.yaml: alerts.target_slipping.tolerance"),
+            ("processing:\n  shards: 0\n", "worker.yaml: processing.shards"),
+            ("topics:\n  summaries: crm.deals\n", "worker.yaml: topics.summaries"),
+            ("topics:\n  dlq: \"bad topic!\"\n", "worker.yaml: topics.dlq"),
+            ("log_level: loud\n", "worker.yaml: log_level"),
+            ("kafka:\n  brokerz: localhost:9092\n", "worker.yaml: kafka.brokerz: unknown key"),
+            ("time: [1, 2]\n", "worker.yaml: time: expected a mapping"),
+            ("simulator:\n  start: tomorrow\n", "worker.yaml: simulator.start"),
+            ("time: {\n", "worker.yaml: not valid YAML"),
+        ])
+    func workerProblems(yaml: String, expected: String) {
+        let found = problems(worker: yaml)
+        #expect(found.contains { $0.hasPrefix(expected) }, "got \(found)")
+    }
+
+    @Test(
+        "target and market problems name their entry",
+        arguments: [
+            (
+                "targets:\n  - {scope: region, region: east, period: fortnight, amount: \"1\"}\n", "",
+                "targets.yaml: targets[0].period"
+            ),
+            ("targets:\n  - {scope: region, period: month, amount: \"1\"}\n", "", "targets.yaml: targets[0].region"),
+            ("targets:\n  - {scope: team, period: month, amount: \"1\"}\n", "", "targets.yaml: targets[0].scope"),
+            (
+                "targets:\n  - {scope: company, period: month, amount: \"lots\"}\n", "",
+                "targets.yaml: targets[0].amount"
+            ),
+            ("targets:\n  - {scope: company, period: month}\n", "", "targets.yaml: targets[0].amount"),
+            ("", "regions:\n  east: {year: \"5\"}\n", "markets.yaml: regions.east.year"),
+            ("", "company:\n  month: \"-1\"\n", "markets.yaml: company.month"),
+        ])
+    func targetProblems(targets: String, markets: String, expected: String) {
+        let found = problems(targets: targets, markets: markets)
+        #expect(found.contains { $0.hasPrefix(expected) }, "got \(found)")
+    }
+
+    @Test("every problem is reported at once")
+    func allAtOnce() {
+        let found = problems(
+            worker:
+                "time:\n  allowed_lateness: x\n  idle_timeout: y\nalerts:\n  locale: en\nprocessing:\n  shards: -1\n")
+        #expect(found.count == 3, "got \(found)")
+    }
+
+    @Test(
+        "secret librdkafka properties are redacted",
+        arguments: [
+            ("sasl.password", true), ("ssl.key.password", true), ("sasl.oauthbearer.client.secret", true),
+            ("sasl.jaas.config", true), ("ssl.key.pem", true), ("security.protocol", false), ("sasl.username", false),
+            ("ssl.key.location", false),
+        ])
+    func redaction(key: String, secret: Bool) {
+        #expect(SecretRedaction.redact([key: "v"])[key] == (secret ? SecretRedaction.placeholder : "v"))
+    }
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Smoke test of the salespulse executable, as a user runs it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build --product salespulse >&2
+bin=.build/debug/salespulse
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pass=0
+fail=0
+ok() { echo "ok: $1"; pass=$((pass + 1)); }
+bad() { echo "FAILED: $1"; fail=$((fail + 1)); }
+
+# Bad configuration: exit code 2, the key named, nothing started.
+mkdir -p "$work/badconf"
+printf 'time:\n  allowed_lateness: soon\n' > "$work/badconf/worker.yaml"
+set +e
+"$bin" check-config --config "$work/badconf" > "$work/bad.out" 2>&1
+code=$?
+set -e
+if [ "$code" -eq 2 ] && grep -q "time.allowed_lateness" "$work/bad.out"; then ok "bad config exits 2 naming the key"; else bad "bad config: exit $code: $(cat "$work/bad.out")"; fi
+if "$bin" check-config --config config > "$work/good.out" 2>&1 && grep -q "configuration OK" "$work/good.out"; then ok "shipped config is valid"; else bad "check-config on config/: $(cat "$work/good.out")"; fi
+
+# The README's run command without brokers: embedded broker, simulated feed, alerts within 60 s,
+# a clean stop on SIGINT.
+"$bin" run --config config > "$work/run.out" 2> "$work/run.err" &
+pid=$!
+deadline=$((SECONDS + 60))
+while [ $SECONDS -lt $deadline ]; do
+  if grep -q "target.slipping" "$work/run.out" && grep -q "cac.spike" "$work/run.out"; then break; fi
+  sleep 1
+done
+elapsed=$SECONDS
+kill -INT "$pid"
+set +e
+wait "$pid"
+code=$?
+set -e
+if grep -q "target.slipping" "$work/run.out" && grep -q "cac.spike" "$work/run.out"; then ok "run shows target.slipping and cac.spike alerts (by ${elapsed}s)"; else bad "alerts missing: $(tail -40 "$work/run.out") $(tail -20 "$work/run.err")"; fi
+if grep -q "region" "$work/run.out" && grep -q "COMPANY" "$work/run.out"; then ok "run shows the region KPI table"; else bad "no KPI table in output"; fi
+if [ "$code" -eq 0 ] && grep -q "stopped cleanly" "$work/run.out"; then ok "SIGINT stops cleanly with exit 0"; else bad "stop: exit $code: $(tail -5 "$work/run.out") $(tail -5 "$work/run.err")"; fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

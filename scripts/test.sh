@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite: format lint, unit and mock-cluster integration tests (swift test), then
+# a smoke test of the CLI itself (bad config exits 2; the embedded demo fires both alert kinds
+# and stops cleanly on SIGINT).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+echo "== swift format lint" >&2
+swift format lint --strict -r Sources Tests Package.swift
+echo "== swift test" >&2
+swift test
+echo "== CLI smoke test" >&2
+scripts/smoke.sh

@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
 
 let strict: [SwiftSetting] = [.unsafeFlags(["-warnings-as-errors"])]
@@ -13,6 +13,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -21,13 +24,22 @@ let package = Package(
             providers: [.apt(["librdkafka-dev"])]
         ),
         .target(name: "SalesKPI", swiftSettings: strict),
-        .target(name: "Kafka", dependencies: ["CRdKafka"], swiftSettings: strict),
+        .target(
+            name: "Kafka",
+            dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .target(
             name: "Worker",
             dependencies: [
                 "SalesKPI", "Kafka",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -37,6 +49,7 @@ let package = Package(
                 "Worker", "Kafka", "SalesKPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict
         ),
@@ -49,7 +62,10 @@ let package = Package(
         .testTarget(name: "SalesKPITests", dependencies: ["SalesKPI", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "WorkerTests",
-            dependencies: ["Worker", "Kafka", "SalesKPI", "TestSupport"],
+            dependencies: [
+                "Worker", "Kafka", "SalesKPI", "TestSupport",
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
     ]

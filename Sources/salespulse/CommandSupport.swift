@@ -1,5 +1,7 @@
 import Foundation
+import Kafka
 import Logging
+import Prometheus
 import Worker
 
 /// Loads the configuration or exits with code 2 and every problem, before anything connects.
@@ -16,15 +18,53 @@ func loadConfigOrExit(_ options: ConfigOptions) -> ResolvedConfig {
     }
 }
 
-/// Bootstraps logging once, to standard error, at the configured level.
+/// Bootstraps logging once, to standard error, at the configured level and format; secret
+/// librdkafka property values are scrubbed from every line.
 func makeLogger(_ config: ResolvedConfig, quiet: Bool = false) -> Logger {
     let level = quiet ? Logger.Level.warning : Logger.Level(rawValue: config.worker.logLevel) ?? .info
+    let secrets = config.worker.kafka.properties.filter { SecretRedaction.isSecret($0.key) }.map(\.value)
+    let json = config.worker.logFormat == "json"
     LoggingSystem.bootstrap { label in
+        if json {
+            var handler = JSONLogHandler(label: label, secrets: secrets)
+            handler.logLevel = level
+            return handler
+        }
         var handler = StreamLogHandler.standardError(label: label)
         handler.logLevel = level
         return handler
     }
-    return Logger(label: "salespulse")
+    let logger = Logger(label: "salespulse")
+    KafkaLog.route(to: logger)
+    return logger
+}
+
+/// The Prometheus registry, the worker's metrics on it, and the HTTP endpoint serving them
+/// (nil when `observability.port` is 0). Exits with code 1 when the port cannot be bound.
+func startObservability(_ config: ResolvedConfig, health: HealthState, logger: Logger) -> (
+    PipelineMetrics, ObservabilityServer?
+) {
+    let registry = PrometheusCollectorRegistry()
+    var factory = PrometheusMetricsFactory(registry: registry)
+    factory.defaultDurationHistogramBuckets = [
+        .microseconds(100), .microseconds(500), .milliseconds(1), .milliseconds(5), .milliseconds(10),
+        .milliseconds(50),
+        .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5), .seconds(10),
+    ]
+    let metrics = PipelineMetrics(factory: factory)
+    let o = config.worker.observability
+    guard o.port != 0 else { return (metrics, nil) }
+    do {
+        let server = try ObservabilityServer(host: o.bind, port: o.port, registry: registry, health: health)
+        logger.info("serving /metrics, /healthz and /readyz", metadata: ["port": "\(server.port)"])
+        return (metrics, server)
+    } catch {
+        FileHandle.standardError.write(
+            Data(
+                "salespulse: cannot serve metrics on \(o.bind):\(o.port) (\(error)); set observability.port (0 turns it off)\n"
+                    .utf8))
+        exit(1)
+    }
 }
 
 /// Runs `body` on its own thread (blocking Kafka work stays off the main thread).

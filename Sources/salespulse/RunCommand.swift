@@ -48,7 +48,10 @@ struct RunCommand: ParsableCommand {
         print("            Ctrl-C stops it cleanly.\n")
 
         let board = LiveBoard(settings: config.settings)
-        let pipeline = Pipeline(config: config, bootstrap: bootstrap, logger: logger, hooks: board.hooks)
+        let health = HealthState()
+        let (metrics, server) = startObservability(config, health: health, logger: logger)
+        let pipeline = Pipeline(
+            config: config, bootstrap: bootstrap, logger: logger, hooks: board.hooks, metrics: metrics, health: health)
         let simulator = embedded ? SimulatorRunner(config: config, bootstrap: bootstrap, logger: logger) : nil
         let finished = Atomic<Bool>(false)
         let failed = Mutex<String?>(nil)
@@ -103,6 +106,7 @@ struct RunCommand: ParsableCommand {
             "\nstopped cleanly: \(stats.events) events, \(stats.deadLetters) dead letters, "
                 + "\(stats.summariesPublished) summaries (\(stats.finalSummariesPublished) final), \(stats.alertsPublished) alerts."
         )
+        server?.shutdown()
         withExtendedLifetime(broker) {}
     }
 

@@ -10,8 +10,12 @@ package final class PipelineHarness: Sendable {
     private let done = Atomic<Bool>(false)
     private let failure = Mutex<String?>(nil)
 
-    package init(config: ResolvedConfig, bootstrap: String, logger: Logger = Logger(label: "test")) {
-        pipeline = Pipeline(config: config, bootstrap: bootstrap, logger: logger)
+    package init(
+        config: ResolvedConfig, bootstrap: String, logger: Logger = Logger(label: "test"),
+        metrics: PipelineMetrics? = nil,
+        health: HealthState = HealthState()
+    ) {
+        pipeline = Pipeline(config: config, bootstrap: bootstrap, logger: logger, metrics: metrics, health: health)
     }
 
     package func start() {

@@ -4,6 +4,46 @@ import Worker
 
 @Suite("Configuration loading and validation")
 struct ConfigTests {
+    private func load(worker: String, environment: [String: String]) throws -> ResolvedConfig {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("salespulse-env-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try worker.write(to: dir.appendingPathComponent("worker.yaml"), atomically: true, encoding: .utf8)
+        return try ConfigLoader.load(directory: dir.path, environment: environment)
+    }
+
+    @Test("SALESPULSE_ environment variables override worker.yaml key by key")
+    func environmentOverrides() throws {
+        let config = try load(
+            worker: "kafka:\n  brokers: from-file:9092\ntime:\n  allowed_lateness: 2h\n",
+            environment: [
+                "SALESPULSE_KAFKA_BROKERS": "from-env:9092",
+                "SALESPULSE_TIME_WINDOWS": "day, month",
+                "SALESPULSE_ALERTS_CAC_SPIKE_WINDOW": "month",
+                "SALESPULSE_ALERTS_CAC_SPIKE_FACTOR": "2.5",
+                "SALESPULSE_PROCESSING_SHARDS": "3",
+                "SALESPULSE_MONEY_FX_GBP": "9.05",
+                "SALESPULSE_KAFKA_PROPERTIES_SASL_PASSWORD": "pw",
+                "SALESPULSE_KAFKA_PROPERTIES_LOG__LEVEL": "6",
+                "UNRELATED": "x",
+            ])
+        #expect(config.worker.kafka.brokers == "from-env:9092")
+        #expect(config.worker.time.allowedLateness == "2h")
+        #expect(config.worker.time.windows == ["day", "month"])
+        #expect(config.worker.alerts.cacSpike.factor == 2.5)
+        #expect(config.worker.processing.shards == 3)
+        #expect(config.worker.money.fx["GBP"] == "9.05")
+        #expect(config.worker.kafka.properties == ["sasl.password": "pw", "log_level": "6"])
+    }
+
+    @Test("a bad environment override is reported like a bad file value")
+    func badEnvironmentOverride() {
+        #expect(throws: ConfigError.self) {
+            try load(worker: "", environment: ["SALESPULSE_TIME_IDLE_TIMEOUT": "later"])
+        }
+        #expect(EnvironmentOverrides.variable(for: "time.idle_timeout") == "SALESPULSE_TIME_IDLE_TIMEOUT")
+    }
+
     private func problems(worker: String = "", targets: String = "", markets: String = "") -> [String] {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
             "salespulse-config-\(UUID().uuidString)")
@@ -59,6 +99,8 @@ struct ConfigTests {
             ("time: [1, 2]\n", "worker.yaml: time: expected a mapping"),
             ("simulator:\n  start: tomorrow\n", "worker.yaml: simulator.start"),
             ("time: {\n", "worker.yaml: not valid YAML"),
+            ("log_format: xml\n", "worker.yaml: log_format"),
+            ("observability:\n  port: 70000\n", "worker.yaml: observability.port"),
         ])
     func workerProblems(yaml: String, expected: String) {
         let found = problems(worker: yaml)

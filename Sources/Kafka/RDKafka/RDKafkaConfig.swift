@@ -5,6 +5,7 @@ enum RDKafkaConfig {
     /// Returns an owned conf pointer; ownership passes to `rd_kafka_new` or must be destroyed.
     static func make(_ properties: [String: String]) throws(KafkaError) -> OpaquePointer {
         let conf = rd_kafka_conf_new()!
+        KafkaLog.install(on: conf)
         var errstr = [CChar](repeating: 0, count: 512)
         for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
             let result = rd_kafka_conf_set(conf, key, value, &errstr, errstr.count)

@@ -3,49 +3,50 @@ import Yams
 
 /// Reads `worker.yaml`, `targets.yaml` and `markets.yaml` from a folder and validates them.
 package enum ConfigLoader {
-    /// A missing file means "all defaults"; anything unreadable or invalid is a `ConfigError`.
-    package static func load(directory: String) throws(ConfigError) -> ResolvedConfig {
+    /// A missing file means "all defaults"; `SALESPULSE_…` variables override `worker.yaml`;
+    /// anything unreadable or invalid is a `ConfigError`.
+    package static func load(
+        directory: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigError) -> ResolvedConfig {
         var problems: [String] = []
-        let worker: WorkerConfig = read(directory, "worker.yaml", .worker, default: WorkerConfig(), &problems)
+        let worker: WorkerConfig = read(
+            directory, "worker.yaml", .worker, default: WorkerConfig(), &problems, environment: environment)
         let targets: TargetsFile = read(directory, "targets.yaml", .targets, default: TargetsFile(), &problems)
         let markets: MarketsFile = read(directory, "markets.yaml", .markets, default: MarketsFile(), &problems)
         guard problems.isEmpty else { throw ConfigError(problems) }
         return try ResolvedConfig.resolve(worker, targets, markets)
     }
 
-    /// Parses one file's text; exposed for tests.
-    package static func parse<T: Decodable>(_ text: String, file: String, as: T.Type) throws(ConfigError) -> T? {
-        var problems: [String] = []
-        let schema: ConfigSchema = file == "targets.yaml" ? .targets : file == "markets.yaml" ? .markets : .worker
-        let value: T? = decode(text, file, schema, &problems)
-        guard problems.isEmpty else { throw ConfigError(problems) }
-        return value
-    }
-
     private static func read<T: Decodable>(
-        _ directory: String, _ file: String, _ schema: ConfigSchema, default: T, _ problems: inout [String]
+        _ directory: String, _ file: String, _ schema: ConfigSchema, default: T, _ problems: inout [String],
+        environment: [String: String]? = nil
     ) -> T {
         let path = (directory as NSString).appendingPathComponent(file)
-        guard FileManager.default.fileExists(atPath: path) else { return `default` }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
-        else {
-            problems.append("\(file): cannot be read as UTF-8 text (\(path))")
-            return `default`
+        var text = ""
+        if FileManager.default.fileExists(atPath: path) {
+            guard let data = FileManager.default.contents(atPath: path), let t = String(data: data, encoding: .utf8)
+            else {
+                problems.append("\(file): cannot be read as UTF-8 text (\(path))")
+                return `default`
+            }
+            text = t
         }
-        return decode(text, file, schema, &problems) ?? `default`
+        return decode(text, file, schema, &problems, environment: environment) ?? `default`
     }
 
+    /// Parses, applies environment overrides (worker.yaml only), checks keys, then decodes.
     private static func decode<T: Decodable>(
-        _ text: String, _ file: String, _ schema: ConfigSchema, _ problems: inout [String]
+        _ text: String, _ file: String, _ schema: ConfigSchema, _ problems: inout [String],
+        environment: [String: String]? = nil
     ) -> T? {
-        let node: Node?
+        var node: Node
         do {
-            node = try Yams.compose(yaml: text)
+            node = try Yams.compose(yaml: text) ?? Node.mapping(Node.Mapping([]))
         } catch {
             problems.append("\(file): not valid YAML: \(error)")
             return nil
         }
-        guard let node else { return nil }
+        if let environment { EnvironmentOverrides.apply(to: &node, environment: environment) }
         let before = problems.count
         schema.check(node, path: "", file: file, into: &problems)
         guard problems.count == before else { return nil }

@@ -44,7 +44,12 @@ indirect enum ConfigSchema: Sendable {
             Dictionary(
                 uniqueKeysWithValues:
                     WorkerConfig.SimulatorSection.CodingKeys.allCases.map { ($0.rawValue, ConfigSchema.scalar) })),
+        "observability": .object(
+            Dictionary(
+                uniqueKeysWithValues:
+                    WorkerConfig.ObservabilitySection.CodingKeys.allCases.map { ($0.rawValue, ConfigSchema.scalar) })),
         "log_level": .scalar,
+        "log_format": .scalar,
     ])
 
     static let targets = ConfigSchema.object([

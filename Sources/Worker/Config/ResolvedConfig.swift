@@ -85,6 +85,9 @@ package struct ResolvedConfig: Sendable {
         if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(w.logLevel) {
             problem("log_level", "'\(w.logLevel)' is not one of trace, debug, info, notice, warning, error, critical")
         }
+        if !["json", "text"].contains(w.logFormat) { problem("log_format", "'\(w.logFormat)' is not json or text") }
+        if !(0...65535).contains(w.observability.port) { problem("observability.port", "must be between 0 and 65535") }
+        if w.observability.bind.isEmpty { problem("observability.bind", "must be an address such as 0.0.0.0") }
         if !w.kafka.brokers.isEmpty, w.kafka.groupId.isEmpty { problem("kafka.group_id", "must not be empty") }
 
         let currency = w.money.reportingCurrency

@@ -7,13 +7,17 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
     package var money = MoneySection()
     package var alerts = AlertsSection()
     package var simulator = SimulatorSection()
+    package var observability = ObservabilitySection()
     package var logLevel = "info"
+    /// `json` (one object per line, for log pipelines) or `text`.
+    package var logFormat = "json"
 
     package init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case kafka, topics, processing, time, money, alerts, simulator
+        case kafka, topics, processing, time, money, alerts, simulator, observability
         case logLevel = "log_level"
+        case logFormat = "log_format"
     }
 
     package init(from decoder: any Decoder) throws {
@@ -25,7 +29,27 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
         money = try c.decodeIfPresent(MoneySection.self, forKey: .money) ?? money
         alerts = try c.decodeIfPresent(AlertsSection.self, forKey: .alerts) ?? alerts
         simulator = try c.decodeIfPresent(SimulatorSection.self, forKey: .simulator) ?? simulator
+        observability = try c.decodeIfPresent(ObservabilitySection.self, forKey: .observability) ?? observability
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? logLevel
+        logFormat = try c.decodeIfPresent(String.self, forKey: .logFormat) ?? logFormat
+    }
+
+    package struct ObservabilitySection: Codable, Sendable, Equatable {
+        /// Port of the HTTP endpoint serving /metrics, /healthz and /readyz (0: off).
+        package var port = 9464
+        package var bind = "0.0.0.0"
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case port, bind
+        }
+
+        package init() {}
+
+        package init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
+            bind = try c.decodeIfPresent(String.self, forKey: .bind) ?? bind
+        }
     }
 
     package struct KafkaSection: Codable, Sendable, Equatable {

@@ -15,6 +15,8 @@ struct InputAligner {
         var offset: Int64
         var key: [UInt8]?
         var raw: [UInt8]
+        /// Monotonic nanoseconds when the message was taken off the consumer.
+        var consumedAt: UInt64
     }
 
     private struct Lane {

@@ -13,4 +13,5 @@ package enum LogKey {
     package static let reason = "reason"
     package static let rule = "rule"
     package static let scope = "scope"
+    package static let kafka = "kafka"
 }

@@ -16,12 +16,17 @@ package final class Pipeline: Sendable {
     let hooks: PipelineHooks
     let clock: @Sendable () -> EpochMillis
     package let stats = StatsBox()
+    package let health: HealthState
+    let metrics: PipelineMetrics?
     private let stopRequested = Atomic<Bool>(false)
 
     package init(
         config: ResolvedConfig, bootstrap: String, logger: Logger, hooks: PipelineHooks = PipelineHooks(),
+        metrics: PipelineMetrics? = nil, health: HealthState = HealthState(),
         clock: @escaping @Sendable () -> EpochMillis = Pipeline.wallClock
     ) {
+        self.metrics = metrics
+        self.health = health
         self.config = config
         self.bootstrap = bootstrap
         self.logger = logger
@@ -34,12 +39,21 @@ package final class Pipeline: Sendable {
     }
 
     /// Asks `run()` to stop fetching, finish what it holds, commit, leave the group and return.
-    package func stop() { stopRequested.store(true, ordering: .releasing) }
+    package func stop() {
+        health.setStopping()
+        stopRequested.store(true, ordering: .releasing)
+    }
 
     package var isStopping: Bool { stopRequested.load(ordering: .acquiring) }
 
     /// Runs until `stop()`; throws only when Kafka clients cannot be created at all.
     package func run() throws(KafkaError) {
+        defer { health.setDead() }
+        let probe = try ClusterProbe(
+            properties: KafkaProperties.producer(config.worker.kafka, bootstrap: bootstrap),
+            topic: config.worker.topics.deals, health: health, logger: logger)
+        probe.start()
+        defer { probe.stop() }
         let loop = try PipelineLoop(pipeline: self)
         loop.run()
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Kafka
 import Logging
 import SalesKPI
@@ -12,7 +13,8 @@ extension PipelineLoop {
         case .event(let event):
             let pending = InputAligner.Pending(
                 source: tp, event: event, offset: message.offset, key: message.key.map { Array($0) },
-                raw: Array(message.value))
+                raw: Array(message.value), consumedAt: DispatchTime.now().uptimeNanoseconds)
+            lastEventTime[tp] = max(lastEventTime[tp] ?? .min, event.occurredAt)
             if aligner.push(tp, pending) { consumer.pause([tp]) }
         case .unknownType(let type):
             counters.unknownTypes += 1
@@ -56,6 +58,7 @@ extension PipelineLoop {
                 source: item.source, offset: item.offset, key: item.key, value: item.raw)
         }
         shards[k].noteInput(now: pipeline.clock())
+        pipeline.metrics?.recordLatency(nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - item.consumedAt))
         if !effects.isEmpty { publishEffects() }
         if shards[k].watermark != before {
             rollup.shardWatermark(k, shards[k].watermark, effects: &effects)
@@ -85,7 +88,12 @@ extension PipelineLoop {
                             topic: topics.summaries, key: summary.scope.id,
                             value: summary.json(currency: settings.reportingCurrency, calendar: settings.calendar)))
                     counters.summariesPublished += 1
-                    if summary.final { counters.finalSummariesPublished += 1 }
+                    if summary.final {
+                        counters.finalSummariesPublished += 1
+                        if summary.scope.kind == .region {
+                            counters.windowsClosedByKind[summary.windowName, default: 0] += 1
+                        }
+                    }
                     if summary.scope.kind == .region { rollup.ingest(summary) }
                     pipeline.hooks.onSummary(summary)
                 case .alert(let alert):
@@ -94,6 +102,7 @@ extension PipelineLoop {
                             topic: topics.alerts, key: alert.scope.id,
                             value: alert.json(detectedAt: pipeline.clock(), calendar: settings.calendar)))
                     counters.alertsPublished += 1
+                    counters.alertsByRule[alert.rule.rawValue, default: 0] += 1
                     logger.notice(
                         "alert", metadata: [LogKey.rule: "\(alert.rule.rawValue)", LogKey.scope: "\(alert.scope.id)"])
                     pipeline.hooks.onAlert(alert)
@@ -161,5 +170,14 @@ extension PipelineLoop {
         counters.buffered = aligner.buffered
         counters.companyWatermark = rollup.watermark
         pipeline.stats.publish(counters)
+        guard let metrics = pipeline.metrics else { return }
+        metrics.update(counters)
+        metrics.recordReady(pipeline.health.isReady)
+        let now = pipeline.clock()
+        for (tp, next) in received {
+            let high = consumer.cachedHighWatermark(tp) ?? next
+            let seconds = lastEventTime[tp].map { max(0, Double(now - $0) / 1000) }
+            metrics.recordLag(tp, messages: max(0, high - next), seconds: seconds)
+        }
     }
 }

@@ -21,6 +21,8 @@ final class PipelineLoop {
     var committed: [TopicPartition: Int64] = [:]
     /// Next offset expected per partition, for caught-up checks.
     var received: [TopicPartition: Int64] = [:]
+    /// Newest event time read per partition, for the event-time lag metric.
+    var lastEventTime: [TopicPartition: EpochMillis] = [:]
     var lastTick: EpochMillis = 0
     var lastCommit: EpochMillis
     var logger: Logger { pipeline.logger }
@@ -51,8 +53,15 @@ final class PipelineLoop {
     }
 
     func run() {
+        let kafka = SecretRedaction.redact(
+            KafkaProperties.consumer(pipeline.config.worker.kafka, bootstrap: pipeline.bootstrap))
         logger.info(
-            "pipeline started", metadata: [LogKey.topics: "\(topics.inputs)", LogKey.shards: "\(shards.count)"])
+            "pipeline started",
+            metadata: [
+                LogKey.topics: "\(topics.inputs)", LogKey.shards: "\(shards.count)",
+                LogKey.kafka:
+                    "\(kafka.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))",
+            ])
         while !pipeline.isStopping {
             consumer.poll(
                 timeoutMs: 100, onError: { self.logger.warning("consumer error", metadata: [LogKey.error: "\($0)"]) }
@@ -74,6 +83,7 @@ final class PipelineLoop {
         case .assigned(let partitions):
             aligner.assign(partitions, now: now)
             counters.assignedPartitions += partitions.count
+            pipeline.health.setJoined(true)
             logger.info("partitions assigned", metadata: [LogKey.partitions: "\(partitions.sorted())"])
         case .revoked(let partitions):
             // All KPI state stays in this process, so losing a partition only requires that what
@@ -86,6 +96,8 @@ final class PipelineLoop {
             for tp in partitions {
                 committed[tp] = nil
                 received[tp] = nil
+                lastEventTime[tp] = nil
+                pipeline.metrics?.forgetLag(tp)
             }
             counters.assignedPartitions -= partitions.count
             logger.info("partitions revoked", metadata: [LogKey.partitions: "\(partitions.sorted())"])

@@ -13,6 +13,8 @@ package struct PipelineStats: Sendable, Equatable {
     package var summariesPublished = 0
     package var finalSummariesPublished = 0
     package var alertsPublished = 0
+    package var alertsByRule: [String: Int] = [:]
+    package var windowsClosedByKind: [String: Int] = [:]
     package var commits = 0
     package var deliveryFailures = 0
     /// Events decoded and waiting for event-time alignment.

@@ -1,0 +1,48 @@
+import Foundation
+import Kafka
+import Logging
+import Synchronization
+
+/// Asks the cluster for metadata every `interval` on its own thread and records whether it
+/// answered, so readiness reflects a broker outage within seconds.
+final class ClusterProbe: Sendable {
+    private let client: KafkaProducer
+    private let topic: String
+    private let health: HealthState
+    private let logger: Logger
+    private let stopped = Atomic<Bool>(false)
+    private let intervalMillis: Int
+
+    init(properties: [String: String], topic: String, health: HealthState, logger: Logger, intervalMillis: Int = 1000)
+        throws(KafkaError)
+    {
+        var p = properties
+        p["reconnect.backoff.ms"] = "100"
+        p["reconnect.backoff.max.ms"] = "1000"
+        p["enable.idempotence"] = "false"
+        client = try KafkaProducer(properties: p)
+        self.topic = topic
+        self.health = health
+        self.logger = logger
+        self.intervalMillis = intervalMillis
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            var last: Bool?
+            while !stopped.load(ordering: .acquiring) {
+                let ok = (try? client.partitionCount(topic, timeoutMs: Int32(max(500, intervalMillis)))) != nil
+                health.setReachable(ok)
+                if ok != last {
+                    if ok { logger.info("cluster reachable") } else { logger.warning("cluster unreachable") }
+                    last = ok
+                }
+                Thread.sleep(forTimeInterval: Double(intervalMillis) / 1000)
+            }
+        }
+        thread.name = "cluster-probe"
+        thread.start()
+    }
+
+    func stop() { stopped.store(true, ordering: .releasing) }
+}

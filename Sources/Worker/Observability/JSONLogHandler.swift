@@ -1,0 +1,58 @@
+import Foundation
+import Logging
+import SalesKPI
+
+/// Structured logs: one JSON object per line with stable keys (`ts`, `level`, `logger`, `msg`,
+/// `source`, then the metadata), and every configured secret value scrubbed from the whole line.
+package struct JSONLogHandler: LogHandler {
+    package var metadata: Logger.Metadata = [:]
+    package var metadataProvider: Logger.MetadataProvider?
+    package var logLevel: Logger.Level = .info
+    private let label: String
+    private let secrets: [String]
+    private let sink: @Sendable (String) -> Void
+
+    /// `sink` receives each finished line (standard error by default).
+    package init(
+        label: String, secrets: [String], sink: @escaping @Sendable (String) -> Void = JSONLogHandler.standardError
+    ) {
+        self.label = label
+        self.secrets = secrets.filter { $0.count >= 3 }
+        self.sink = sink
+    }
+
+    package static let standardError: @Sendable (String) -> Void = { line in
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    package func log(event: LogEvent) {
+        var all = metadata
+        if let provided = metadataProvider?.get() { all.merge(provided) { _, new in new } }
+        if let extra = event.metadata { all.merge(extra) { _, new in new } }
+        var w = JSONWriter()
+        w.beginObject()
+        w.field("ts", Timestamp.format(EpochMillis((Date().timeIntervalSince1970 * 1000).rounded())))
+        w.field("level", event.level.rawValue)
+        w.field("logger", label)
+        w.field("msg", scrub(event.message.description))
+        w.field("source", event.source)
+        for key in all.keys.sorted() where !["ts", "level", "logger", "msg", "source"].contains(key) {
+            w.field(key, scrub(all[key]!.description))
+        }
+        w.endObject()
+        sink(w.text)
+    }
+
+    private func scrub(_ line: String) -> String {
+        var line = line
+        for secret in secrets where line.contains(secret) {
+            line = line.replacingOccurrences(of: secret, with: SecretRedaction.placeholder)
+        }
+        return line
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import Kafka
+import Logging
+import Prometheus
+import Synchronization
+import TestSupport
+import Testing
+import Worker
+
+@Suite("Metrics, health and secrets", .serialized)
+struct ObservabilityTests {
+    static let topics = ["crm.deals", "crm.customers", "crm.spend", "kpi.summaries", "kpi.alerts", "kpi.dlq"]
+
+    private func cluster() throws -> MockCluster {
+        let cluster = try MockCluster(brokers: 3)
+        for topic in Self.topics { try cluster.createTopic(topic, partitions: 3, replicationFactor: 3) }
+        return cluster
+    }
+
+    private func waitFor(_ timeout: Duration, _ condition: () -> Bool) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if condition() { return true }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return false
+    }
+
+    @Test("/metrics from a running worker shows event counters and consumer lag moving", .timeLimit(.minutes(3)))
+    func metricsMove() throws {
+        let cluster = try cluster()
+        var generator = ScenarioGenerator(seed: 11, days: 20)
+        let scenario = generator.generate()
+        let good = scenario.bulk.filter { if case .good = $0.kind { true } else { false } }
+        let half = good.count / 2
+        try produce(Array(good[..<half]), bootstrap: cluster.bootstrapServers)
+
+        let registry = PrometheusCollectorRegistry()
+        let health = HealthState()
+        let server = try ObservabilityServer(host: "127.0.0.1", port: 0, registry: registry, health: health)
+        defer { server.shutdown() }
+        let harness = PipelineHarness(
+            config: try TestConfig.make(), bootstrap: cluster.bootstrapServers,
+            metrics: PipelineMetrics(factory: PrometheusMetricsFactory(registry: registry)), health: health)
+        harness.start()
+        defer { harness.stop() }
+        let url = "http://127.0.0.1:\(server.port)/metrics"
+        try #require(harness.wait(timeout: .seconds(60)) { $0.consumed == half && $0.buffered == 0 })
+        var first = ""
+        #expect(
+            waitFor(.seconds(10)) {
+                first = httpGet(url)?.body ?? ""
+                return metricValue(first, "salespulse_messages_consumed_total") == Double(half)
+            })
+        let processed1 = try #require(metricValue(first, "salespulse_events_processed_total"))
+        let eventLag1 = try #require(metricValue(first, "salespulse_consumer_lag_seconds"))
+        #expect(processed1 > 0)
+        #expect(metricValue(first, "salespulse_consumer_lag_messages{") == 0)
+        #expect(first.contains("salespulse_processing_latency_seconds_bucket"))
+        #expect(first.contains("# TYPE salespulse_dead_letters_total counter"))
+
+        try produce(Array(good[half...]), bootstrap: cluster.bootstrapServers)
+        try #require(harness.wait(timeout: .seconds(60)) { $0.consumed == good.count && $0.buffered == 0 })
+        var second = ""
+        #expect(
+            waitFor(.seconds(10)) {
+                second = httpGet(url)?.body ?? ""
+                return metricValue(second, "salespulse_messages_consumed_total") == Double(good.count)
+            })
+        let processed2 = try #require(metricValue(second, "salespulse_events_processed_total"))
+        let eventLag2 = try #require(metricValue(second, "salespulse_consumer_lag_seconds"))
+        #expect(processed2 > processed1)
+        // Later events are closer to the wall clock: the event-time lag shrinks.
+        #expect(eventLag2 < eventLag1)
+        #expect(metricValue(second, "salespulse_consumer_lag_messages{") == 0)
+        #expect((metricValue(second, "salespulse_windows_closed_total") ?? 0) > 0)
+    }
+
+    @Test("/readyz turns false while every broker is down and true again after", .timeLimit(.minutes(3)))
+    func readinessFollowsBrokers() throws {
+        let cluster = try cluster()
+        let registry = PrometheusCollectorRegistry()
+        let health = HealthState()
+        let server = try ObservabilityServer(host: "127.0.0.1", port: 0, registry: registry, health: health)
+        defer { server.shutdown() }
+        let harness = PipelineHarness(
+            config: try TestConfig.make(), bootstrap: cluster.bootstrapServers, health: health)
+        let base = "http://127.0.0.1:\(server.port)"
+        #expect(httpGet(base + "/readyz")?.status == 503)
+        harness.start()
+        #expect(waitFor(.seconds(30)) { httpGet(base + "/readyz")?.status == 200 }, "never ready")
+        for broker in Int32(1)...3 { cluster.setBrokerDown(broker) }
+        #expect(
+            waitFor(.seconds(30)) { httpGet(base + "/readyz")?.status == 503 }, "still ready with every broker down")
+        #expect(httpGet(base + "/healthz")?.status == 200)
+        #expect(httpGet(base + "/readyz")?.body.contains("cluster unreachable") == true)
+        for broker in Int32(1)...3 { cluster.setBrokerUp(broker) }
+        #expect(waitFor(.seconds(60)) { httpGet(base + "/readyz")?.status == 200 }, "not ready again after the outage")
+        #expect(harness.stop())
+        #expect(httpGet(base + "/healthz")?.status == 503)
+        #expect(httpGet(base + "/readyz")?.status == 503)
+    }
+
+    @Test("secrets never reach the logs or check-config output", .timeLimit(.minutes(2)))
+    func secretsStayHidden() throws {
+        let secret = "Sup3r-s3cret-Pa55"
+        let cluster = try cluster()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sp-secret-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "kafka:\n  properties:\n    sasl.username: worker\n    ssl.key.password: \(secret)x\n"
+            .write(to: dir.appendingPathComponent("worker.yaml"), atomically: true, encoding: .utf8)
+        let config = try ConfigLoader.load(
+            directory: dir.path,
+            environment: [
+                "SALESPULSE_KAFKA_PROPERTIES_SASL_PASSWORD": secret,
+                "SALESPULSE_KAFKA_BROKERS": cluster.bootstrapServers,
+            ])
+        #expect(config.worker.kafka.properties["sasl.password"] == secret)
+
+        let report = try ConfigReport.render(config)
+        #expect(!report.contains(secret))
+        #expect(
+            report.contains("sasl.password: '[REDACTED]'") || report.contains("sasl.password: \"[REDACTED]\"")
+                || report.contains("sasl.password: [REDACTED]"))
+        #expect(report.contains("sasl.username: worker"))
+
+        let lines = Mutex<[String]>([])
+        let secrets = config.worker.kafka.properties.filter { SecretRedaction.isSecret($0.key) }.map(\.value)
+        var handler = JSONLogHandler(label: "test", secrets: secrets) { line in lines.withLock { $0.append(line) } }
+        handler.logLevel = .debug
+        let logger = Logger(label: "test", factory: { _ in handler })
+        logger.error("librdkafka echoed a property", metadata: ["value": "\(secret)"])
+        KafkaLog.route(to: logger)
+        defer { KafkaLog.route(to: nil) }
+        // sasl.* on a plaintext listener is ignored by librdkafka, so the worker runs normally.
+        let harness = PipelineHarness(config: config, bootstrap: cluster.bootstrapServers, logger: logger)
+        harness.start()
+        #expect(waitFor(.seconds(30)) { harness.pipeline.health.isReady })
+        #expect(harness.stop())
+        let logged = lines.withLock { $0 }
+        #expect(logged.contains { $0.contains("pipeline started") && $0.contains("sasl.password=[REDACTED]") })
+        #expect(logged.contains { $0.contains("\"value\":\"[REDACTED]\"") })
+        #expect(!logged.contains { $0.contains(secret) }, "a log line carries the secret")
+        for line in logged {
+            let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(json?["ts"] is String && json?["level"] is String && json?["msg"] is String)
+        }
+    }
+}

@@ -2,13 +2,30 @@
 /// customers were active at its start (S in SPEC §2).
 ///
 /// Changes older than every window that could still be created are folded into one base count.
-package struct CustomerLedger: Sendable, Equatable {
+package struct CustomerLedger: Sendable, Equatable, Codable {
     /// Net customers of all folded changes.
     package private(set) var base: Int32 = 0
     /// Unfolded changes, sorted by time.
     private var changes: [(time: EpochMillis, delta: Int32)] = []
 
     package init() {}
+
+    private enum CodingKeys: String, CodingKey { case base, times, deltas }
+
+    package init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        base = try c.decode(Int32.self, forKey: .base)
+        let times = try c.decode([EpochMillis].self, forKey: .times)
+        let deltas = try c.decode([Int32].self, forKey: .deltas)
+        changes = zip(times, deltas).map { ($0, $1) }
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(base, forKey: .base)
+        try c.encode(changes.map(\.time), forKey: .times)
+        try c.encode(changes.map(\.delta), forKey: .deltas)
+    }
 
     package static func == (a: CustomerLedger, b: CustomerLedger) -> Bool {
         a.base == b.base && a.changes.elementsEqual(b.changes) { $0.time == $1.time && $0.delta == $1.delta }

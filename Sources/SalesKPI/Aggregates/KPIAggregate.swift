@@ -2,7 +2,7 @@
 ///
 /// Only sums and counts live here; ratios are derived when a summary is written, so region
 /// aggregates add up to the company aggregate exactly.
-package struct KPIAggregate: Sendable, Equatable {
+package struct KPIAggregate: Sendable, Equatable, Codable {
     package var revenue = Money.zero
     package var won: Int32 = 0
     package var lost: Int32 = 0

@@ -5,7 +5,7 @@ import Foundation
 /// A value v > 0 lands in bin ⌈log_γ v⌉ with γ = (1+α)/(1−α); every bin's representative is
 /// within α of all values in it, so any quantile is within α (1 %) relative error. Bins are a
 /// small sorted array because cycle times of one scope and window cluster in few bins.
-package struct QuantileSketch: Sendable, Equatable {
+package struct QuantileSketch: Sendable, Equatable, Codable {
     package static let relativeAccuracy = 0.01
     static let gamma = (1 + relativeAccuracy) / (1 - relativeAccuracy)
     static let logGamma = log(gamma)
@@ -15,7 +15,7 @@ package struct QuantileSketch: Sendable, Equatable {
     package private(set) var zeroCount: UInt32 = 0
     package private(set) var bins: [Bin] = []
 
-    package struct Bin: Sendable, Equatable {
+    package struct Bin: Sendable, Equatable, Codable {
         package var index: Int16
         package var count: UInt32
 

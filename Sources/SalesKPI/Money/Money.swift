@@ -1,7 +1,7 @@
 /// An amount in the reporting currency, in integer minor units (fen for CNY, cents for USD).
 ///
 /// Sums stay exact; division (average deal size, CAC) rounds half-to-even once, at the end.
-package struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
+package struct Money: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
     package var minorUnits: Int64
 
     package init(minorUnits: Int64) { self.minorUnits = minorUnits }

@@ -1,6 +1,6 @@
 /// The `cac.spike` rule for one scope: compares each closed window's CAC with the mean of the
 /// previous closed windows.
-package struct CACSpikeDetector: Sendable, Equatable {
+package struct CACSpikeDetector: Sendable, Equatable, Codable {
     /// CAC of the most recent closed windows (oldest first), in minor units.
     package private(set) var history: [Int64] = []
 

@@ -2,7 +2,7 @@
 ///
 /// It is fed the revenue of each closed business day and evaluated at each day close, so its
 /// transitions depend only on event time, never on batch boundaries or arrival timing.
-package struct TargetTracker: Sendable, Equatable {
+package struct TargetTracker: Sendable, Equatable, Codable {
     package var revenueSoFar = Money.zero
     package private(set) var slipping = false
     package private(set) var transitions = 0

@@ -1,22 +1,51 @@
 /// Event ids seen recently, for dropping re-sent events (SPEC §2: at least the allowed lateness).
+///
+/// Ids are also grouped by minute of event time, which is the unit the changelog stores and
+/// the unit in which old ids are forgotten.
 package struct DedupeWindow: Sendable, Equatable {
     private var seen: [String: EpochMillis] = [:]
+    private var buckets: [Int64: Set<String>] = [:]
+    /// Buckets changed since the last `takeChanges()`.
+    private var changed: Set<Int64> = []
     private var sizeAtLastPrune = 0
 
     package init() {}
 
     package var count: Int { seen.count }
 
+    static func bucket(_ t: EpochMillis) -> Int64 { Timestamp.floorDiv(t, 60_000) }
+
     /// Records the id; false when it was already there.
     package mutating func insert(_ id: String, at time: EpochMillis) -> Bool {
-        seen.updateValue(time, forKey: id) == nil
+        guard seen.updateValue(time, forKey: id) == nil else { return false }
+        let b = Self.bucket(time)
+        buckets[b, default: []].insert(id)
+        changed.insert(b)
+        return true
     }
 
     /// Forgets ids of events older than `horizon`; cheap to call often, it only scans when the set
     /// has doubled since the last scan.
     package mutating func prune(olderThan horizon: EpochMillis) {
         guard seen.count >= max(1024, 2 * sizeAtLastPrune) else { return }
-        seen = seen.filter { $0.value >= horizon }
+        let limit = Self.bucket(horizon)
+        for (b, ids) in buckets where b < limit {
+            for id in ids { seen[id] = nil }
+            buckets[b] = nil
+            changed.insert(b)
+        }
         sizeAtLastPrune = seen.count
+    }
+
+    /// Changed buckets since the last call: the ids of each, or nil when it was forgotten.
+    package mutating func takeChanges() -> [(bucket: Int64, ids: [String]?)] {
+        defer { changed.removeAll() }
+        return changed.sorted().map { ($0, buckets[$0].map { $0.sorted() }) }
+    }
+
+    /// Restores one bucket from the changelog.
+    package mutating func restore(bucket: Int64, ids: [String]) {
+        buckets[bucket] = Set(ids)
+        for id in ids { seen[id] = bucket * 60_000 }
     }
 }

@@ -1,5 +1,5 @@
 /// Who a KPI is about: a rep within a region, a region, or the whole company.
-package struct ScopeKey: Hashable, Sendable, Comparable {
+package struct ScopeKey: Hashable, Sendable, Comparable, Codable {
     package enum Kind: String, Sendable, Codable, Comparable {
         case rep, region, company
 

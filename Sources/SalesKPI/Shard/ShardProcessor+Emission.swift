@@ -33,7 +33,10 @@ extension ShardProcessor {
                 state.windows[window] = w
                 changed = true
             }
-            if changed { scopes[scope] = state }
+            if changed {
+                scopes[scope] = state
+                dirtyScopes.insert(scope)
+            }
         }
     }
 

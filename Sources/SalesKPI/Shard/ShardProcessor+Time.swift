@@ -39,6 +39,7 @@ extension ShardProcessor {
     /// its customer count at each window start reaches the company rollup.
     mutating func ensureRegionWindows(_ region: String, from: EpochMillis, to: EpochMillis) {
         let scope = ScopeKey.region(region)
+        dirtyScopes.insert(scope)
         var state = scopes.removeValue(forKey: scope) ?? ScopeState()
         // Windows that ended at or before `from` were closed already and are never reopened.
         for window in assigner.windows(overlapping: from, through: to) where state.windows[window] == nil {
@@ -52,6 +53,7 @@ extension ShardProcessor {
         closed.sort { ($0.0, $0.1) < ($1.0, $1.1) }
         for (scope, window) in closed {
             guard var w = scopes[scope]?.windows.removeValue(forKey: window) else { continue }
+            dirtyScopes.insert(scope)
             w.revision += 1
             let summary = makeSummary(scope, window, w, final: true)
             effects.append(.summary(summary))
@@ -60,9 +62,11 @@ extension ShardProcessor {
                     let period = settings.calendar.interval(unit, containing: window.start)
                     trackers[TrackerKey(scope: scope, period: unit, start: period.start), default: TargetTracker()]
                         .revenueSoFar += w.aggregate.revenue
+                    rulesDirty = true
                 }
             }
             if window.kind == cacKind, scope.kind == .region {
+                rulesDirty = true
                 let figures = KPIFigures(w.aggregate)
                 if let spike = cacDetectors[scope, default: CACSpikeDetector()].windowClosed(
                     cac: figures.cac, newCustomers: Int(w.aggregate.newCustomers), rule: settings.rules.cacSpike)
@@ -97,6 +101,7 @@ extension ShardProcessor {
                         ))
                 }
                 if boundary >= period.end { trackers[key] = nil } else { trackers[key] = tracker }
+                rulesDirty = true
             }
         }
     }

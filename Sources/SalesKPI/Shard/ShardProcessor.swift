@@ -22,6 +22,10 @@ package struct ShardProcessor: Sendable {
     var wonDeals = DealBook()
     var lostDeals = DealBook()
     var nextPrune: EpochMillis = .min
+    /// Scopes changed since the last changelog flush.
+    var dirtyScopes: Set<ScopeKey> = []
+    /// Target trackers or CAC detectors changed since the last changelog flush.
+    var rulesDirty = false
     var lastInputWall: EpochMillis?
     var lastTickWall: EpochMillis?
     var lastEmitWall: EpochMillis = 0
@@ -29,7 +33,7 @@ package struct ShardProcessor: Sendable {
     let cacKind: UInt8?
     private var scratch: [Window] = []
 
-    struct TrackerKey: Hashable, Sendable {
+    struct TrackerKey: Hashable, Sendable, Codable {
         var scope: ScopeKey
         var period: WindowSpec.CalendarUnit
         var start: EpochMillis
@@ -118,6 +122,7 @@ package struct ShardProcessor: Sendable {
             if delta > 0 { a.newCustomers += 1 } else { a.churnedCustomers += 1 }
         }
         // Windows that start after this (out-of-order) event had it missing from their start count.
+        dirtyScopes.insert(scope)
         var state = scopes[scope]!
         for (window, var w) in state.windows where window.start > t {
             w.aggregate.activeCustomersStart += delta
@@ -133,6 +138,7 @@ package struct ShardProcessor: Sendable {
     private mutating func update(_ scope: ScopeKey, at t: EpochMillis, _ change: (inout KPIAggregate) -> Void) {
         scratch.removeAll(keepingCapacity: true)
         assigner.windows(containing: t, into: &scratch)
+        dirtyScopes.insert(scope)
         var state = scopes.removeValue(forKey: scope) ?? ScopeState()
         for window in scratch {
             var w = state.windows[window] ?? openWindow(window, scope: scope, ledger: state.ledger)
@@ -147,6 +153,7 @@ package struct ShardProcessor: Sendable {
         scratch.removeAll(keepingCapacity: true)
         assigner.windows(containing: t, into: &scratch)
         guard var state = scopes.removeValue(forKey: scope) else { return }
+        dirtyScopes.insert(scope)
         for window in scratch {
             guard var w = state.windows[window] else { continue }
             change(&w.aggregate)

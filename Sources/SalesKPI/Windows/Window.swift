@@ -1,5 +1,5 @@
 /// One window instance: a half-open event-time interval `[start, end)` of a configured kind.
-package struct Window: Hashable, Sendable, Comparable {
+package struct Window: Hashable, Sendable, Comparable, Codable {
     /// Index into the configured window specs.
     package var kind: UInt8
     package var start: EpochMillis

@@ -7,7 +7,7 @@ package enum WindowSpec: Hashable, Sendable {
     /// Aligned to the business calendar in the business time zone.
     case calendar(CalendarUnit)
 
-    package enum CalendarUnit: String, Sendable, CaseIterable {
+    package enum CalendarUnit: String, Sendable, CaseIterable, Codable {
         case day, week, month, quarter
     }
 

@@ -27,7 +27,7 @@ if "$bin" check-config --config config > "$work/good.out" 2>&1 && grep -q "confi
 pid=$!
 deadline=$((SECONDS + 60))
 while [ $SECONDS -lt $deadline ]; do
-  if grep -q "target.slipping" "$work/run.out" && grep -q "cac.spike" "$work/run.out"; then break; fi
+  if grep -q "target.slipping" "$work/run.out" && grep -q "cac.spike" "$work/run.out" && grep -q "COMPANY" "$work/run.out"; then break; fi
   sleep 1
 done
 elapsed=$SECONDS

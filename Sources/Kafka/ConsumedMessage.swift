@@ -9,6 +9,8 @@ package struct ConsumedMessage {
     package var value: UnsafeRawBufferPointer
     /// Milliseconds since the epoch, or nil when the broker gave none.
     package var timestamp: Int64?
+    /// True for a tombstone (null value), as opposed to an empty one.
+    package var isNull = false
     /// Only filled when the consumer was created with `readHeaders`.
     package var headers: [(String, [UInt8])] = []
 

@@ -22,11 +22,9 @@ struct BrokerCommand: ParsableCommand {
 
     func run() throws {
         let config = loadConfigOrExit(options)
-        let topics = config.worker.topics
         let broker: EmbeddedBroker
         do {
-            broker = try EmbeddedBroker(
-                brokers: count, topics: topics.inputs + topics.outputs, partitions: partitions ?? topics.partitions)
+            broker = try EmbeddedBroker(brokers: count, config: config, partitions: partitions)
         } catch {
             throw ValidationError("cannot start the broker: \(error)")
         }

@@ -27,9 +27,7 @@ struct RunCommand: ParsableCommand {
         let bootstrap: String
         if embedded {
             do {
-                broker = try EmbeddedBroker(
-                    brokers: 3, topics: config.worker.topics.inputs + config.worker.topics.outputs,
-                    partitions: config.worker.topics.partitions)
+                broker = try EmbeddedBroker(brokers: 3, config: config)
             } catch {
                 throw ValidationError("cannot start the embedded broker: \(error)")
             }
@@ -42,7 +40,7 @@ struct RunCommand: ParsableCommand {
             )
         } else {
             bootstrap = config.worker.kafka.brokers
-            TopicProvisioner.ensureOutputs(config, bootstrap: bootstrap, logger: logger)
+            TopicProvisioner.ensureTopics(config, bootstrap: bootstrap, logger: logger)
             print("SalesPulse: consuming \(config.worker.topics.inputs.joined(separator: ", ")) from \(bootstrap)")
         }
         print("            Ctrl-C stops it cleanly.\n")
@@ -63,9 +61,11 @@ struct RunCommand: ParsableCommand {
             do { try pipeline.run() } catch { failed.withLock { $0 = "\(error)" } }
             finished.store(true, ordering: .releasing)
         }
+        let simulatorDone = Atomic<Bool>(simulator == nil)
         if let simulator {
             spawn("simulator") {
                 do { try simulator.run() } catch { logger.error("simulator failed", metadata: ["error": "\(error)"]) }
+                simulatorDone.store(true, ordering: .releasing)
             }
         }
         let started = Date()
@@ -96,6 +96,8 @@ struct RunCommand: ParsableCommand {
             }
         }
         simulator?.stop()
+        // The embedded broker must outlive every client that talks to it.
+        while !simulatorDone.load(ordering: .acquiring) { Thread.sleep(forTimeInterval: 0.05) }
         withExtendedLifetime(signals) {}
         if let message = failed.withLock({ $0 }) {
             FileHandle.standardError.write(Data("salespulse: \(message)\n".utf8))

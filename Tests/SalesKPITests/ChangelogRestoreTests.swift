@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 
 @testable import SalesKPI
 
@@ -18,11 +18,20 @@ struct ChangelogRestoreTests {
             let region = ["east", "west", "north"][Int(rng.next() % 3)]
             let rep = "r\(rng.next() % 4)"
             switch rng.next() % 6 {
-            case 0: out.append(make.won("d\(k % 1500)", Int64(1000 + rng.next() % 9000), at: at, created: Timestamp.format(t - 86_400_000 * EpochMillis(1 + rng.next() % 30)), region: region, rep: rep))
+            case 0:
+                out.append(
+                    make.won(
+                        "d\(k % 1500)", Int64(1000 + rng.next() % 9000), at: at,
+                        created: Timestamp.format(t - 86_400_000 * EpochMillis(1 + rng.next() % 30)), region: region,
+                        rep: rep))
             case 1: out.append(make.lost("d\(k)", at: at, region: region, rep: rep))
             case 2: out.append(make.acquired(at: at, region: region, rep: rep))
             case 3: out.append(make.churned(at: at, region: region, rep: rep))
-            case 4: out.append(make.spend(Int64(100 + rng.next() % 900) * (region == "west" && k > 3000 ? 5 : 1), at: at, region: region, rep: rng.next() % 2 == 0 ? rep : nil))
+            case 4:
+                out.append(
+                    make.spend(
+                        Int64(100 + rng.next() % 900) * (region == "west" && k > 3000 ? 5 : 1), at: at, region: region,
+                        rep: rng.next() % 2 == 0 ? rep : nil))
             default: out.append(make.created("d\(k)", at: at, region: region, rep: rep))
             }
             if k % 97 == 0, let last = out.last { out.append(last) }

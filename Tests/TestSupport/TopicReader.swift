@@ -40,7 +40,7 @@ package enum TopicReader {
                 "auto.offset.reset": "earliest",
                 "isolation.level": "read_committed",
             ], readHeaders: true
-        ) { _ in }
+        ) { _ in [:] }
         try consumer.subscribe(topics)
         var out: [ReadMessage] = []
         let deadline = ContinuousClock.now + timeout

@@ -21,7 +21,7 @@ struct ConfigTests {
                 "SALESPULSE_TIME_WINDOWS": "day, month",
                 "SALESPULSE_ALERTS_CAC_SPIKE_WINDOW": "month",
                 "SALESPULSE_ALERTS_CAC_SPIKE_FACTOR": "2.5",
-                "SALESPULSE_PROCESSING_SHARDS": "3",
+                "SALESPULSE_TOPICS_INTERNAL_PARTITIONS": "3",
                 "SALESPULSE_MONEY_FX_GBP": "9.05",
                 "SALESPULSE_KAFKA_PROPERTIES_SASL_PASSWORD": "pw",
                 "SALESPULSE_KAFKA_PROPERTIES_LOG__LEVEL": "6",
@@ -31,7 +31,7 @@ struct ConfigTests {
         #expect(config.worker.time.allowedLateness == "2h")
         #expect(config.worker.time.windows == ["day", "month"])
         #expect(config.worker.alerts.cacSpike.factor == 2.5)
-        #expect(config.worker.processing.shards == 3)
+        #expect(config.worker.topics.internalPartitions == 3)
         #expect(config.worker.money.fx["GBP"] == "9.05")
         #expect(config.worker.kafka.properties == ["sasl.password": "pw", "log_level": "6"])
     }
@@ -91,7 +91,8 @@ struct ConfigTests {
             ),
             ("alerts:\n  cac_spike:\n    factor: abc\n", "worker.yaml: alerts.cac_spike.factor"),
             ("alerts:\n  target_slipping:\n    tolerance: 1.5\n", "worker.yaml: alerts.target_slipping.tolerance"),
-            ("processing:\n  shards: 0\n", "worker.yaml: processing.shards"),
+            ("topics:\n  internal_partitions: 0\n", "worker.yaml: topics.internal_partitions"),
+            ("processing:\n  processing_guarantee: maybe_once\n", "worker.yaml: processing.processing_guarantee"),
             ("topics:\n  summaries: crm.deals\n", "worker.yaml: topics.summaries"),
             ("topics:\n  dlq: \"bad topic!\"\n", "worker.yaml: topics.dlq"),
             ("log_level: loud\n", "worker.yaml: log_level"),
@@ -133,7 +134,8 @@ struct ConfigTests {
     func allAtOnce() {
         let found = problems(
             worker:
-                "time:\n  allowed_lateness: x\n  idle_timeout: y\nalerts:\n  locale: en\nprocessing:\n  shards: -1\n")
+                "time:\n  allowed_lateness: x\n  idle_timeout: y\nalerts:\n  locale: en\ntopics:\n  internal_partitions: -1\n"
+        )
         #expect(found.count == 3, "got \(found)")
     }
 

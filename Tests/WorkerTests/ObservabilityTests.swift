@@ -13,7 +13,7 @@ struct ObservabilityTests {
 
     private func cluster() throws -> MockCluster {
         let cluster = try MockCluster(brokers: 3)
-        for topic in Self.topics { try cluster.createTopic(topic, partitions: 3, replicationFactor: 3) }
+        try EmbeddedBroker.createTopics(on: cluster, config: try TestConfig.make(), partitions: 3)
         return cluster
     }
 
@@ -45,12 +45,14 @@ struct ObservabilityTests {
         harness.start()
         defer { harness.stop() }
         let url = "http://127.0.0.1:\(server.port)/metrics"
-        try #require(harness.wait(timeout: .seconds(60)) { $0.consumed == half && $0.buffered == 0 })
+        try #require(harness.wait(timeout: .seconds(60)) { $0.consumed == half && $0.isSettled })
         var first = ""
+        let events1 = Double(harness.pipeline.stats.snapshot.events)
         #expect(
             waitFor(.seconds(10)) {
                 first = httpGet(url)?.body ?? ""
                 return metricValue(first, "salespulse_messages_consumed_total") == Double(half)
+                    && metricValue(first, "salespulse_events_processed_total") == events1
             })
         let processed1 = try #require(metricValue(first, "salespulse_events_processed_total"))
         let eventLag1 = try #require(metricValue(first, "salespulse_consumer_lag_seconds"))
@@ -60,12 +62,14 @@ struct ObservabilityTests {
         #expect(first.contains("# TYPE salespulse_dead_letters_total counter"))
 
         try produce(Array(good[half...]), bootstrap: cluster.bootstrapServers)
-        try #require(harness.wait(timeout: .seconds(60)) { $0.consumed == good.count && $0.buffered == 0 })
+        try #require(harness.wait(timeout: .seconds(60)) { $0.consumed == good.count && $0.isSettled })
         var second = ""
+        let events2 = Double(harness.pipeline.stats.snapshot.events)
         #expect(
             waitFor(.seconds(10)) {
                 second = httpGet(url)?.body ?? ""
                 return metricValue(second, "salespulse_messages_consumed_total") == Double(good.count)
+                    && metricValue(second, "salespulse_events_processed_total") == events2
             })
         let processed2 = try #require(metricValue(second, "salespulse_events_processed_total"))
         let eventLag2 = try #require(metricValue(second, "salespulse_consumer_lag_seconds"))

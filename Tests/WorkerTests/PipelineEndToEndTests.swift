@@ -13,13 +13,12 @@ struct PipelineEndToEndTests {
         "summaries equal the reference, bad input is dead-lettered with its reason, alerts match the rules",
         .timeLimit(.minutes(5)))
     func endToEnd() throws {
+        let config = try TestConfig.make()
         let cluster = try MockCluster(brokers: 3)
-        for topic in Self.inputs { try cluster.createTopic(topic, partitions: 4, replicationFactor: 3) }
-        for topic in Self.outputs { try cluster.createTopic(topic, partitions: 8, replicationFactor: 3) }
+        try EmbeddedBroker.createTopics(on: cluster, config: config, partitions: 6)
         let bootstrap = cluster.bootstrapServers
         var generator = ScenarioGenerator()
         let scenario = generator.generate()
-        let config = try TestConfig.make()
 
         try produce(scenario.bulk, bootstrap: bootstrap)
         let harness = PipelineHarness(config: config, bootstrap: bootstrap)
@@ -27,17 +26,17 @@ struct PipelineEndToEndTests {
         defer { harness.stop() }
         let bulk = scenario.bulk.count
         try #require(
-            harness.wait(timeout: .seconds(120)) { $0.consumed == bulk && $0.buffered == 0 }, "bulk not consumed")
+            harness.wait(timeout: .seconds(120)) { $0.consumed == bulk && $0.isSettled }, "bulk not consumed")
         try produce(scenario.late, bootstrap: bootstrap)
         let withLate = bulk + scenario.late.count
         try #require(
-            harness.wait(timeout: .seconds(60)) { $0.consumed == withLate && $0.buffered == 0 }, "late not consumed")
+            harness.wait(timeout: .seconds(60)) { $0.consumed == withLate && $0.isSettled }, "late not consumed")
         try produce(scenario.closing, bootstrap: bootstrap)
         let total = withLate + scenario.closing.count
         let finalWatermark = ScenarioGenerator.closingTime - 3_600_000
         try #require(
             harness.wait(timeout: .seconds(60)) {
-                $0.consumed == total && $0.buffered == 0 && $0.companyWatermark >= finalWatermark
+                $0.consumed == total && $0.isSettled && $0.companyWatermark >= finalWatermark
             }, "closing events not processed")
         try #require(harness.stop(), "pipeline did not stop")
         #expect(harness.error == nil)
@@ -52,7 +51,8 @@ struct PipelineEndToEndTests {
         try checkAlerts(byTopic["kpi.alerts"] ?? [], model, finalWatermark: finalWatermark)
 
         // The mock silently drops data past 5 MiB per partition: prove nothing was dropped.
-        for (tp, marks) in try TopicReader.highWatermarks(bootstrap: bootstrap, topics: Self.inputs + Self.outputs) {
+        let all = EmbeddedBroker.layout(config).map(\.name)
+        for (tp, marks) in try TopicReader.highWatermarks(bootstrap: bootstrap, topics: all) {
             #expect(marks.low == 0, "log start offset of \(tp) moved to \(marks.low)")
         }
     }

@@ -20,7 +20,7 @@ enum TestConfig {
         w.kafka.brokers = "set-by-test"
         w.kafka.groupId = "salespulse-test"
         w.topics.partitions = partitions
-        w.processing.shards = 4
+        w.topics.internalPartitions = 6
         w.processing.commitInterval = "500ms"
         w.processing.maxEventBytes = ScenarioGenerator.maxEventBytes
         w.time.windows = windows

@@ -17,15 +17,15 @@ package final class KafkaConsumer: @unchecked Sendable {
     /// Keeps the rebalance handler for the C callback. The consumer owns it and outlives every
     /// callback, which only run inside this consumer's `poll`/`close`.
     final class RebalanceContext {
-        let handler: (RebalanceEvent) -> Void
+        let handler: (RebalanceEvent) -> [TopicPartition: Int64]
         var failure: KafkaError?
-        init(_ handler: @escaping (RebalanceEvent) -> Void) { self.handler = handler }
+        init(_ handler: @escaping (RebalanceEvent) -> [TopicPartition: Int64]) { self.handler = handler }
     }
 
     /// `properties` must include `bootstrap.servers` and `group.id`; auto-commit is forced off.
     package init(
         properties: [String: String], maxBatch: Int = 2048, readHeaders: Bool = false,
-        onRebalance: @escaping (RebalanceEvent) -> Void
+        onRebalance: @escaping (RebalanceEvent) -> [TopicPartition: Int64]
     ) throws(KafkaError) {
         self.readHeaders = readHeaders
         var properties = properties
@@ -92,6 +92,7 @@ package final class KafkaConsumer: @unchecked Sendable {
             var consumed = ConsumedMessage(
                 topic: topicName(msg.rkt), partition: msg.partition, offset: msg.offset, key: key, value: value,
                 timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : ts)
+            consumed.isNull = msg.payload == nil
             if readHeaders { consumed.headers = headers(of: m) }
             body(consumed)
             delivered += 1
@@ -163,6 +164,15 @@ package final class KafkaConsumer: @unchecked Sendable {
         rd_kafka_consumer_close(handle)
     }
 
+    /// Calls `body` with this consumer's group metadata, for sending offsets to a transaction.
+    func withGroupMetadata<T>(_ body: (OpaquePointer) throws(KafkaError) -> T) throws(KafkaError) -> T {
+        guard let metadata = rd_kafka_consumer_group_metadata(handle) else {
+            throw KafkaError(code: 0, message: "no consumer group metadata")
+        }
+        defer { rd_kafka_consumer_group_metadata_destroy(metadata) }
+        return try body(metadata)
+    }
+
     /// The high watermark librdkafka last saw in a fetch response, without asking the broker;
     /// nil before the first fetch of that partition.
     package func cachedHighWatermark(_ tp: TopicPartition) -> Int64? {
@@ -190,11 +200,19 @@ private func rebalanceTrampoline(
     let context = Unmanaged<KafkaConsumer.RebalanceContext>.fromOpaque(opaque).takeUnretainedValue()
     let partitions = RDKafkaPartitionList.read(list).map(\.0)
     if err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
+        let start = context.handler(.assigned(partitions))
+        if let list, !start.isEmpty {
+            for k in 0..<Int(list.pointee.cnt) {
+                let e = list.pointee.elems[k]
+                if let offset = start[TopicPartition(String(cString: e.topic), e.partition)] {
+                    list.pointee.elems[k].offset = offset
+                }
+            }
+        }
         let e = rd_kafka_assign(rk, list)
         if e != RD_KAFKA_RESP_ERR_NO_ERROR { context.failure = RDKafkaConfig.error(e, "assign") }
-        context.handler(.assigned(partitions))
     } else {
-        context.handler(.revoked(partitions))
+        _ = context.handler(.revoked(partitions))
         let e = rd_kafka_assign(rk, nil)
         if e != RD_KAFKA_RESP_ERR_NO_ERROR { context.failure = RDKafkaConfig.error(e, "unassign") }
     }

@@ -7,7 +7,7 @@ import CRdKafka
 // @unchecked Sendable: librdkafka's producer is thread-safe; the delivery counters are only
 // touched by the thread that calls `pollDeliveries`/`flush`, which is the owning pipeline thread.
 package final class KafkaProducer: @unchecked Sendable {
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
     private let mainQueue: OpaquePointer
     private var reports: [UnsafePointer<rd_kafka_message_t>?] = Array(repeating: nil, count: 1024)
     /// Messages acknowledged by the brokers since creation.

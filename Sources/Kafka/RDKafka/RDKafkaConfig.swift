@@ -33,6 +33,7 @@ enum RDKafkaConfig {
         return KafkaError(
             code: rd_kafka_error_code(error).rawValue,
             message: "\(context): \(String(cString: rd_kafka_error_string(error)))",
-            isFatal: rd_kafka_error_is_fatal(error) != 0, isRetriable: rd_kafka_error_is_retriable(error) != 0)
+            isFatal: rd_kafka_error_is_fatal(error) != 0, isRetriable: rd_kafka_error_is_retriable(error) != 0,
+            requiresAbort: rd_kafka_error_txn_requires_abort(error) != 0)
     }
 }

@@ -5,20 +5,25 @@
 /// region's final summary for it has arrived.
 package struct CompanyRollup: Sendable {
     package let settings: KPISettings
-    private var parts: [Window: [String: KPIAggregate]] = [:]
-    private var names: [Window: String] = [:]
-    private var revisions: [Window: Int] = [:]
-    private var dirty: Set<Window> = []
-    private var finalized: EpochMillis = .min
-    private var shardWatermarks: [Int: EpochMillis] = [:]
-    private var trackers: [WindowSpec.CalendarUnit: (start: EpochMillis, tracker: TargetTracker)] = [:]
-    private var cac = CACSpikeDetector()
-    private var nextDayBoundary: EpochMillis?
+    var parts: [Window: [String: KPIAggregate]] = [:]
+    /// (window, region) parts changed since the last changelog flush.
+    var changedParts: Set<PartKey> = []
+    var revisions: [Window: Int] = [:]
+    var dirty: Set<Window> = []
+    var finalized: EpochMillis = .min
+    /// Region summaries that arrived after their company window was final (a shard that only
+    /// got data after the others had moved on); they cannot change a published final.
+    package private(set) var lateSummaries = 0
+    var shardWatermarks: [Int: EpochMillis] = [:]
+    var shardCoverage: [Int: EpochMillis] = [:]
+    var trackers: [WindowSpec.CalendarUnit: PeriodTracker] = [:]
+    var cac = CACSpikeDetector()
+    var nextDayBoundary: EpochMillis?
     /// The first company watermark; target periods that began before it are not judged.
-    private var coverageStart: EpochMillis?
-    private var lastEmitWall: EpochMillis = 0
-    private let dayKind: UInt8?
-    private let cacKind: UInt8?
+    var coverageStart: EpochMillis?
+    var lastEmitWall: EpochMillis = 0
+    let dayKind: UInt8?
+    let cacKind: UInt8?
 
     package init(settings: KPISettings) {
         self.settings = settings
@@ -29,22 +34,42 @@ package struct CompanyRollup: Sendable {
     /// The company watermark: the slowest shard's.
     package var watermark: EpochMillis { shardWatermarks.values.min() ?? .min }
 
+    /// A shard that has no data at all (and has read everything there is) stops holding the
+    /// company back; once it reported a real watermark it stays counted.
+    package mutating func shardIdle(_ shard: Int, effects: inout [ShardEffect]) {
+        guard shardWatermarks[shard] == .min else { return }
+        shardWatermarks[shard] = nil
+        if let any = shardWatermarks.keys.first { shardWatermark(any, shardWatermarks[any]!, effects: &effects) }
+    }
+
     /// Takes a region summary; company windows already final ignore late contributions.
     package mutating func ingest(_ summary: Summary) {
-        guard summary.scope.kind == .region, summary.window.end > finalized else { return }
+        guard summary.scope.kind == .region else { return }
+        guard summary.window.end > finalized else {
+            lateSummaries += 1
+            return
+        }
         parts[summary.window, default: [:]][summary.scope.region] = summary.aggregate
-        names[summary.window] = summary.windowName
+        changedParts.insert(PartKey(window: summary.window, region: summary.scope.region))
         dirty.insert(summary.window)
     }
 
     /// Records a shard's watermark and finalizes every company window all shards have passed.
-    package mutating func shardWatermark(_ shard: Int, _ watermark: EpochMillis, effects: inout [ShardEffect]) {
-        guard watermark != .min else { return }
+    ///
+    /// `.min` means the shard has data it has not processed yet: nothing is final until it has.
+    /// `coverage` is the shard's first watermark: company target periods are judged only from
+    /// the latest of those on, when every shard had seen the period start.
+    package mutating func shardWatermark(
+        _ shard: Int, _ watermark: EpochMillis, coverage: EpochMillis? = nil, effects: inout [ShardEffect]
+    ) {
         shardWatermarks[shard] = max(shardWatermarks[shard] ?? .min, watermark)
+        if let coverage { shardCoverage[shard] = coverage }
         let company = self.watermark
-        if coverageStart == nil { coverageStart = company }
-        if nextDayBoundary == nil, !settings.targets.companyKeys.isEmpty {
-            nextDayBoundary = settings.calendar.interval(.day, containing: company).end
+        guard company != .min else { return }
+        if coverageStart == nil { coverageStart = shardCoverage.values.max() ?? company }
+        if nextDayBoundary == nil, !settings.targets.companyKeys.isEmpty, let coverageStart {
+            // From the first day the shards saw, however late the company watermark got going.
+            nextDayBoundary = settings.calendar.interval(.day, containing: coverageStart).end
         }
         let closable = parts.keys.filter { $0.end <= company }.sorted()
         var k = 0
@@ -81,7 +106,7 @@ package struct CompanyRollup: Sendable {
     }
 
     private func summary(_ window: Window, final: Bool) -> Summary {
-        let name = names[window] ?? settings.windows[Int(window.kind)].name
+        let name = settings.windows[Int(window.kind)].name
         var target: Money?
         if case .calendar(let unit) = settings.windows[Int(window.kind)] {
             target = settings.targets.target(for: .company, period: unit)
@@ -99,8 +124,8 @@ package struct CompanyRollup: Sendable {
         if window.kind == dayKind {
             for key in settings.targets.companyKeys {
                 let period = settings.calendar.interval(key.period, containing: window.start)
-                var entry = trackers[key.period] ?? (period.start, TargetTracker())
-                if entry.start != period.start { entry = (period.start, TargetTracker()) }
+                var entry = trackers[key.period] ?? PeriodTracker(start: period.start, tracker: TargetTracker())
+                if entry.start != period.start { entry = PeriodTracker(start: period.start, tracker: TargetTracker()) }
                 entry.tracker.revenueSoFar += total.revenue
                 trackers[key.period] = entry
             }
@@ -113,10 +138,11 @@ package struct CompanyRollup: Sendable {
                 .alert(
                     AlertFactory(settings: settings).cacSpike(
                         spike, scope: .company, window: window,
-                        windowName: names[window] ?? "", newCustomers: Int(total.newCustomers), eventTime: watermark)))
+                        windowName: settings.windows[Int(window.kind)].name, newCustomers: Int(total.newCustomers),
+                        eventTime: watermark)))
         }
+        for region in (parts[window] ?? [:]).keys { changedParts.insert(PartKey(window: window, region: region)) }
         parts[window] = nil
-        names[window] = nil
         revisions[window] = nil
         dirty.remove(window)
     }
@@ -126,8 +152,8 @@ package struct CompanyRollup: Sendable {
             guard let target = settings.targets.target(for: .company, period: key.period) else { continue }
             let period = settings.calendar.interval(key.period, containing: boundary - 1)
             guard period.start >= coverageStart ?? .max else { continue }
-            var entry = trackers[key.period] ?? (period.start, TargetTracker())
-            if entry.start != period.start { entry = (period.start, TargetTracker()) }
+            var entry = trackers[key.period] ?? PeriodTracker(start: period.start, tracker: TargetTracker())
+            if entry.start != period.start { entry = PeriodTracker(start: period.start, tracker: TargetTracker()) }
             let pace = Double(boundary - period.start) / Double(period.end - period.start)
             if let t = entry.tracker.evaluate(target: target, pace: pace, rule: settings.rules.targetSlipping) {
                 effects.append(

@@ -46,7 +46,10 @@ extension ShardProcessor {
             targetScopes: targetScopes.sorted())
         out.append(StateRecord(key: "m", value: encode(meta)))
         for scope in dirtyScopes.sorted() {
-            out.append(StateRecord(key: Self.scopeKey(scope), value: scopes[scope].map { encode(ScopeRecord(scope: scope, state: $0)) }))
+            out.append(
+                StateRecord(
+                    key: Self.scopeKey(scope), value: scopes[scope].map { encode(ScopeRecord(scope: scope, state: $0)) }
+                ))
         }
         dirtyScopes.removeAll()
         for (bucket, ids) in dedupe.takeChanges() {
@@ -54,7 +57,9 @@ extension ShardProcessor {
         }
         for (won, book) in [(true, \ShardProcessor.wonDeals), (false, \ShardProcessor.lostDeals)] {
             for (key, outcome) in self[keyPath: book].takeChanges() {
-                out.append(StateRecord(key: Self.dealKey(won, key), value: outcome.map { encode(DealRecord(key: key, outcome: $0)) }))
+                out.append(
+                    StateRecord(
+                        key: Self.dealKey(won, key), value: outcome.map { encode(DealRecord(key: key, outcome: $0)) }))
             }
         }
         if rulesDirty {
@@ -93,7 +98,11 @@ extension ShardProcessor {
                 shard.dedupe.restore(bucket: bucket, ids: try decoder.decode([String].self, from: data))
             case "w", "l":
                 let r = try decoder.decode(DealRecord.self, from: data)
-                if key.first == "w" { shard.wonDeals.restore(r.key, r.outcome) } else { shard.lostDeals.restore(r.key, r.outcome) }
+                if key.first == "w" {
+                    shard.wonDeals.restore(r.key, r.outcome)
+                } else {
+                    shard.lostDeals.restore(r.key, r.outcome)
+                }
             case "r":
                 let r = try decoder.decode(RulesRecord.self, from: data)
                 shard.trackers = r.trackers

@@ -17,7 +17,7 @@ package struct ShardProcessor: Sendable {
     var nextDayBoundary: EpochMillis?
     /// The first watermark: target periods that began before it are not judged, since this
     /// shard never saw their start.
-    var coverageStart: EpochMillis?
+    package internal(set) var coverageStart: EpochMillis?
     var dedupe = DedupeWindow()
     var wonDeals = DealBook()
     var lostDeals = DealBook()

@@ -11,9 +11,25 @@ package struct Summary: Sendable, Equatable {
     package var target: Money?
     package var marketSize: Money?
 
+    package init(
+        scope: ScopeKey, window: Window, windowName: String, final: Bool, revision: Int, aggregate: KPIAggregate,
+        watermark: EpochMillis, target: Money?, marketSize: Money?
+    ) {
+        self.scope = scope
+        self.window = window
+        self.windowName = windowName
+        self.final = final
+        self.revision = revision
+        self.aggregate = aggregate
+        self.watermark = watermark
+        self.target = target
+        self.marketSize = marketSize
+    }
+
     /// Elapsed fraction of the window in event time (1 once final).
     package var pace: Double {
         if final { return 1 }
+        guard watermark != .min else { return 0 }
         let elapsed = Double(min(max(watermark - window.start, 0), window.end - window.start))
         return elapsed / Double(window.end - window.start)
     }

@@ -60,7 +60,14 @@ package struct ResolvedConfig: Sendable {
         if !(1...2999).contains(w.time.latestYear) || w.time.latestYear < w.time.earliestYear {
             problem("time.latest_year", "must be a year not before time.earliest_year and before 3000")
         }
-        if !(1...4096).contains(w.processing.shards) { problem("processing.shards", "must be between 1 and 4096") }
+        if !["exactly_once", "at_least_once"].contains(w.processing.processingGuarantee) {
+            problem(
+                "processing.processing_guarantee",
+                "'\(w.processing.processingGuarantee)' is not exactly_once or at_least_once")
+        }
+        if !(1...10_000).contains(w.topics.internalPartitions) {
+            problem("topics.internal_partitions", "must be between 1 and 10000")
+        }
         if !(1024...16_777_216).contains(w.processing.maxEventBytes) {
             problem("processing.max_event_bytes", "must be between 1024 and 16777216")
         }
@@ -75,12 +82,15 @@ package struct ResolvedConfig: Sendable {
             ("topics.deals", w.topics.deals), ("topics.customers", w.topics.customers),
             ("topics.spend", w.topics.spend),
             ("topics.summaries", w.topics.summaries), ("topics.alerts", w.topics.alerts), ("topics.dlq", w.topics.dlq),
+            ("topics.internal", w.topics.internal), ("topics.changelog", w.topics.changelog),
+            ("topics.rollup", w.topics.rollup), ("topics.rollup_changelog", w.topics.rollupChangelog),
         ]
         for (key, name) in topicNames where !isValidTopic(name) {
             problem(key, "'\(name)' is not a valid topic name (1-249 of a-z A-Z 0-9 . _ -)")
         }
-        for (key, name) in topicNames[3...] where w.topics.inputs.contains(name) {
-            problem(key, "'\(name)' is also an input topic")
+        for (k, (key, name)) in topicNames.enumerated()
+        where k >= 3 && topicNames[..<k].contains(where: { $0.1 == name }) {
+            problem(key, "'\(name)' is already used by another topic setting")
         }
         if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(w.logLevel) {
             problem("log_level", "'\(w.logLevel)' is not one of trace, debug, info, notice, warning, error, critical")

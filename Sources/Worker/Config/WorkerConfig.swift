@@ -85,12 +85,23 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
         package var summaries = "kpi.summaries"
         package var alerts = "kpi.alerts"
         package var dlq = "kpi.dlq"
+        /// Region-keyed events between the route and aggregate stages.
+        package var `internal` = "kpi.events"
+        /// Compacted changelog of the aggregate tasks' state, co-partitioned with `internal`.
+        package var changelog = "kpi.changelog"
+        /// Region summaries and shard watermarks for the company rollup (one partition).
+        package var rollup = "kpi.rollup"
+        package var rollupChangelog = "kpi.rollup-changelog"
+        /// Partitions of `internal` and `changelog`: the unit of scale-out.
+        package var internalPartitions = 12
         /// Partitions and replication of topics the worker creates when they are missing.
         package var partitions = 6
         package var replicationFactor = 3
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case deals, customers, spend, summaries, alerts, dlq, partitions
+            case deals, customers, spend, summaries, alerts, dlq, `internal`, changelog, rollup, partitions
+            case rollupChangelog = "rollup_changelog"
+            case internalPartitions = "internal_partitions"
             case replicationFactor = "replication_factor"
         }
 
@@ -104,23 +115,36 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
             summaries = try c.decodeIfPresent(String.self, forKey: .summaries) ?? summaries
             alerts = try c.decodeIfPresent(String.self, forKey: .alerts) ?? alerts
             dlq = try c.decodeIfPresent(String.self, forKey: .dlq) ?? dlq
+            `internal` = try c.decodeIfPresent(String.self, forKey: .internal) ?? `internal`
+            changelog = try c.decodeIfPresent(String.self, forKey: .changelog) ?? changelog
+            rollup = try c.decodeIfPresent(String.self, forKey: .rollup) ?? rollup
+            rollupChangelog = try c.decodeIfPresent(String.self, forKey: .rollupChangelog) ?? rollupChangelog
+            internalPartitions = try c.decodeIfPresent(Int.self, forKey: .internalPartitions) ?? internalPartitions
             partitions = try c.decodeIfPresent(Int.self, forKey: .partitions) ?? partitions
             replicationFactor = try c.decodeIfPresent(Int.self, forKey: .replicationFactor) ?? replicationFactor
         }
 
         package var inputs: [String] { [deals, customers, spend] }
         package var outputs: [String] { [summaries, alerts, dlq] }
+        package var internals: [String] { [`internal`, changelog, rollup, rollupChangelog] }
     }
 
     package struct ProcessingSection: Codable, Sendable, Equatable {
-        /// In-process shards: regions hash to one, each with its own watermark and state.
-        package var shards = 12
+        /// `exactly_once` (transactions) or `at_least_once`.
+        package var processingGuarantee = "exactly_once"
+        /// false: the input topics are already keyed by region and co-partitioned, so the aggregate
+        /// stage reads them directly (partition n of every input topic is task n).
+        package var routeStage = true
+        /// Names this process's transactional producers; empty: host name and process id.
+        package var instanceId = ""
         package var commitInterval = "1s"
         package var maxEventBytes = 65536
         package var pollBatch = 2048
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case shards
+            case processingGuarantee = "processing_guarantee"
+            case routeStage = "route_stage"
+            case instanceId = "instance_id"
             case commitInterval = "commit_interval"
             case maxEventBytes = "max_event_bytes"
             case pollBatch = "poll_batch"
@@ -128,9 +152,14 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
 
         package init() {}
 
+        package var exactlyOnce: Bool { processingGuarantee == "exactly_once" }
+
         package init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            shards = try c.decodeIfPresent(Int.self, forKey: .shards) ?? shards
+            processingGuarantee =
+                try c.decodeIfPresent(String.self, forKey: .processingGuarantee) ?? processingGuarantee
+            routeStage = try c.decodeIfPresent(Bool.self, forKey: .routeStage) ?? routeStage
+            instanceId = try c.decodeIfPresent(String.self, forKey: .instanceId) ?? instanceId
             commitInterval = try c.decodeIfPresent(String.self, forKey: .commitInterval) ?? commitInterval
             maxEventBytes = try c.decodeIfPresent(Int.self, forKey: .maxEventBytes) ?? maxEventBytes
             pollBatch = try c.decodeIfPresent(Int.self, forKey: .pollBatch) ?? pollBatch

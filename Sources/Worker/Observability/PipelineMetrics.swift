@@ -1,4 +1,5 @@
 import CoreMetrics
+import Foundation
 import Kafka
 import SalesKPI
 
@@ -8,8 +9,9 @@ import SalesKPI
 /// second and only the difference is added, so the per-event path carries no metric calls except
 /// the latency sample.
 package final class PipelineMetrics: @unchecked Sendable {
-    // @unchecked Sendable: only the pipeline thread calls `update`/`recordLatency`; the metric
-    // objects themselves are thread-safe.
+    // @unchecked Sendable: the mutable bookkeeping below is only touched under `lock`; the
+    // metric objects themselves are thread-safe.
+    private let lock = NSLock()
     private let factory: any MetricsFactory
     private var published = PipelineStats()
     private var eventsByType: [EventType: Counter] = [:]
@@ -29,6 +31,8 @@ package final class PipelineMetrics: @unchecked Sendable {
     private let watermark: Gauge
     private let ready: Gauge
     private let latency: CoreMetrics.Timer
+    private let restoreSeconds: Gauge
+    private let restoredRecords: Counter
 
     package init(factory: any MetricsFactory) {
         self.factory = factory
@@ -47,6 +51,8 @@ package final class PipelineMetrics: @unchecked Sendable {
         watermark = Gauge(label: "salespulse_watermark_seconds", factory: factory)
         ready = Gauge(label: "salespulse_ready", factory: factory)
         latency = CoreMetrics.Timer(label: "salespulse_processing_latency_seconds", factory: factory)
+        restoreSeconds = Gauge(label: "salespulse_restore_duration_seconds", factory: factory)
+        restoredRecords = Counter(label: "salespulse_restored_records_total", factory: factory)
         for type in EventType.allCases {
             eventsByType[type] = Counter(
                 label: "salespulse_events_processed_total", dimensions: [("type", type.wireName)], factory: factory)
@@ -63,6 +69,8 @@ package final class PipelineMetrics: @unchecked Sendable {
 
     /// Adds what changed since the last call.
     func update(_ s: PipelineStats) {
+        lock.lock()
+        defer { lock.unlock() }
         let p = published
         consumed.increment(by: s.consumed - p.consumed)
         for (type, n) in s.eventsByType where n != p.eventsByType[type, default: 0] {
@@ -98,6 +106,8 @@ package final class PipelineMetrics: @unchecked Sendable {
 
     /// Consumer lag of one input partition: in offsets, and in event time behind the wall clock.
     func recordLag(_ tp: TopicPartition, messages: Int64, seconds: Double?) {
+        lock.lock()
+        defer { lock.unlock() }
         let gauges =
             lag[tp] ?? (
                 Gauge(
@@ -113,9 +123,17 @@ package final class PipelineMetrics: @unchecked Sendable {
     }
 
     func forgetLag(_ tp: TopicPartition) {
+        lock.lock()
+        defer { lock.unlock() }
         guard let gauges = lag.removeValue(forKey: tp) else { return }
         gauges.messages.record(0)
         gauges.seconds.record(0)
+    }
+
+    /// The last restore of tasks from the changelog: how long it took and how much it read.
+    func recordRestore(seconds: Double, records: Int) {
+        restoreSeconds.record(seconds)
+        restoredRecords.increment(by: records)
     }
 
     func recordReady(_ isReady: Bool) { ready.record(isReady ? 1 : 0) }

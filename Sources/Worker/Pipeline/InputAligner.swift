@@ -10,9 +10,12 @@ import SalesKPI
 /// earlier data has something buffered (or has been quiet for `maxIdleMillis`).
 struct InputAligner {
     struct Pending {
+        /// Where the event was first read (for dead letters): the raw topic's coordinates.
         var source: TopicPartition
         var event: SalesEvent
         var offset: Int64
+        /// Its offset in the lane it was consumed from (what commits are computed from).
+        var position: Int64
         var key: [UInt8]?
         var raw: [UInt8]
         /// Monotonic nanoseconds when the message was taken off the consumer.
@@ -40,7 +43,7 @@ struct InputAligner {
         }
     }
 
-    private var lanes: [TopicPartition: Lane] = [:]
+    private var lanesByPartition: [TopicPartition: Lane] = [:]
     let maxIdleMillis: Int64
     /// A lane holding this many events is paused at the consumer until it drains to a quarter.
     let pauseThreshold: Int
@@ -50,17 +53,20 @@ struct InputAligner {
         self.pauseThreshold = pauseThreshold
     }
 
-    var buffered: Int { lanes.values.reduce(0) { $0 + $1.count } }
+    var buffered: Int { lanesByPartition.values.reduce(0) { $0 + $1.count } }
+
+    /// The partitions feeding this aligner.
+    var lanes: [TopicPartition] { Array(lanesByPartition.keys) }
 
     mutating func assign(_ partitions: [TopicPartition], now: EpochMillis) {
-        for tp in partitions where lanes[tp] == nil { lanes[tp] = Lane(emptySince: now) }
+        for tp in partitions where lanesByPartition[tp] == nil { lanesByPartition[tp] = Lane(emptySince: now) }
     }
 
     /// Drops revoked lanes and returns what they still held, so the caller can decide about it.
     mutating func revoke(_ partitions: [TopicPartition]) -> [Pending] {
         var left: [Pending] = []
         for tp in partitions {
-            if var lane = lanes.removeValue(forKey: tp) {
+            if var lane = lanesByPartition.removeValue(forKey: tp) {
                 while lane.count > 0 { left.append(lane.removeFirst()) }
             }
         }
@@ -69,17 +75,17 @@ struct InputAligner {
 
     /// Buffers an event; returns true when the lane just crossed the pause threshold.
     mutating func push(_ tp: TopicPartition, _ item: Pending) -> Bool {
-        var lane = lanes[tp] ?? Lane()
+        var lane = lanesByPartition[tp] ?? Lane()
         lane.items.append(item)
         lane.emptySince = nil
         let pause = !lane.paused && lane.count >= pauseThreshold
         if pause { lane.paused = true }
-        lanes[tp] = lane
+        lanesByPartition[tp] = lane
         return pause
     }
 
     /// The lowest offset still buffered in a lane (nothing at or after it may be committed).
-    func firstBufferedOffset(_ tp: TopicPartition) -> Int64? { lanes[tp]?.first?.offset }
+    func firstBufferedOffset(_ tp: TopicPartition) -> Int64? { lanesByPartition[tp]?.first?.position }
 
     /// Releases the earliest buffered event if no other partition could still deliver an earlier
     /// one. `caughtUp` tells whether an empty lane has read everything the broker holds.
@@ -87,7 +93,7 @@ struct InputAligner {
     {
         var best: TopicPartition?
         var bestTime = EpochMillis.max
-        for (tp, lane) in lanes {
+        for (tp, lane) in lanesByPartition {
             if let head = lane.first {
                 if head.event.occurredAt < bestTime || (head.event.occurredAt == bestTime && tp < best!) {
                     best = tp
@@ -99,7 +105,7 @@ struct InputAligner {
             }
         }
         guard let tp = best else { return nil }
-        var lane = lanes[tp]!
+        var lane = lanesByPartition[tp]!
         let item = lane.removeFirst()
         var resume = false
         if lane.paused, lane.count <= pauseThreshold / 4 {
@@ -107,7 +113,7 @@ struct InputAligner {
             resume = true
         }
         if lane.count == 0 { lane.emptySince = now }
-        lanes[tp] = lane
+        lanesByPartition[tp] = lane
         return (tp, item, resume)
     }
 

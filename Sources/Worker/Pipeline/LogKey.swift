@@ -14,4 +14,7 @@ package enum LogKey {
     package static let rule = "rule"
     package static let scope = "scope"
     package static let kafka = "kafka"
+    package static let stage = "stage"
+    package static let records = "records"
+    package static let duration = "duration"
 }

@@ -4,11 +4,11 @@ import Logging
 import SalesKPI
 import Synchronization
 
-/// The worker: consumes the CRM topics, keeps the KPI shards, publishes summaries, alerts and
-/// dead letters, and commits input offsets once everything derived from them is delivered.
+/// The worker: route, aggregate and rollup stages, each on its own thread with its own consumer
+/// group membership and producer, so any number of instances share the work through Kafka.
 ///
-/// `run()` blocks the calling thread, which owns the consumer, the producer and every shard:
-/// no state is shared with other threads except the published stats and the stop flag.
+/// A stage whose commit fails in a way that loses the transaction is rebuilt from its changelog
+/// (new consumer and producer, rejoin, restore); `run()` returns once every stage has stopped.
 package final class Pipeline: Sendable {
     package let config: ResolvedConfig
     let bootstrap: String
@@ -18,6 +18,8 @@ package final class Pipeline: Sendable {
     package let stats = StatsBox()
     package let health: HealthState
     let metrics: PipelineMetrics?
+    /// Part of every transactional id of this process.
+    let instanceId: String
     private let stopRequested = Atomic<Bool>(false)
 
     package init(
@@ -25,26 +27,37 @@ package final class Pipeline: Sendable {
         metrics: PipelineMetrics? = nil, health: HealthState = HealthState(),
         clock: @escaping @Sendable () -> EpochMillis = Pipeline.wallClock
     ) {
-        self.metrics = metrics
-        self.health = health
         self.config = config
         self.bootstrap = bootstrap
         self.logger = logger
         self.hooks = hooks
+        self.metrics = metrics
+        self.health = health
         self.clock = clock
+        let configured = config.worker.processing.instanceId
+        instanceId =
+            configured.isEmpty
+            ? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
+            : configured
     }
 
     package static let wallClock: @Sendable () -> EpochMillis = {
         EpochMillis((Date().timeIntervalSince1970 * 1000).rounded())
     }
 
-    /// Asks `run()` to stop fetching, finish what it holds, commit, leave the group and return.
+    /// Asks every stage to stop fetching, finish what it holds, commit, leave its group and return.
     package func stop() {
         health.setStopping()
         stopRequested.store(true, ordering: .releasing)
     }
 
     package var isStopping: Bool { stopRequested.load(ordering: .acquiring) }
+
+    private func refreshMetrics() {
+        guard let metrics else { return }
+        metrics.update(stats.snapshot)
+        metrics.recordReady(health.isReady)
+    }
 
     /// Runs until `stop()`; throws only when Kafka clients cannot be created at all.
     package func run() throws(KafkaError) {
@@ -54,7 +67,60 @@ package final class Pipeline: Sendable {
             topic: config.worker.topics.deals, health: health, logger: logger)
         probe.start()
         defer { probe.stop() }
-        let loop = try PipelineLoop(pipeline: self)
-        loop.run()
+        let kafka = SecretRedaction.redact(KafkaProperties.consumer(config.worker.kafka, bootstrap: bootstrap))
+        logger.info(
+            "pipeline started",
+            metadata: [
+                LogKey.topics: "\(config.worker.topics.inputs)",
+                "processing_guarantee": "\(config.worker.processing.processingGuarantee)",
+                "instance": "\(instanceId)",
+                LogKey.kafka:
+                    "\(kafka.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))",
+            ])
+        var makers: [(String, () throws(KafkaError) -> StageLoop)] = []
+        if config.worker.processing.routeStage {
+            makers.append(("route", { () throws(KafkaError) in try RouteStage(pipeline: self) }))
+        }
+        makers.append(("aggregate", { () throws(KafkaError) in try AggregateStage(pipeline: self) }))
+        makers.append(("rollup", { () throws(KafkaError) in try RollupStage(pipeline: self) }))
+        // Create every stage up front so configuration errors surface here, not on a thread.
+        var first: [StageLoop] = []
+        for (_, make) in makers { first.append(try make()) }
+        let done = DispatchGroup()
+        for (k, (name, make)) in makers.enumerated() {
+            let initial = UncheckedBox(first[k])
+            let rebuild = UncheckedBox(make)
+            done.enter()
+            let thread = Thread { [self] in
+                defer { done.leave() }
+                var stage: StageLoop? = initial.value
+                while let current = stage {
+                    let broke = current.run()
+                    guard broke, !isStopping else { break }
+                    stats.retire(name)
+                    stage = nil
+                    while stage == nil, !isStopping {
+                        Thread.sleep(forTimeInterval: 1)
+                        do { stage = try rebuild.value() } catch {
+                            logger.error(
+                                "cannot rebuild stage", metadata: [LogKey.stage: "\(name)", LogKey.error: "\(error)"])
+                        }
+                    }
+                }
+            }
+            thread.name = name
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        // This thread turns the stages' counters into metrics until they have all stopped.
+        while done.wait(timeout: .now() + .milliseconds(500)) == .timedOut { refreshMetrics() }
+        refreshMetrics()
+        logger.info("pipeline stopped", metadata: [LogKey.events: "\(stats.snapshot.events)"])
     }
+}
+
+/// Hands a stage to the thread that will own it.
+private struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

@@ -3,7 +3,7 @@ import Synchronization
 
 /// Counters of what the pipeline did, published by the pipeline thread for observers.
 package struct PipelineStats: Sendable, Equatable {
-    /// Input messages taken from Kafka (valid or not).
+    /// Raw input messages taken from the CRM topics (valid or not).
     package var consumed = 0
     package var eventsByType: [EventType: Int] = [:]
     package var deadLettersByReason: [RejectReason: Int] = [:]
@@ -21,20 +21,86 @@ package struct PipelineStats: Sendable, Equatable {
     package var buffered = 0
     package var assignedPartitions = 0
     package var companyWatermark: EpochMillis = .min
+    /// Events the route stage forwarded to the internal topic.
+    package var routed = 0
+    /// Events the aggregate stage applied to its shards.
+    package var aggregated = 0
+    package var changelogRecords = 0
+    package var restoredRecords = 0
+    package var restoreMillis = 0
+    /// Region summaries that reached the rollup after their company window was final.
+    package var lateRollupSummaries = 0
 
     package init() {}
 
+    /// Adds another stage's counters (gauges: the caller decides which stage's to keep).
+    package mutating func add(_ o: PipelineStats) {
+        consumed += o.consumed
+        for (k, v) in o.eventsByType { eventsByType[k, default: 0] += v }
+        for (k, v) in o.deadLettersByReason { deadLettersByReason[k, default: 0] += v }
+        unknownTypes += o.unknownTypes
+        duplicates += o.duplicates
+        superseded += o.superseded
+        summariesPublished += o.summariesPublished
+        finalSummariesPublished += o.finalSummariesPublished
+        alertsPublished += o.alertsPublished
+        for (k, v) in o.alertsByRule { alertsByRule[k, default: 0] += v }
+        for (k, v) in o.windowsClosedByKind { windowsClosedByKind[k, default: 0] += v }
+        commits += o.commits
+        deliveryFailures += o.deliveryFailures
+        buffered += o.buffered
+        assignedPartitions += o.assignedPartitions
+        routed += o.routed
+        aggregated += o.aggregated
+        changelogRecords += o.changelogRecords
+        restoredRecords += o.restoredRecords
+        restoreMillis += o.restoreMillis
+        lateRollupSummaries += o.lateRollupSummaries
+    }
+
     package var deadLetters: Int { deadLettersByReason.values.reduce(0, +) }
+
+    /// Everything read so far has gone through every stage (nothing buffered, everything routed
+    /// has been aggregated).
+    package var isSettled: Bool { buffered == 0 && aggregated >= routed }
     package var events: Int { eventsByType.values.reduce(0, +) }
 }
 
-/// The lock-protected copy observers read; the pipeline thread writes it a few times a second.
+/// The lock-protected copy observers read; each stage's thread writes its own part a few times
+/// a second, and counters of stages that were rebuilt after a failure are kept.
 package final class StatsBox: Sendable {
-    private let value = Mutex(PipelineStats())
+    private struct Parts {
+        var current: [String: PipelineStats] = [:]
+        var retired = PipelineStats()
+    }
+
+    private let parts = Mutex(Parts())
 
     package init() {}
 
-    package var snapshot: PipelineStats { value.withLock { $0 } }
+    /// All stages together; `companyWatermark` is the rollup's.
+    package var snapshot: PipelineStats {
+        parts.withLock { p in
+            var total = p.retired
+            for (_, s) in p.current { total.add(s) }
+            total.companyWatermark = p.current["rollup"]?.companyWatermark ?? .min
+            return total
+        }
+    }
 
-    func publish(_ stats: PipelineStats) { value.withLock { $0 = stats } }
+    /// One stage's counters.
+    package func stage(_ name: String) -> PipelineStats? { parts.withLock { $0.current[name] } }
+
+    func publish(_ stage: String, _ stats: PipelineStats) { parts.withLock { $0.current[stage] = stats } }
+
+    /// Keeps a broken stage's counters when it is rebuilt from scratch.
+    func retire(_ stage: String) {
+        parts.withLock { p in
+            if var s = p.current.removeValue(forKey: stage) {
+                s.buffered = 0
+                s.assignedPartitions = 0
+                p.retired.add(s)
+            }
+        }
+    }
 }

@@ -1,0 +1,80 @@
+import Foundation
+
+/// The rollup's state as changelog records: `p|…` one per (window, region) part, `m` the rest.
+extension CompanyRollup {
+    struct PartKey: Hashable, Sendable {
+        var window: Window
+        var region: String
+    }
+
+    /// A company target tracker for the period that started at `start`.
+    struct PeriodTracker: Codable, Sendable {
+        var start: EpochMillis
+        var tracker: TargetTracker
+    }
+
+    struct PartRecord: Codable {
+        var window: Window
+        var region: String
+        var aggregate: KPIAggregate
+    }
+
+    struct Meta: Codable {
+        var revisions: [Window: Int]
+        var finalized: EpochMillis
+        var shardWatermarks: [Int: EpochMillis]
+        var shardCoverage: [Int: EpochMillis]
+        var trackers: [WindowSpec.CalendarUnit: PeriodTracker]
+        var cac: CACSpikeDetector
+        var nextDayBoundary: EpochMillis?
+        var coverageStart: EpochMillis?
+    }
+
+    static func partKey(_ k: PartKey) -> String { "p|\(k.window.kind)|\(k.window.start)|\(k.window.end)|\(k.region)" }
+
+    package mutating func takeChangelog() -> [StateRecord] {
+        let encoder = JSONEncoder()
+        var out: [StateRecord] = []
+        let meta = Meta(
+            revisions: revisions, finalized: finalized, shardWatermarks: shardWatermarks, shardCoverage: shardCoverage,
+            trackers: trackers, cac: cac,
+            nextDayBoundary: nextDayBoundary, coverageStart: coverageStart)
+        out.append(StateRecord(key: "m", value: Array(try! encoder.encode(meta))))
+        for k in changedParts.sorted(by: { ($0.window, $0.region) < ($1.window, $1.region) }) {
+            let value = parts[k.window]?[k.region].map {
+                Array(try! encoder.encode(PartRecord(window: k.window, region: k.region, aggregate: $0)))
+            }
+            out.append(StateRecord(key: Self.partKey(k), value: value))
+        }
+        changedParts.removeAll()
+        return out
+    }
+
+    package static func restore(settings: KPISettings, records: [StateRecord]) throws -> CompanyRollup {
+        var latest: [String: [UInt8]?] = [:]
+        for r in records { latest[r.key] = r.value }
+        let decoder = JSONDecoder()
+        var rollup = CompanyRollup(settings: settings)
+        for (key, value) in latest {
+            guard let value else { continue }
+            switch key.first {
+            case "m":
+                let m = try decoder.decode(Meta.self, from: Data(value))
+                rollup.revisions = m.revisions
+                rollup.finalized = m.finalized
+                rollup.shardWatermarks = m.shardWatermarks
+                rollup.shardCoverage = m.shardCoverage
+                rollup.trackers = m.trackers
+                rollup.cac = m.cac
+                rollup.nextDayBoundary = m.nextDayBoundary
+                rollup.coverageStart = m.coverageStart
+            case "p":
+                let p = try decoder.decode(PartRecord.self, from: Data(value))
+                rollup.parts[p.window, default: [:]][p.region] = p.aggregate
+            default:
+                continue
+            }
+        }
+        return rollup
+    }
+}

@@ -1,0 +1,280 @@
+import Dispatch
+import Foundation
+import Kafka
+import SalesKPI
+
+/// Aggregate stage: one task per assigned partition, each owning its shard's state, restored
+/// from the changelog on assignment and flushed to it (with the input position) at every commit.
+final class AggregateStage: StageLoop {
+    var tasks: [Int32: AggregateTask] = [:]
+    /// Tasks of the previous assignment, kept through an eager rebalance in case they come back.
+    var suspended: [Int32: AggregateTask] = [:]
+    var effects: [ShardEffect] = []
+    let inputs: [String]
+
+    init(pipeline: Pipeline) throws(KafkaError) {
+        let t = pipeline.config.worker.topics
+        inputs = pipeline.config.worker.processing.routeStage ? [t.internal] : t.inputs
+        super.init(pipeline: pipeline, name: "aggregate")
+        try connect(inputs: inputs, groupId: pipeline.config.worker.kafka.groupId, readHeaders: true)
+    }
+
+    override func take(_ message: ConsumedMessage) {
+        let tp = message.topicPartition
+        if !config.worker.processing.routeStage { counters.consumed += 1 }
+        guard var task = tasks[message.partition] else { return }
+        task.received[tp] = message.offset + 1
+        // Routed events carry their raw coordinates; unrouted ones are read where they were written.
+        let source =
+            message.header("source.topic").map {
+                TopicPartition($0, Int32(message.header("source.partition") ?? "") ?? -1)
+            } ?? tp
+        let offset = message.header("source.offset").flatMap { Int64($0) } ?? message.offset
+        switch config.decoder.decode(message.value) {
+        case .event(let event):
+            let pending = InputAligner.Pending(
+                source: source, event: event, offset: offset, position: message.offset,
+                key: message.key.map { Array($0) }, raw: Array(message.value),
+                consumedAt: DispatchTime.now().uptimeNanoseconds)
+            if task.aligner.push(tp, pending) { consumer.pause([tp]) }
+        case .unknownType:
+            counters.unknownTypes += 1
+        case .rejected(let rejection):
+            deadLetter(
+                rejection, source: source, offset: offset, key: message.key.map { Array($0) },
+                value: Array(message.value))
+        }
+        tasks[message.partition] = task
+    }
+
+    override func afterPoll(now: EpochMillis) {
+        for p in tasks.keys.sorted() {
+            let received = tasks[p]!.received
+            let caughtUp = { (tp: TopicPartition) -> Bool in
+                guard let next = received[tp], let high = self.consumer.cachedHighWatermark(tp) else { return false }
+                return next >= high
+            }
+            while let (tp, item, resume) = tasks[p]!.aligner.next(now: now, caughtUp: caughtUp) {
+                apply(item, task: p)
+                if resume { consumer.resume([tp]) }
+            }
+        }
+    }
+
+    private func apply(_ item: InputAligner.Pending, task p: Int32) {
+        counters.aggregated += 1
+        let disposition = tasks[p]!.shard.apply(item.event, effects: &effects)
+        tasks[p]!.changed = true
+        switch disposition {
+        case .counted, .timeOnly: counters.eventsByType[item.event.type, default: 0] += 1
+        case .duplicate: counters.duplicates += 1
+        case .superseded:
+            counters.eventsByType[item.event.type, default: 0] += 1
+            counters.superseded += 1
+        case .late:
+            let watermark = tasks[p]!.shard.watermark
+            deadLetter(
+                Rejection(
+                    .late,
+                    "occurred_at is \((watermark - item.event.occurredAt) / 1000)s behind the watermark \(Timestamp.format(watermark))"
+                ),
+                source: item.source, offset: item.offset, key: item.key, value: item.raw)
+        }
+        tasks[p]!.shard.noteInput(now: pipeline.clock())
+        pipeline.metrics?.recordLatency(nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - item.consumedAt))
+        publish(task: p)
+    }
+
+    private func deadLetter(
+        _ rejection: Rejection, source: TopicPartition, offset: Int64, key: [UInt8]?, value: [UInt8]
+    ) {
+        counters.deadLettersByReason[rejection.reason, default: 0] += 1
+        send(
+            DeadLetter.message(
+                topic: topics.dlq, reason: rejection.reason, detail: rejection.detail, source: source, offset: offset,
+                key: key,
+                value: value))
+    }
+
+    /// Publishes queued effects; region summaries also go to the rollup stage.
+    private func publish(task p: Int32) {
+        guard !effects.isEmpty else { return }
+        let settings = config.settings
+        for effect in effects {
+            switch effect {
+            case .summary(let summary):
+                send(
+                    OutgoingMessage(
+                        topic: topics.summaries, key: summary.scope.id,
+                        value: summary.json(currency: settings.reportingCurrency, calendar: settings.calendar)))
+                counters.summariesPublished += 1
+                if summary.final { counters.finalSummariesPublished += 1 }
+                if summary.scope.kind == .region {
+                    if summary.final { counters.windowsClosedByKind[summary.windowName, default: 0] += 1 }
+                    send(
+                        OutgoingMessage(
+                            topic: topics.rollup, partition: 0, key: nil,
+                            value: RollupMessage.summary(summary, partition: p).bytes))
+                }
+                pipeline.hooks.onSummary(summary)
+            case .alert(let alert):
+                send(
+                    OutgoingMessage(
+                        topic: topics.alerts, key: alert.scope.id,
+                        value: alert.json(detectedAt: pipeline.clock(), calendar: settings.calendar)))
+                counters.alertsPublished += 1
+                counters.alertsByRule[alert.rule.rawValue, default: 0] += 1
+                logger.notice(
+                    "alert", metadata: [LogKey.rule: "\(alert.rule.rawValue)", LogKey.scope: "\(alert.scope.id)"])
+                pipeline.hooks.onAlert(alert)
+            }
+        }
+        effects.removeAll(keepingCapacity: true)
+    }
+
+    override func tick(now: EpochMillis) {
+        for p in tasks.keys.sorted() {
+            tasks[p]!.shard.tick(now: now, effects: &effects)
+            if !effects.isEmpty { tasks[p]!.changed = true }
+            publish(task: p)
+        }
+        counters.buffered = tasks.values.reduce(0) { $0 + $1.aligner.buffered }
+        counters.companyWatermark = tasks.values.map(\.shard.watermark).filter { $0 != .min }.min() ?? .min
+    }
+
+    /// Writes each changed task's state and a marker to its changelog partition, tells the
+    /// rollup stage about new watermarks, and returns the input offsets to commit.
+    override func prepareCommit() -> [TopicPartition: Int64] {
+        var offsets: [TopicPartition: Int64] = [:]
+        for p in tasks.keys.sorted() {
+            var task = tasks[p]!
+            let positions = task.positions
+            offsets.merge(positions) { a, _ in a }
+            guard task.changed else { continue }
+            for record in task.shard.takeChangelog() + [ChangelogMarker(positions).record] {
+                send(
+                    OutgoingMessage(
+                        topic: topics.changelog, partition: p, key: Array(record.key.utf8), value: record.value ?? []))
+                counters.changelogRecords += 1
+            }
+            task.changed = false
+            tasks[p] = task
+        }
+        reportWatermarks()
+        return offsets
+    }
+
+    /// Tells the rollup stage where each task stands, when that changed.
+    private func reportWatermarks() {
+        for p in tasks.keys.sorted() {
+            let task = tasks[p]!
+            let w = task.shard.watermark
+            let report: AggregateTask.Report = w != .min ? .watermark(w) : isDrained(task) ? .idle : .pending
+            guard report != task.reported else { continue }
+            let message: RollupMessage =
+                switch report {
+                case .watermark(let w): .watermark(w, coverage: task.shard.coverageStart, partition: p)
+                case .pending: .watermark(.min, coverage: nil, partition: p)
+                case .idle: .idle(partition: p)
+                }
+            send(OutgoingMessage(topic: topics.rollup, partition: 0, key: nil, value: message.bytes))
+            tasks[p]!.reported = report
+        }
+    }
+
+    /// A task without data for this long after assignment, with nothing to read, is idle: the
+    /// route stage has had ample time to send it anything it holds.
+    static let idleGraceMillis: EpochMillis = 5_000
+
+    /// Nothing buffered, every lane read up to what the broker holds, and past the grace period.
+    private func isDrained(_ task: AggregateTask) -> Bool {
+        guard task.aligner.buffered == 0, pipeline.clock() - task.assignedAt >= Self.idleGraceMillis else {
+            return false
+        }
+        for tp in task.aligner.lanes {
+            guard let high = consumer.cachedHighWatermark(tp) else { return false }
+            if high > 0, (task.received[tp] ?? 0) < high { return false }
+        }
+        return true
+    }
+
+    override func assigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        let byTask = Dictionary(grouping: partitions, by: \.partition)
+        let committed = (try? consumer.committed(partitions)) ?? [:]
+        var start: [TopicPartition: Int64] = [:]
+        let now = pipeline.clock()
+        var toRestore: [Int32] = []
+        for (p, lanes) in byTask.sorted(by: { $0.key < $1.key }) {
+            // A task handed straight back is still current if nobody committed past it meanwhile.
+            if let kept = suspended.removeValue(forKey: p), lanes.allSatisfy({ kept.positions[$0] == committed[$0] }) {
+                tasks[p] = kept
+                tasks[p]!.aligner.assign(lanes, now: now)
+                for (tp, offset) in kept.positions { start[tp] = offset }
+            } else {
+                toRestore.append(p)
+            }
+        }
+        suspended.removeAll()
+        guard !toRestore.isEmpty else { return start }
+        let began = ContinuousClock.now
+        do {
+            let restored = try ChangelogMarker.restore(
+                toRestore.map { TopicPartition(topics.changelog, $0) },
+                properties: KafkaProperties.consumer(config.worker.kafka, bootstrap: pipeline.bootstrap))
+            var read = 0
+            for p in toRestore {
+                let r = restored[p] ?? ChangelogMarker.Restored()
+                var task = AggregateTask(
+                    partition: p, shard: try ShardProcessor.restore(settings: config.settings, records: r.records))
+                let lanes = byTask[p] ?? []
+                for (tp, offset) in r.positions ?? [:] where lanes.contains(tp) {
+                    start[tp] = offset
+                    task.received[tp] = offset
+                }
+                task.aligner.assign(lanes, now: now)
+                task.assignedAt = now
+                tasks[p] = task
+                read += r.read
+            }
+            let elapsed = ContinuousClock.now - began
+            let millis = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+            counters.restoredRecords += read
+            counters.restoreMillis += millis
+            pipeline.metrics?.recordRestore(seconds: Double(millis) / 1000, records: read)
+            logger.info(
+                "tasks restored",
+                metadata: [
+                    LogKey.stage: "\(name)", LogKey.partitions: "\(toRestore)", LogKey.records: "\(read)",
+                    LogKey.duration: "\(elapsed)",
+                ])
+        } catch {
+            // Starting from nothing would silently lose state: leave the stage to be rebuilt.
+            logger.error("restore failed", metadata: [LogKey.partitions: "\(toRestore)", LogKey.error: "\(error)"])
+            broken = KafkaError(code: 0, message: "restore of tasks \(toRestore) failed: \(error)", isRetriable: true)
+            return [:]
+        }
+        return start
+    }
+
+    override func revoking(_ partitions: [TopicPartition]) {
+        for p in Set(partitions.map(\.partition)).sorted() where tasks[p] != nil {
+            for (_, item) in tasks[p]!.aligner.drain() { apply(item, task: p) }
+        }
+    }
+
+    override func revoked(_ partitions: [TopicPartition]) {
+        for p in Set(partitions.map(\.partition)) {
+            if let task = tasks.removeValue(forKey: p), broken == nil { suspended[p] = task }
+            for tp in partitions where tp.partition == p { pipeline.metrics?.forgetLag(tp) }
+        }
+    }
+
+    override func drainAll() {
+        for p in tasks.keys.sorted() {
+            for (_, item) in tasks[p]!.aligner.drain() { apply(item, task: p) }
+            tasks[p]!.shard.emitProvisional(effects: &effects)
+            publish(task: p)
+            tasks[p]!.changed = true
+        }
+    }
+}

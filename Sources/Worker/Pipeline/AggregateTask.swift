@@ -1,0 +1,34 @@
+import Kafka
+import SalesKPI
+
+/// One partition number's worth of state: the shard, the lanes feeding it (the internal topic's
+/// partition, or partition n of every input topic when the route stage is skipped) and their
+/// positions. Owned by the aggregate stage's thread.
+struct AggregateTask {
+    let partition: Int32
+    var shard: ShardProcessor
+    var aligner = InputAligner(maxIdleMillis: 1000, pauseThreshold: 50_000)
+    /// Next offset read per lane.
+    var received: [TopicPartition: Int64] = [:]
+    /// Something changed since the last changelog flush.
+    var changed = false
+    /// Wall-clock time of assignment: a task is only called idle after a grace period.
+    var assignedAt: EpochMillis = 0
+    /// What the rollup stage was last told about this task.
+    var reported: Report?
+
+    enum Report: Equatable {
+        /// No watermark yet, but data waiting: hold the company back.
+        case pending
+        /// No data and nothing left to read: do not hold the company back.
+        case idle
+        case watermark(EpochMillis)
+    }
+
+    /// Offsets every lane can be committed at: nothing before them is still buffered.
+    var positions: [TopicPartition: Int64] {
+        var out: [TopicPartition: Int64] = [:]
+        for (tp, next) in received { out[tp] = aligner.firstBufferedOffset(tp) ?? next }
+        return out
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Kafka
+import SalesKPI
+
+/// Rollup stage: company scope from the region summaries and task watermarks that aggregate
+/// tasks send through the single-partition rollup topic. The group gives that partition to one
+/// instance at a time; its state is restored from and flushed to the rollup changelog.
+final class RollupStage: StageLoop {
+    var rollup: CompanyRollup?
+    var next: Int64?
+    var changed = false
+    var effects: [ShardEffect] = []
+
+    init(pipeline: Pipeline) throws(KafkaError) {
+        super.init(pipeline: pipeline, name: "rollup")
+        try connect(
+            inputs: [pipeline.config.worker.topics.rollup], groupId: pipeline.config.worker.kafka.groupId + ".rollup",
+            readHeaders: false)
+    }
+
+    override func take(_ message: ConsumedMessage) {
+        guard rollup != nil else { return }
+        next = message.offset + 1
+        changed = true
+        guard let m = try? JSONDecoder().decode(RollupMessage.self, from: Data(message.value)) else {
+            logger.warning("unreadable rollup message", metadata: [LogKey.offsets: "\(message.offset)"])
+            return
+        }
+        if m.idle == true {
+            rollup!.shardIdle(Int(m.partition), effects: &effects)
+        } else if let watermark = m.watermark {
+            rollup!.shardWatermark(Int(m.partition), watermark, coverage: m.coverage, effects: &effects)
+        } else if let summary = m.regionSummary(settings: config.settings) {
+            rollup!.ingest(summary)
+        }
+        publish()
+    }
+
+    private func publish() {
+        let settings = config.settings
+        for effect in effects {
+            switch effect {
+            case .summary(let summary):
+                send(
+                    OutgoingMessage(
+                        topic: topics.summaries, key: summary.scope.id,
+                        value: summary.json(currency: settings.reportingCurrency, calendar: settings.calendar)))
+                counters.summariesPublished += 1
+                if summary.final { counters.finalSummariesPublished += 1 }
+                pipeline.hooks.onSummary(summary)
+            case .alert(let alert):
+                send(
+                    OutgoingMessage(
+                        topic: topics.alerts, key: alert.scope.id,
+                        value: alert.json(detectedAt: pipeline.clock(), calendar: settings.calendar)))
+                counters.alertsPublished += 1
+                counters.alertsByRule[alert.rule.rawValue, default: 0] += 1
+                logger.notice(
+                    "alert", metadata: [LogKey.rule: "\(alert.rule.rawValue)", LogKey.scope: "\(alert.scope.id)"])
+                pipeline.hooks.onAlert(alert)
+            }
+        }
+        effects.removeAll(keepingCapacity: true)
+    }
+
+    override func tick(now: EpochMillis) {
+        guard rollup != nil else { return }
+        rollup!.tick(now: now, effects: &effects)
+        if !effects.isEmpty { changed = true }
+        publish()
+        counters.companyWatermark = rollup!.watermark
+        counters.lateRollupSummaries = rollup!.lateSummaries
+    }
+
+    override func prepareCommit() -> [TopicPartition: Int64] {
+        guard rollup != nil, let next else { return [:] }
+        let input = TopicPartition(topics.rollup, 0)
+        if changed {
+            for record in rollup!.takeChangelog() + [ChangelogMarker([input: next]).record] {
+                send(
+                    OutgoingMessage(
+                        topic: topics.rollupChangelog, partition: 0, key: Array(record.key.utf8),
+                        value: record.value ?? []))
+                counters.changelogRecords += 1
+            }
+            changed = false
+        }
+        return [input: next]
+    }
+
+    override func assigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        guard let input = partitions.first(where: { $0.topic == topics.rollup }) else { return [:] }
+        let began = ContinuousClock.now
+        do {
+            let restored =
+                try ChangelogMarker.restore(
+                    [TopicPartition(topics.rollupChangelog, 0)],
+                    properties: KafkaProperties.consumer(config.worker.kafka, bootstrap: pipeline.bootstrap))[0]
+                ?? ChangelogMarker.Restored()
+            rollup = try CompanyRollup.restore(settings: config.settings, records: restored.records)
+            counters.restoredRecords += restored.read
+            let elapsed = ContinuousClock.now - began
+            logger.info(
+                "rollup restored", metadata: [LogKey.records: "\(restored.read)", LogKey.duration: "\(elapsed)"])
+            next = restored.positions?[input]
+            return next.map { [input: $0] } ?? [:]
+        } catch {
+            logger.error("rollup restore failed", metadata: [LogKey.error: "\(error)"])
+            broken = KafkaError(code: 0, message: "rollup restore failed: \(error)", isRetriable: true)
+            return [:]
+        }
+    }
+
+    override func revoked(_ partitions: [TopicPartition]) {
+        rollup = nil
+        next = nil
+    }
+}

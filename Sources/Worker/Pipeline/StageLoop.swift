@@ -1,0 +1,154 @@
+import Foundation
+import Kafka
+import Logging
+import SalesKPI
+
+/// The shared shape of the three stages: one thread owns a consumer and a `StageOutput`,
+/// polls, lets the stage handle messages, ticks on the wall clock, and commits at the commit
+/// interval. Rebalance callbacks run synchronously inside `poll` on the same thread.
+///
+/// Subclasses override the hooks; nothing else touches their state.
+class StageLoop {
+    let pipeline: Pipeline
+    let name: String
+    var consumer: KafkaConsumer!
+    var output: StageOutput!
+    var counters = PipelineStats()
+    var lastTick: EpochMillis = 0
+    var lastCommit: EpochMillis = 0
+    /// Set when a commit failed in a way that needs the stage rebuilt from its changelog.
+    var broken: KafkaError?
+    var logger: Logger { pipeline.logger }
+    var config: ResolvedConfig { pipeline.config }
+    var topics: WorkerConfig.TopicsSection { pipeline.config.worker.topics }
+
+    private final class Link {
+        weak var loop: StageLoop?
+    }
+
+    init(pipeline: Pipeline, name: String) {
+        self.pipeline = pipeline
+        self.name = name
+    }
+
+    /// Connects: the consumer in `groupId` subscribed to `inputs`, and the output producer.
+    func connect(inputs: [String], groupId: String, readHeaders: Bool) throws(KafkaError) {
+        let link = Link()
+        var properties = KafkaProperties.consumer(config.worker.kafka, bootstrap: pipeline.bootstrap, groupId: groupId)
+        properties["isolation.level"] = "read_committed"
+        consumer = try KafkaConsumer(
+            properties: properties, maxBatch: config.worker.processing.pollBatch, readHeaders: readHeaders
+        ) { event in link.loop?.rebalanced(event) ?? [:] }
+        let transactionalId = config.worker.processing.exactlyOnce ? "\(groupId)-\(name)-\(pipeline.instanceId)" : nil
+        output = try StageOutput(
+            properties: KafkaProperties.producer(config.worker.kafka, bootstrap: pipeline.bootstrap),
+            transactionalId: transactionalId)
+        link.loop = self
+        try consumer.subscribe(inputs)
+        lastCommit = pipeline.clock()
+    }
+
+    /// Runs until the pipeline stops or the stage breaks; returns whether it broke.
+    func run() -> Bool {
+        logger.info("stage started", metadata: [LogKey.stage: "\(name)"])
+        while !pipeline.isStopping, broken == nil {
+            consumer.poll(
+                timeoutMs: 100,
+                onError: { [self] in
+                    logger.warning("consumer error", metadata: [LogKey.stage: "\(name)", LogKey.error: "\($0)"])
+                }
+            ) { [self] message in take(message) }
+            let now = pipeline.clock()
+            afterPoll(now: now)
+            if now - lastTick >= 100 {
+                lastTick = now
+                tick(now: now)
+                output.producer.pollDeliveries(timeoutMs: 0)
+                publishStats()
+            }
+            if now - lastCommit >= config.commitIntervalMillis { commit() }
+        }
+        if broken == nil {
+            drainAll()
+            commit()
+            consumer.close()
+        } else {
+            output.abort(logger: logger)
+        }
+        publishStats()
+        logger.info("stage stopped", metadata: [LogKey.stage: "\(name)"])
+        return broken != nil
+    }
+
+    /// Flushes the stage's state and commits it with its outputs and input offsets.
+    func commit() {
+        lastCommit = pipeline.clock()
+        let offsets = prepareCommit()
+        do {
+            try output.commit(offsets, consumer: consumer)
+            counters.commits += 1
+        } catch {
+            counters.deliveryFailures += 1
+            if output.exactlyOnce || error.isFatal {
+                // The transaction's records are discarded; in-memory state ran ahead of what is
+                // durable, so the stage is rebuilt from its changelog.
+                logger.error(
+                    "commit failed; rebuilding the stage",
+                    metadata: [LogKey.stage: "\(name)", LogKey.error: "\(error)"])
+                broken = error
+            } else {
+                logger.warning(
+                    "commit failed; will retry", metadata: [LogKey.stage: "\(name)", LogKey.error: "\(error)"])
+            }
+        }
+    }
+
+    func send(_ message: OutgoingMessage) {
+        do {
+            try output.send(message)
+        } catch {
+            logger.error("cannot produce", metadata: [LogKey.stage: "\(name)", LogKey.error: "\(error)"])
+            counters.deliveryFailures += 1
+            broken = error
+        }
+    }
+
+    private func rebalanced(_ event: RebalanceEvent) -> [TopicPartition: Int64] {
+        switch event {
+        case .assigned(let partitions):
+            counters.assignedPartitions = partitions.count
+            let start = assigned(partitions)
+            pipeline.health.setJoined(true)
+            logger.info(
+                "partitions assigned", metadata: [LogKey.stage: "\(name)", LogKey.partitions: "\(partitions.sorted())"])
+            return start
+        case .revoked(let partitions):
+            revoking(partitions)
+            commit()
+            revoked(partitions)
+            counters.assignedPartitions = 0
+            logger.info(
+                "partitions revoked", metadata: [LogKey.stage: "\(name)", LogKey.partitions: "\(partitions.sorted())"])
+            return [:]
+        }
+    }
+
+    func publishStats() { pipeline.stats.publish(name, counters) }
+
+    // MARK: hooks
+
+    func take(_ message: ConsumedMessage) {}
+    func afterPoll(now: EpochMillis) {}
+    func tick(now: EpochMillis) {}
+    /// Writes what must be durable with the commit; returns the input offsets to commit.
+    func prepareCommit() -> [TopicPartition: Int64] { [:] }
+    /// New partitions (eager: the whole new assignment); returns start offsets that override the
+    /// committed ones.
+    func assigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] { [:] }
+    /// Before the revoke is committed: apply whatever is still buffered for these partitions.
+    func revoking(_ partitions: [TopicPartition]) {}
+    /// After the commit: drop the partitions' state.
+    func revoked(_ partitions: [TopicPartition]) {}
+    /// Shutdown: apply everything still buffered.
+    func drainAll() {}
+}

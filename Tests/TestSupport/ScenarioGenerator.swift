@@ -18,9 +18,17 @@ package struct ScenarioGenerator {
     /// (sort key, message) before ordering.
     private var pending: [(Int64, Scenario.Message)] = []
 
-    package init(seed: UInt64 = 7, days: Int = 100) {
+    /// Regions of the scenario; regions whose index is 3 mod 10 (`south` by default) quadruple
+    /// their spend in the week of 2026-02-23.
+    package var regions = ["east", "west", "north", "south"]
+    /// How many times the per-region daily activity repeats.
+    package var density = 1
+
+    package init(seed: UInt64 = 7, days: Int = 100, regions: [String]? = nil, density: Int = 1) {
         self.seed = seed
         self.days = days
+        if let regions { self.regions = regions }
+        self.density = density
         rng = Rng(seed)
     }
 
@@ -190,7 +198,7 @@ package struct ScenarioGenerator {
     }
 
     package mutating func generate() -> Scenario {
-        let regions = ["east", "west", "north", "south"]
+        let regions = self.regions
         scenario.regions = regions
         let day = ReferenceCalendar.day
         // Every region and the targeted rep show up in the first minutes, so target tracking
@@ -201,36 +209,41 @@ package struct ScenarioGenerator {
         for d in 0..<days {
             let dayStart = Self.start - 5 * 60_000 + Int64(d) * day
             func at() -> Int64 { dayStart + Int64(rng.int(0...86_399)) * 1000 }
-            for region in regions {
-                func rep() -> String { "\(region)-r\(rng.int(1...3))" }
-                for _ in 0..<rng.int(1...2) {
-                    let t = at()
-                    deal("deal.created", region: region, rep: rep(), deal: id("deal"), at: t, createdAt: t)
-                }
-                if rng.chance(region == "north" ? 0.35 : 0.75) {
-                    let t = at()
-                    let created = rng.chance(0.1) ? t : t - Int64(rng.int(3600...40 * 86_400)) * 1000
-                    let dealId = id("deal")
-                    let r = rep()
-                    deal("deal.won", region: region, rep: r, deal: dealId, at: t, createdAt: created)
-                    if rng.chance(0.12) {
-                        // Re-sent win with a new id, later time and new amount: it replaces the first.
-                        deal(
-                            "deal.won", region: region, rep: r, deal: dealId, at: t + Int64(rng.int(600...2000)) * 1000,
-                            createdAt: created)
+            for (index, region) in regions.enumerated() {
+                for _ in 0..<density {
+                    func rep() -> String { "\(region)-r\(rng.int(1...3))" }
+                    for _ in 0..<rng.int(1...2) {
+                        let t = at()
+                        deal("deal.created", region: region, rep: rep(), deal: id("deal"), at: t, createdAt: t)
                     }
+                    if rng.chance(region == "north" ? 0.35 : 0.75) {
+                        let t = at()
+                        let created = rng.chance(0.1) ? t : t - Int64(rng.int(3600...40 * 86_400)) * 1000
+                        let dealId = id("deal")
+                        let r = rep()
+                        deal("deal.won", region: region, rep: r, deal: dealId, at: t, createdAt: created)
+                        if rng.chance(0.12) {
+                            // Re-sent win with a new id, later time and new amount: it replaces the first.
+                            deal(
+                                "deal.won", region: region, rep: r, deal: dealId,
+                                at: t + Int64(rng.int(600...2000)) * 1000,
+                                createdAt: created)
+                        }
+                    }
+                    if rng.chance(0.45) {
+                        let t = at()
+                        deal(
+                            "deal.lost", region: region, rep: rep(), deal: id("deal"), at: t, createdAt: t - 86_400_000)
+                    }
+                    for _ in 0..<rng.int(1...2) { customer("customer.acquired", region: region, rep: rep(), at: at()) }
+                    if rng.chance(0.3) { customer("customer.churned", region: region, rep: rep(), at: at()) }
+                    // Some regions quadruple their spend in the week of 2026-02-23.
+                    let spike = index % 10 == 3 && d >= 53 && d < 60 ? 4 : 1
+                    spend(
+                        region: region, rep: rng.chance(0.5) ? rep() : nil,
+                        fen: Int64(rng.int(50_000...90_000) * spike),
+                        at: at())
                 }
-                if rng.chance(0.45) {
-                    let t = at()
-                    deal("deal.lost", region: region, rep: rep(), deal: id("deal"), at: t, createdAt: t - 86_400_000)
-                }
-                for _ in 0..<rng.int(1...2) { customer("customer.acquired", region: region, rep: rep(), at: at()) }
-                if rng.chance(0.3) { customer("customer.churned", region: region, rep: rep(), at: at()) }
-                // South quadruples its spend in the week of 2026-02-23.
-                let spike = region == "south" && d >= 53 && d < 60 ? 4 : 1
-                spend(
-                    region: region, rep: rng.chance(0.5) ? rep() : nil, fen: Int64(rng.int(50_000...90_000) * spike),
-                    at: at())
             }
             if d % 25 == 5 { badMessages(at: at()) }
         }

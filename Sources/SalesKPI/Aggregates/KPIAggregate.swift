@@ -17,6 +17,43 @@ package struct KPIAggregate: Sendable, Equatable, Codable {
 
     package init() {}
 
+    /// Encoded as one flat array, since changelog and rollup records carry thousands of these:
+    /// `[revenue, won, lost, cycleMs, zero, [bin, count, …], new, churned, activeStart, spend]`.
+    package func encode(to encoder: any Encoder) throws {
+        var c = encoder.unkeyedContainer()
+        try c.encode(revenue.minorUnits)
+        try c.encode(won)
+        try c.encode(lost)
+        try c.encode(cycleMillisSum)
+        try c.encode(cycleSketch.zeroCount)
+        try c.encode(cycleSketch.bins.flatMap { [Int64($0.index), Int64($0.count)] })
+        try c.encode(newCustomers)
+        try c.encode(churnedCustomers)
+        try c.encode(activeCustomersStart)
+        try c.encode(spend.minorUnits)
+    }
+
+    package init(from decoder: any Decoder) throws {
+        var c = try decoder.unkeyedContainer()
+        revenue = Money(minorUnits: try c.decode(Int64.self))
+        won = try c.decode(Int32.self)
+        lost = try c.decode(Int32.self)
+        cycleMillisSum = try c.decode(Int64.self)
+        let zero = try c.decode(UInt32.self)
+        let flat = try c.decode([Int64].self)
+        var bins: [QuantileSketch.Bin] = []
+        var k = 0
+        while k + 1 < flat.count {
+            bins.append(QuantileSketch.Bin(index: Int16(clamping: flat[k]), count: UInt32(clamping: flat[k + 1])))
+            k += 2
+        }
+        cycleSketch = QuantileSketch(zeroCount: zero, bins: bins)
+        newCustomers = try c.decode(Int32.self)
+        churnedCustomers = try c.decode(Int32.self)
+        activeCustomersStart = try c.decode(Int32.self)
+        spend = Money(minorUnits: try c.decode(Int64.self))
+    }
+
     package mutating func merge(_ other: KPIAggregate) {
         revenue += other.revenue
         won += other.won

@@ -13,6 +13,21 @@ package struct Window: Hashable, Sendable, Comparable, Codable {
 
     package func contains(_ t: EpochMillis) -> Bool { t >= start && t < end }
 
+    /// Encoded as `[kind, start, end]`: windows are in every state and rollup record.
+    package func encode(to encoder: any Encoder) throws {
+        var c = encoder.unkeyedContainer()
+        try c.encode(kind)
+        try c.encode(start)
+        try c.encode(end)
+    }
+
+    package init(from decoder: any Decoder) throws {
+        var c = try decoder.unkeyedContainer()
+        kind = try c.decode(UInt8.self)
+        start = try c.decode(EpochMillis.self)
+        end = try c.decode(EpochMillis.self)
+    }
+
     /// Orders by end first so closing windows in order is a prefix scan.
     package static func < (a: Window, b: Window) -> Bool {
         (a.end, a.start, a.kind) < (b.end, b.start, b.kind)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Window arithmetic for reference computations, written independently of the domain's
 /// calendar code: Asia/Shanghai has been a fixed UTC+8 since 1991, so boundaries are plain
@@ -48,17 +49,27 @@ package struct ReferenceCalendar: Sendable {
 
     /// RFC 3339 text with an offset, parsed with Foundation (not the domain's parser).
     package static func parse(_ text: String) -> Int64 {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = f.date(from: text) { return Int64((d.timeIntervalSince1970 * 1000).rounded()) }
-        f.formatOptions = [.withInternetDateTime]
-        return Int64((f.date(from: text)!.timeIntervalSince1970 * 1000).rounded())
+        let d = parsers.withLock { p in p.0.date(from: text) ?? p.1.date(from: text) }
+        return Int64((d!.timeIntervalSince1970 * 1000).rounded())
     }
 
+    private static let parsers: Mutex<(ISO8601DateFormatter, ISO8601DateFormatter)> = {
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let plain = ISO8601DateFormatter()
+        plain.formatOptions = [.withInternetDateTime]
+        return Mutex((fractional, plain))
+    }()
+
     package static func format(_ t: Int64, offsetHours: Int = 8, fraction: Bool = false) -> String {
+        formatter(offsetHours: offsetHours, fraction: fraction).string(
+            from: Date(timeIntervalSince1970: Double(t) / 1000))
+    }
+
+    package static func formatter(offsetHours: Int, fraction: Bool) -> ISO8601DateFormatter {
         let f = ISO8601DateFormatter()
         f.timeZone = TimeZone(secondsFromGMT: offsetHours * 3600)
         f.formatOptions = fraction ? [.withInternetDateTime, .withFractionalSeconds] : [.withInternetDateTime]
-        return f.string(from: Date(timeIntervalSince1970: Double(t) / 1000))
+        return f
     }
 }

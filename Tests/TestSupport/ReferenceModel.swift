@@ -40,6 +40,8 @@ package struct ReferenceModel {
 
     /// Events that count, after dedupe, lateness and one-outcome-per-deal.
     package let counted: [Scenario.Event]
+    /// `counted` per scope, so a window's reference needs only its scope's events.
+    private let byScope: [Scope: [Scenario.Event]]
 
     package init(_ scenario: Scenario) {
         let late = scenario.lateEventIds
@@ -58,11 +60,16 @@ package struct ReferenceModel {
         }
         let winners = Set(latest.values.map(\.eventId))
         counted = valid.filter { ($0.type != "deal.won" && $0.type != "deal.lost") || winners.contains($0.eventId) }
+        var index: [Scope: [Scenario.Event]] = [:]
+        for e in counted {
+            for scope in Self.scopes(of: e) { index[scope, default: []].append(e) }
+        }
+        byScope = index
     }
 
     package func aggregate(_ scope: Scope, start: Int64, end: Int64) -> Aggregate {
         var a = Aggregate()
-        for e in counted where scope.matches(e) {
+        for e in byScope[scope] ?? [] where scope.matches(e) {
             if e.type == "spend.recorded", scope.kind == "rep", e.rep == nil { continue }
             if e.time < start {
                 if e.type == "customer.acquired" { a.activeStart += 1 }

@@ -10,6 +10,10 @@ package struct ScenarioGenerator {
     package var seed: UInt64 = 7
     package static let start = ReferenceCalendar.parse("2026-01-01T00:05:00+08:00")
     package static let closingTime = ReferenceCalendar.parse("2026-06-01T12:00:00+08:00")
+    /// When the time-only closing events happen (pushes every window before it closed).
+    package var closingTime = ScenarioGenerator.closingTime
+    /// When the phase 2 late events happen.
+    package var lateTime = ReferenceCalendar.parse("2026-03-01T12:00:00+08:00")
     package static let maxEventBytes = 4096
 
     private var rng: Rng
@@ -50,13 +54,15 @@ package struct ScenarioGenerator {
         return "\(p)-\(counter)"
     }
 
+    private let formatters = [
+        ReferenceCalendar.formatter(offsetHours: 8, fraction: false),
+        ReferenceCalendar.formatter(offsetHours: 0, fraction: true),
+        ReferenceCalendar.formatter(offsetHours: -5, fraction: false),
+    ]
+
     /// Varies the offset and precision of timestamps, as different CRM exporters would.
     private mutating func stamp(_ t: Int64) -> String {
-        switch rng.int(0...2) {
-        case 0: ReferenceCalendar.format(t, offsetHours: 8)
-        case 1: ReferenceCalendar.format(t, offsetHours: 0, fraction: true)
-        default: ReferenceCalendar.format(t, offsetHours: -5)
-        }
+        formatters[rng.int(0...2)].string(from: Date(timeIntervalSince1970: Double(t) / 1000))
     }
 
     private mutating func add(_ e: Scenario.Event, topic: String, key: String, json: String, jitter: Bool = true) {
@@ -252,16 +258,15 @@ package struct ScenarioGenerator {
         pending.removeAll()
         // Phase 2: late events, weeks behind the watermark.
         for region in regions {
-            let t = ReferenceCalendar.parse("2026-03-01T12:00:00+08:00")
-            spend(region: region, rep: nil, fen: 12_345, at: t)
+            spend(region: region, rep: nil, fen: 12_345, at: lateTime)
         }
         scenario.late = pending.map(\.1)
         pending.removeAll()
         // Phase 3: time-only events that close every window.
         for region in regions {
             deal(
-                "deal.created", region: region, rep: "\(region)-r1", deal: id("deal"), at: Self.closingTime,
-                createdAt: Self.closingTime)
+                "deal.created", region: region, rep: "\(region)-r1", deal: id("deal"), at: closingTime,
+                createdAt: closingTime)
         }
         scenario.closing = pending.map(\.1)
         return scenario

@@ -28,6 +28,14 @@ package enum TopicReader {
         return out
     }
 
+    /// The committed offsets of `group` (without joining it), per partition; absent when none.
+    package static func committed(bootstrap: String, group: String, partitions: [TopicPartition]) throws
+        -> [TopicPartition: Int64]
+    {
+        let consumer = try KafkaConsumer(properties: ["bootstrap.servers": bootstrap, "group.id": group]) { _ in [:] }
+        return try consumer.committed(partitions).filter { $0.value >= 0 }
+    }
+
     package static func readAll(bootstrap: String, topics: [String], timeout: Duration = .seconds(60)) throws
         -> [ReadMessage]
     {

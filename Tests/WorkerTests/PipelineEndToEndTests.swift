@@ -86,111 +86,27 @@ struct PipelineEndToEndTests {
     }
 
     private func checkSummaries(_ messages: [ReadMessage], _ model: ReferenceModel, finalWatermark: Int64) throws {
-        let calendar = ReferenceCalendar()
-        var finals: [String: [String: Any]] = [:]
-        var duplicateFinals = 0
-        for m in messages {
-            let json = try #require(try JSONSerialization.jsonObject(with: Data(m.value)) as? [String: Any])
-            guard json["final"] as? Bool == true else { continue }
-            let scope = json["scope"] as! [String: Any]
-            let window = json["window"] as! [String: Any]
-            let key =
-                "\(scope["kind"]!)|\(scope["id"]!)|\(window["kind"]!)|\(ReferenceCalendar.parse(window["start"] as! String))"
-            #expect(m.key.map { String(decoding: $0, as: UTF8.self) } == scope["id"] as? String)
-            if finals[key] != nil { duplicateFinals += 1 }
-            finals[key] = json
-        }
-        #expect(duplicateFinals == 0, "windows with more than one final summary")
-        #expect(finals.count > 1000)
-        var mismatches: [String] = []
-        for (key, json) in finals.sorted(by: { $0.key < $1.key }) {
-            let s = json["scope"] as! [String: Any]
-            let scope = ReferenceModel.Scope(
-                kind: s["kind"] as! String, region: s["region"] as? String ?? "", rep: s["rep"] as? String ?? "")
-            let w = json["window"] as! [String: Any]
-            let kind = w["kind"] as! String
-            let start = ReferenceCalendar.parse(w["start"] as! String)
-            let end = ReferenceCalendar.parse(w["end"] as! String)
-            if kind == "7d/1d" {
-                #expect(start % ReferenceCalendar.day == 0 && end - start == 7 * ReferenceCalendar.day, "\(key)")
-            } else {
-                let i = calendar.interval(kind, containing: start)
-                #expect(i.start == start && i.end == end, "\(key) has boundaries \(w)")
-            }
-            let diffs = compare(json, model.aggregate(scope, start: start, end: end), scope: scope, kind: kind)
-            if !diffs.isEmpty { mismatches.append("\(key): \(diffs.joined(separator: "; "))") }
-        }
-        #expect(mismatches.isEmpty, "\(mismatches.count) summaries differ, first: \(mismatches.prefix(5))")
-        // Every scope and window that had counted activity has its final summary.
-        var missing = Set<String>()
-        for e in model.counted {
-            for scope in ReferenceModel.scopes(of: e)
-            where !(scope.kind == "rep" && e.type == "spend.recorded" && e.rep == nil) {
-                for (kind, start, end) in ReferenceModel.windows(
-                    containing: e.time, kinds: TestConfig.windows, calendar: calendar)
-                where end <= finalWatermark {
-                    let key = "\(scope.kind)|\(scope.id)|\(kind)|\(start)"
-                    if finals[key] == nil { missing.insert(key) }
-                }
-            }
-        }
-        #expect(missing.isEmpty, "\(missing.count) windows without a final summary, e.g. \(missing.sorted().prefix(5))")
-    }
-
-    private func compare(_ j: [String: Any], _ r: ReferenceModel.Aggregate, scope: ReferenceModel.Scope, kind: String)
-        -> [String]
-    {
-        var diffs: [String] = []
-        func check<T: Equatable>(_ name: String, _ actual: T?, _ expected: T?) {
-            if actual != expected {
-                diffs.append("\(name) \(String(describing: actual)) != \(String(describing: expected))")
-            }
-        }
-        func close(_ name: String, _ actual: Double?, _ expected: Double?, relative: Double = 1e-9) {
-            switch (actual, expected) {
-            case (nil, nil): return
-            case (let a?, let e?) where abs(a - e) <= relative * max(abs(e), 1e-9): return
-            default: diffs.append("\(name) \(String(describing: actual)) != \(String(describing: expected))")
-            }
-        }
-        let parts = j["parts"] as! [String: Any]
-        check("revenue_minor", (parts["revenue_minor"] as? NSNumber)?.int64Value, r.revenue)
-        check("won", j["won"] as? Int, r.won)
-        check("lost", j["lost"] as? Int, r.lost)
-        check("cycle_ms_sum", (parts["cycle_ms_sum"] as? NSNumber)?.int64Value, r.cycleMillisSum)
-        check("new_customers", j["new_customers"] as? Int, r.newCustomers)
-        check("churned_customers", j["churned_customers"] as? Int, r.churned)
-        check("active_customers_start", j["active_customers_start"] as? Int, r.activeStart)
-        check("spend_minor", (parts["spend_minor"] as? NSNumber)?.int64Value, r.spend)
-        check("revenue", j["revenue"] as? String, ReferenceModel.money(r.revenue))
-        check("spend", j["spend"] as? String, ReferenceModel.money(r.spend))
-        check("avg_deal_size", j["avg_deal_size"] as? String, ReferenceModel.moneyRatio(r.revenue, r.won))
-        check("cac", j["cac"] as? String, ReferenceModel.moneyRatio(r.spend, r.newCustomers))
-        close("win_rate", j["win_rate"] as? Double, r.won + r.lost == 0 ? nil : Double(r.won) / Double(r.won + r.lost))
-        close(
-            "retention_rate", j["retention_rate"] as? Double,
-            r.activeStart <= 0 ? nil : Double(r.activeStart - r.churned) / Double(r.activeStart))
-        let cycle = j["cycle_days"] as! [String: Any]
-        close(
-            "cycle mean", cycle["mean"] as? Double,
-            r.won == 0 ? nil : Double(r.cycleMillisSum) / Double(r.won) / 86_400_000)
-        close("cycle p50", cycle["p50"] as? Double, ReferenceModel.quantile(r.cycleDays, 0.5), relative: 0.01)
-        close("cycle p90", cycle["p90"] as? Double, ReferenceModel.quantile(r.cycleDays, 0.9), relative: 0.01)
-        let target = TestConfig.targets.first {
-            $0.scope == scope.kind && ($0.region ?? "") == scope.region && ($0.rep ?? "") == scope.rep
-                && $0.period == kind
-        }
-        let targetMinor = target.map { Int64($0.amount)! * 100 }
-        check("target", j["target"] as? String, targetMinor.map(ReferenceModel.money))
-        close(
-            "attainment", j["attainment"] as? Double, targetMinor.map { (Double(r.revenue) / 100) / (Double($0) / 100) }
-        )
-        let market = TestConfig.marketSizes["\(scope.kind):\(scope.kind == "company" ? "" : scope.region):\(kind)"]
-        close(
-            "market_share", j["market_share"] as? Double,
-            scope.kind == "rep" ? nil : market.map { (Double(r.revenue) / 100) / (Double($0) / 100) })
-        check("pace", j["pace"] as? Double, 1.0)
-        return diffs
+        let report = try OutputCheck.summaries(
+            messages, model: model, windows: TestConfig.windows, targets: TestConfig.targets,
+            markets: TestConfig.marketSizes,
+            finalWatermark: finalWatermark, allowDuplicateFinals: false)
+        #expect(
+            report.conflictingFinals.isEmpty,
+            "windows with more than one final summary: \(report.conflictingFinals.prefix(5))")
+        #expect(report.finals > 1000)
+        #expect(
+            report.mismatches.isEmpty,
+            "\(report.mismatches.count) summaries differ, first: \(report.mismatches.prefix(5))")
+        #expect(
+            report.missing.isEmpty,
+            "\(report.missing.count) windows without a final summary, e.g. \(report.missing.prefix(5))")
+        #expect(
+            messages.allSatisfy { m in
+                guard let json = try? JSONSerialization.jsonObject(with: Data(m.value)) as? [String: Any],
+                    let scope = json["scope"] as? [String: Any]
+                else { return false }
+                return m.key.map { String(decoding: $0, as: UTF8.self) } == scope["id"] as? String
+            }, "every summary is keyed by its scope id")
     }
 
     private func checkAlerts(_ messages: [ReadMessage], _ model: ReferenceModel, finalWatermark: Int64) throws {

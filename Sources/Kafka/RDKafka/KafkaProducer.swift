@@ -170,6 +170,11 @@ package final class KafkaProducer: @unchecked Sendable {
         try RDKafkaMetadata.partitionCount(handle, topic, timeoutMs: timeoutMs)
     }
 
+    /// Every topic of the cluster with its partition count.
+    package func topics(timeoutMs: Int32 = 10_000) throws(KafkaError) -> [String: Int] {
+        try RDKafkaMetadata.allTopics(handle, timeoutMs: timeoutMs)
+    }
+
     /// Creates topics through the admin API of a real cluster; existing topics are fine.
     package func createTopics(
         _ topics: [(name: String, partitions: Int, replicationFactor: Int, config: [String: String])],

@@ -13,12 +13,6 @@ extension CompanyRollup {
         var tracker: TargetTracker
     }
 
-    struct PartRecord: Codable {
-        var window: Window
-        var region: String
-        var aggregate: KPIAggregate
-    }
-
     struct Meta: Codable {
         var revisions: [Window: Int]
         var finalized: EpochMillis
@@ -41,9 +35,7 @@ extension CompanyRollup {
             nextDayBoundary: nextDayBoundary, coverageStart: coverageStart)
         out.append(StateRecord(key: "m", value: Array(try! encoder.encode(meta))))
         for k in changedParts.sorted(by: { ($0.window, $0.region) < ($1.window, $1.region) }) {
-            let value = parts[k.window]?[k.region].map {
-                Array(try! encoder.encode(PartRecord(window: k.window, region: k.region, aggregate: $0)))
-            }
+            let value = parts[k.window]?[k.region].map { Array(try! encoder.encode($0)) }
             out.append(StateRecord(key: Self.partKey(k), value: value))
         }
         changedParts.removeAll()
@@ -69,8 +61,13 @@ extension CompanyRollup {
                 rollup.nextDayBoundary = m.nextDayBoundary
                 rollup.coverageStart = m.coverageStart
             case "p":
-                let p = try decoder.decode(PartRecord.self, from: Data(value))
-                rollup.parts[p.window, default: [:]][p.region] = p.aggregate
+                // p|kind|start|end|region — the region may itself contain '|'.
+                let fields = key.split(separator: "|", maxSplits: 4, omittingEmptySubsequences: false)
+                guard fields.count == 5, let kind = UInt8(fields[1]), let start = EpochMillis(fields[2]),
+                    let end = EpochMillis(fields[3])
+                else { continue }
+                rollup.parts[Window(kind: kind, start: start, end: end), default: [:]][String(fields[4])] =
+                    try decoder.decode(KPIAggregate.self, from: Data(value))
             default:
                 continue
             }

@@ -63,10 +63,14 @@ package struct CompanyRollup: Sendable {
         _ shard: Int, _ watermark: EpochMillis, coverage: EpochMillis? = nil, effects: inout [ShardEffect]
     ) {
         shardWatermarks[shard] = max(shardWatermarks[shard] ?? .min, watermark)
-        if let coverage { shardCoverage[shard] = coverage }
+        if let coverage, coverageStart == nil { shardCoverage[shard] = coverage }
         let company = self.watermark
         guard company != .min else { return }
-        if coverageStart == nil { coverageStart = shardCoverage.values.max() ?? company }
+        if coverageStart == nil {
+            coverageStart = shardCoverage.values.max() ?? company
+            // Fixed from now on: no need to keep (or persist) the shards' coverage.
+            shardCoverage.removeAll()
+        }
         if nextDayBoundary == nil, !settings.targets.companyKeys.isEmpty, let coverageStart {
             // From the first day the shards saw, however late the company watermark got going.
             nextDayBoundary = settings.calendar.interval(.day, containing: coverageStart).end

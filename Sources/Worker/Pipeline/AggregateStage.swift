@@ -111,10 +111,7 @@ final class AggregateStage: StageLoop {
                 if summary.final { counters.finalSummariesPublished += 1 }
                 if summary.scope.kind == .region {
                     if summary.final { counters.windowsClosedByKind[summary.windowName, default: 0] += 1 }
-                    send(
-                        OutgoingMessage(
-                            topic: topics.rollup, partition: 0, key: nil,
-                            value: RollupMessage.summary(summary, partition: p).bytes))
+                    tasks[p]!.toRollup.append(.summary(summary, partition: p))
                 }
                 pipeline.hooks.onSummary(summary)
             case .alert(let alert):
@@ -164,6 +161,20 @@ final class AggregateStage: StageLoop {
         return offsets
     }
 
+    /// The shortest window span (a day for calendar kinds).
+    private var reportStep: EpochMillis {
+        config.settings.windows.map { spec -> EpochMillis in
+            switch spec {
+            case .fixed(let size): size
+            case .hopping(_, let hop): hop
+            case .calendar: Timestamp.millisPerDay
+            }
+        }.min() ?? Timestamp.millisPerDay
+    }
+
+    /// Set while revoking or stopping: every watermark is reported, however small the step.
+    var finalReport = false
+
     /// Tells the rollup stage where each task stands, when that changed.
     private func reportWatermarks() {
         for p in tasks.keys.sorted() {
@@ -171,14 +182,28 @@ final class AggregateStage: StageLoop {
             let w = task.shard.watermark
             let report: AggregateTask.Report = w != .min ? .watermark(w) : isDrained(task) ? .idle : .pending
             guard report != task.reported else { continue }
+            // Windows end on window boundaries: telling the rollup about every small advance only
+            // costs rollup records. Step by the shortest window, and always when stopping.
+            if case .watermark(let w) = report, case .watermark(let old)? = task.reported, !finalReport,
+                w - old < reportStep
+            {
+                continue
+            }
             let message: RollupMessage =
                 switch report {
                 case .watermark(let w): .watermark(w, coverage: task.shard.coverageStart, partition: p)
                 case .pending: .watermark(.min, coverage: nil, partition: p)
                 case .idle: .idle(partition: p)
                 }
-            send(OutgoingMessage(topic: topics.rollup, partition: 0, key: nil, value: message.bytes))
+            tasks[p]!.toRollup.append(message)
             tasks[p]!.reported = report
+        }
+        for p in tasks.keys.sorted() where !tasks[p]!.toRollup.isEmpty {
+            // One message per task and flush: the rollup partition carries every region's windows.
+            send(
+                OutgoingMessage(
+                    topic: topics.rollup, partition: 0, key: nil, value: RollupMessage.batch(tasks[p]!.toRollup)))
+            tasks[p]!.toRollup.removeAll()
         }
     }
 
@@ -257,12 +282,14 @@ final class AggregateStage: StageLoop {
     }
 
     override func revoking(_ partitions: [TopicPartition]) {
+        finalReport = true
         for p in Set(partitions.map(\.partition)).sorted() where tasks[p] != nil {
             for (_, item) in tasks[p]!.aligner.drain() { apply(item, task: p) }
         }
     }
 
     override func revoked(_ partitions: [TopicPartition]) {
+        finalReport = false
         for p in Set(partitions.map(\.partition)) {
             if let task = tasks.removeValue(forKey: p), broken == nil { suspended[p] = task }
             for tp in partitions where tp.partition == p { pipeline.metrics?.forgetLag(tp) }
@@ -270,6 +297,7 @@ final class AggregateStage: StageLoop {
     }
 
     override func drainAll() {
+        finalReport = true
         for p in tasks.keys.sorted() {
             for (_, item) in tasks[p]!.aligner.drain() { apply(item, task: p) }
             tasks[p]!.shard.emitProvisional(effects: &effects)

@@ -14,6 +14,8 @@ struct AggregateTask {
     var changed = false
     /// Wall-clock time of assignment: a task is only called idle after a grace period.
     var assignedAt: EpochMillis = 0
+    /// Region summaries and watermark reports waiting for the next flush.
+    var toRollup: [RollupMessage] = []
     /// What the rollup stage was last told about this task.
     var reported: Report?
 

@@ -37,6 +37,7 @@ package enum KafkaProperties {
     private static let consumerOnly: Set<String> = [
         "group.id", "auto.offset.reset", "partition.assignment.strategy", "queued.min.messages",
         "queued.max.messages.kbytes", "fetch.wait.max.ms", "session.timeout.ms", "max.poll.interval.ms",
+        "heartbeat.interval.ms", "enable.partition.eof", "group.instance.id",
         "enable.auto.commit", "isolation.level", "fetch.min.bytes", "fetch.max.bytes", "max.partition.fetch.bytes",
     ]
 }

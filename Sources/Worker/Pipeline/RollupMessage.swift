@@ -28,6 +28,9 @@ struct RollupMessage: Codable {
 
     var bytes: [UInt8] { Array(try! JSONEncoder().encode(self)) }
 
+    /// Several messages in one record, in order.
+    static func batch(_ messages: [RollupMessage]) -> [UInt8] { Array(try! JSONEncoder().encode(messages)) }
+
     /// Back into a region summary for `CompanyRollup.ingest`.
     func regionSummary(settings: KPISettings) -> Summary? {
         guard let window, let region, let aggregate, Int(window.kind) < settings.windows.count else { return nil }

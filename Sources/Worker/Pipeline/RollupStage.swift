@@ -22,16 +22,18 @@ final class RollupStage: StageLoop {
         guard rollup != nil else { return }
         next = message.offset + 1
         changed = true
-        guard let m = try? JSONDecoder().decode(RollupMessage.self, from: Data(message.value)) else {
+        guard let batch = try? JSONDecoder().decode([RollupMessage].self, from: Data(message.value)) else {
             logger.warning("unreadable rollup message", metadata: [LogKey.offsets: "\(message.offset)"])
             return
         }
-        if m.idle == true {
-            rollup!.shardIdle(Int(m.partition), effects: &effects)
-        } else if let watermark = m.watermark {
-            rollup!.shardWatermark(Int(m.partition), watermark, coverage: m.coverage, effects: &effects)
-        } else if let summary = m.regionSummary(settings: config.settings) {
-            rollup!.ingest(summary)
+        for m in batch {
+            if m.idle == true {
+                rollup!.shardIdle(Int(m.partition), effects: &effects)
+            } else if let watermark = m.watermark {
+                rollup!.shardWatermark(Int(m.partition), watermark, coverage: m.coverage, effects: &effects)
+            } else if let summary = m.regionSummary(settings: config.settings) {
+                rollup!.ingest(summary)
+            }
         }
         publish()
     }

@@ -1,0 +1,150 @@
+import Foundation
+import Worker
+
+/// Compares the summaries a pipeline published with the reference model.
+package enum OutputCheck {
+    package struct Report {
+        package var finals = 0
+        /// Windows whose final summary differs from the reference: "key: what differs".
+        package var mismatches: [String] = []
+        /// Windows with more than one final summary, where the copies differ.
+        package var conflictingFinals: [String] = []
+        /// Windows with more than one final summary at all.
+        package var repeatedFinals = 0
+        /// Windows with counted activity but no final summary.
+        package var missing: [String] = []
+    }
+
+    /// `targets` and `markets` (`kind:region:window` → size in fen) as configured for the run.
+    package static func summaries(
+        _ messages: [ReadMessage], model: ReferenceModel, windows: [String], targets: [TargetsFile.Entry],
+        markets: [String: Int64], finalWatermark: Int64, allowDuplicateFinals: Bool
+    ) throws -> Report {
+        let calendar = ReferenceCalendar()
+        var report = Report()
+        var finals: [String: [String: Any]] = [:]
+        let finalMarker = Array("\"final\":true".utf8)
+        for m in messages {
+            // Provisional summaries need no parsing.
+            guard m.value.count > finalMarker.count,
+                m.value.indices.dropLast(finalMarker.count).contains(where: {
+                    m.value[$0..<($0 + finalMarker.count)].elementsEqual(finalMarker)
+                }),
+                let json = try JSONSerialization.jsonObject(with: Data(m.value)) as? [String: Any],
+                json["final"] as? Bool == true
+            else { continue }
+            let scope = json["scope"] as! [String: Any]
+            let window = json["window"] as! [String: Any]
+            let key =
+                "\(scope["kind"]!)|\(scope["id"]!)|\(window["kind"]!)|\(ReferenceCalendar.parse(window["start"] as! String))"
+            if let previous = finals[key] {
+                report.repeatedFinals += 1
+                // Identical apart from when it was published: the parts that define the window's value.
+                var a = previous
+                var b = json
+                for k in ["watermark", "revision"] {
+                    a[k] = nil
+                    b[k] = nil
+                }
+                if !NSDictionary(dictionary: a).isEqual(to: b) { report.conflictingFinals.append(key) }
+            }
+            finals[key] = json
+        }
+        report.finals = finals.count
+        if !allowDuplicateFinals, report.repeatedFinals > 0 {
+            report.conflictingFinals.append("\(report.repeatedFinals) repeated finals")
+        }
+        for (key, json) in finals.sorted(by: { $0.key < $1.key }) {
+            let s = json["scope"] as! [String: Any]
+            let scope = ReferenceModel.Scope(
+                kind: s["kind"] as! String, region: s["region"] as? String ?? "", rep: s["rep"] as? String ?? "")
+            let w = json["window"] as! [String: Any]
+            let kind = w["kind"] as! String
+            let start = ReferenceCalendar.parse(w["start"] as! String)
+            let end = ReferenceCalendar.parse(w["end"] as! String)
+            var diffs: [String] = []
+            if kind == "7d/1d" {
+                if !(start % ReferenceCalendar.day == 0 && end - start == 7 * ReferenceCalendar.day) {
+                    diffs.append("boundaries \(w)")
+                }
+            } else {
+                let i = calendar.interval(kind, containing: start)
+                if !(i.start == start && i.end == end) { diffs.append("boundaries \(w)") }
+            }
+            diffs += compare(
+                json, model.aggregate(scope, start: start, end: end), scope: scope, kind: kind, targets: targets,
+                markets: markets)
+            if !diffs.isEmpty { report.mismatches.append("\(key): \(diffs.joined(separator: "; "))") }
+        }
+        var missing = Set<String>()
+        for e in model.counted {
+            for scope in ReferenceModel.scopes(of: e)
+            where !(scope.kind == "rep" && e.type == "spend.recorded" && e.rep == nil) {
+                for (kind, start, end) in ReferenceModel.windows(containing: e.time, kinds: windows, calendar: calendar)
+                where end <= finalWatermark {
+                    let key = "\(scope.kind)|\(scope.id)|\(kind)|\(start)"
+                    if finals[key] == nil { missing.insert(key) }
+                }
+            }
+        }
+        report.missing = missing.sorted()
+        return report
+    }
+
+    private static func compare(
+        _ j: [String: Any], _ r: ReferenceModel.Aggregate, scope: ReferenceModel.Scope, kind: String,
+        targets: [TargetsFile.Entry], markets: [String: Int64]
+    ) -> [String] {
+        var diffs: [String] = []
+        func check<T: Equatable>(_ name: String, _ actual: T?, _ expected: T?) {
+            if actual != expected {
+                diffs.append("\(name) \(String(describing: actual)) != \(String(describing: expected))")
+            }
+        }
+        func close(_ name: String, _ actual: Double?, _ expected: Double?, relative: Double = 1e-9) {
+            switch (actual, expected) {
+            case (nil, nil): return
+            case (let a?, let e?) where abs(a - e) <= relative * max(abs(e), 1e-9): return
+            default: diffs.append("\(name) \(String(describing: actual)) != \(String(describing: expected))")
+            }
+        }
+        let parts = j["parts"] as! [String: Any]
+        check("revenue_minor", (parts["revenue_minor"] as? NSNumber)?.int64Value, r.revenue)
+        check("won", j["won"] as? Int, r.won)
+        check("lost", j["lost"] as? Int, r.lost)
+        check("cycle_ms_sum", (parts["cycle_ms_sum"] as? NSNumber)?.int64Value, r.cycleMillisSum)
+        check("new_customers", j["new_customers"] as? Int, r.newCustomers)
+        check("churned_customers", j["churned_customers"] as? Int, r.churned)
+        check("active_customers_start", j["active_customers_start"] as? Int, r.activeStart)
+        check("spend_minor", (parts["spend_minor"] as? NSNumber)?.int64Value, r.spend)
+        check("revenue", j["revenue"] as? String, ReferenceModel.money(r.revenue))
+        check("spend", j["spend"] as? String, ReferenceModel.money(r.spend))
+        check("avg_deal_size", j["avg_deal_size"] as? String, ReferenceModel.moneyRatio(r.revenue, r.won))
+        check("cac", j["cac"] as? String, ReferenceModel.moneyRatio(r.spend, r.newCustomers))
+        close("win_rate", j["win_rate"] as? Double, r.won + r.lost == 0 ? nil : Double(r.won) / Double(r.won + r.lost))
+        close(
+            "retention_rate", j["retention_rate"] as? Double,
+            r.activeStart <= 0 ? nil : Double(r.activeStart - r.churned) / Double(r.activeStart))
+        let cycle = j["cycle_days"] as! [String: Any]
+        close(
+            "cycle mean", cycle["mean"] as? Double,
+            r.won == 0 ? nil : Double(r.cycleMillisSum) / Double(r.won) / 86_400_000)
+        close("cycle p50", cycle["p50"] as? Double, ReferenceModel.quantile(r.cycleDays, 0.5), relative: 0.01)
+        close("cycle p90", cycle["p90"] as? Double, ReferenceModel.quantile(r.cycleDays, 0.9), relative: 0.01)
+        let target = targets.first {
+            $0.scope == scope.kind && ($0.region ?? "") == scope.region && ($0.rep ?? "") == scope.rep
+                && $0.period == kind
+        }
+        let targetMinor = target.map { Int64($0.amount)! * 100 }
+        check("target", j["target"] as? String, targetMinor.map(ReferenceModel.money))
+        close(
+            "attainment", j["attainment"] as? Double, targetMinor.map { (Double(r.revenue) / 100) / (Double($0) / 100) }
+        )
+        let market = markets["\(scope.kind):\(scope.kind == "company" ? "" : scope.region):\(kind)"]
+        close(
+            "market_share", j["market_share"] as? Double,
+            scope.kind == "rep" ? nil : market.map { (Double(r.revenue) / 100) / (Double($0) / 100) })
+        check("pace", j["pace"] as? Double, 1.0)
+        return diffs
+    }
+}

@@ -14,9 +14,12 @@ extension ShardProcessor {
         watermark = newWatermark
         if coverageStart == nil { coverageStart = newWatermark }
         // The very first watermark lies before the first event: nothing to fill in behind it.
-        if old != .min {
+        // New windows only begin at window boundaries: between two of them there is nothing to
+        // fill in, and the calendar (slow) is not consulted on every event.
+        if old != .min, newWatermark >= nextWindowStart {
             for region in knownRegions.sorted() { ensureRegionWindows(region, from: old, to: newWatermark) }
         }
+        if newWatermark >= nextWindowStart { nextWindowStart = firstWindowStart(after: newWatermark) }
         if nextDayBoundary == nil, !targetScopes.isEmpty {
             nextDayBoundary = settings.calendar.interval(.day, containing: newWatermark).end
         }
@@ -33,6 +36,19 @@ extension ShardProcessor {
             }
         }
         if newWatermark >= nextPrune { prune() }
+    }
+
+    /// The earliest start of any window, of any kind, after `t`.
+    func firstWindowStart(after t: EpochMillis) -> EpochMillis {
+        var earliest = EpochMillis.max
+        for spec in settings.windows {
+            switch spec {
+            case .fixed(let size): earliest = min(earliest, Timestamp.floorDiv(t, size) * size + size)
+            case .hopping(_, let hop): earliest = min(earliest, Timestamp.floorDiv(t, hop) * hop + hop)
+            case .calendar(let unit): earliest = min(earliest, settings.calendar.interval(unit, containing: t).end)
+            }
+        }
+        return earliest
     }
 
     /// Makes sure a region has every window that overlaps `(from, to]`, even without activity, so

@@ -22,6 +22,8 @@ package struct ShardProcessor: Sendable {
     var wonDeals = DealBook()
     var lostDeals = DealBook()
     var nextPrune: EpochMillis = .min
+    /// The watermark at which the next window of any kind begins (see `advanceWatermark`).
+    var nextWindowStart: EpochMillis = .min
     /// Scopes changed since the last changelog flush.
     var dirtyScopes: Set<ScopeKey> = []
     /// Target trackers or CAC detectors changed since the last changelog flush.

@@ -99,31 +99,11 @@ final class AggregateStage: StageLoop {
     /// Publishes queued effects; region summaries also go to the rollup stage.
     private func publish(task p: Int32) {
         guard !effects.isEmpty else { return }
-        let settings = config.settings
         for effect in effects {
-            switch effect {
-            case .summary(let summary):
-                send(
-                    OutgoingMessage(
-                        topic: topics.summaries, key: summary.scope.id,
-                        value: summary.json(currency: settings.reportingCurrency, calendar: settings.calendar)))
-                counters.summariesPublished += 1
-                if summary.final { counters.finalSummariesPublished += 1 }
-                if summary.scope.kind == .region {
-                    if summary.final { counters.windowsClosedByKind[summary.windowName, default: 0] += 1 }
-                    tasks[p]!.toRollup.append(.summary(summary, partition: p))
-                }
-                pipeline.hooks.onSummary(summary)
-            case .alert(let alert):
-                send(
-                    OutgoingMessage(
-                        topic: topics.alerts, key: alert.scope.id,
-                        value: alert.json(detectedAt: pipeline.clock(), calendar: settings.calendar)))
-                counters.alertsPublished += 1
-                counters.alertsByRule[alert.rule.rawValue, default: 0] += 1
-                logger.notice(
-                    "alert", metadata: [LogKey.rule: "\(alert.rule.rawValue)", LogKey.scope: "\(alert.scope.id)"])
-                pipeline.hooks.onAlert(alert)
+            publish(effect)
+            if case .summary(let summary) = effect, summary.scope.kind == .region {
+                if summary.final { counters.windowsClosedByKind[summary.windowName, default: 0] += 1 }
+                tasks[p]!.toRollup.append(.summary(summary, partition: p))
             }
         }
         effects.removeAll(keepingCapacity: true)

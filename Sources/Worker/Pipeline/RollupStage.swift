@@ -39,29 +39,7 @@ final class RollupStage: StageLoop {
     }
 
     private func publish() {
-        let settings = config.settings
-        for effect in effects {
-            switch effect {
-            case .summary(let summary):
-                send(
-                    OutgoingMessage(
-                        topic: topics.summaries, key: summary.scope.id,
-                        value: summary.json(currency: settings.reportingCurrency, calendar: settings.calendar)))
-                counters.summariesPublished += 1
-                if summary.final { counters.finalSummariesPublished += 1 }
-                pipeline.hooks.onSummary(summary)
-            case .alert(let alert):
-                send(
-                    OutgoingMessage(
-                        topic: topics.alerts, key: alert.scope.id,
-                        value: alert.json(detectedAt: pipeline.clock(), calendar: settings.calendar)))
-                counters.alertsPublished += 1
-                counters.alertsByRule[alert.rule.rawValue, default: 0] += 1
-                logger.notice(
-                    "alert", metadata: [LogKey.rule: "\(alert.rule.rawValue)", LogKey.scope: "\(alert.scope.id)"])
-                pipeline.hooks.onAlert(alert)
-            }
-        }
+        for effect in effects { publish(effect) }
         effects.removeAll(keepingCapacity: true)
     }
 

@@ -113,6 +113,31 @@ class StageLoop {
         }
     }
 
+    /// Publishes a summary or an alert to its output topic, counts it and tells the hooks.
+    func publish(_ effect: ShardEffect) {
+        let settings = config.settings
+        switch effect {
+        case .summary(let summary):
+            send(
+                OutgoingMessage(
+                    topic: topics.summaries, key: summary.scope.id,
+                    value: summary.json(currency: settings.reportingCurrency, calendar: settings.calendar)))
+            counters.summariesPublished += 1
+            if summary.final { counters.finalSummariesPublished += 1 }
+            pipeline.hooks.onSummary(summary)
+        case .alert(let alert):
+            send(
+                OutgoingMessage(
+                    topic: topics.alerts, key: alert.scope.id,
+                    value: alert.json(detectedAt: pipeline.clock(), calendar: settings.calendar)))
+            counters.alertsPublished += 1
+            counters.alertsByRule[alert.rule.rawValue, default: 0] += 1
+            logger.notice(
+                "alert", metadata: [LogKey.rule: "\(alert.rule.rawValue)", LogKey.scope: "\(alert.scope.id)"])
+            pipeline.hooks.onAlert(alert)
+        }
+    }
+
     private func rebalanced(_ event: RebalanceEvent) -> [TopicPartition: Int64] {
         switch event {
         case .assigned(let partitions):

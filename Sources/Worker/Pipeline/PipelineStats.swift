@@ -88,9 +88,6 @@ package final class StatsBox: Sendable {
         }
     }
 
-    /// One stage's counters.
-    package func stage(_ name: String) -> PipelineStats? { parts.withLock { $0.current[name] } }
-
     func publish(_ stage: String, _ stats: PipelineStats) { parts.withLock { $0.current[stage] = stats } }
 
     /// Keeps a broken stage's counters when it is rebuilt from scratch.

@@ -26,8 +26,6 @@ struct RollupMessage: Codable {
 
     static func idle(partition: Int32) -> RollupMessage { RollupMessage(partition: partition, idle: true) }
 
-    var bytes: [UInt8] { Array(try! JSONEncoder().encode(self)) }
-
     /// Several messages in one record, in order.
     static func batch(_ messages: [RollupMessage]) -> [UInt8] { Array(try! JSONEncoder().encode(messages)) }
 

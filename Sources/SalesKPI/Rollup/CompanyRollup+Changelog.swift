@@ -43,8 +43,7 @@ extension CompanyRollup {
     }
 
     package static func restore(settings: KPISettings, records: [StateRecord]) throws -> CompanyRollup {
-        var latest: [String: [UInt8]?] = [:]
-        for r in records { latest[r.key] = r.value }
+        let latest = StateRecord.latestValues(records)
         let decoder = JSONDecoder()
         var rollup = CompanyRollup(settings: settings)
         for (key, value) in latest {

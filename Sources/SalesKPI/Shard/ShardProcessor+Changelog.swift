@@ -72,8 +72,7 @@ extension ShardProcessor {
     /// Rebuilds a shard from its changelog (records in log order; later ones win). Keys this
     /// version does not know are ignored, so the runtime can keep its own records alongside.
     package static func restore(settings: KPISettings, records: [StateRecord]) throws -> ShardProcessor {
-        var latest: [String: [UInt8]?] = [:]
-        for r in records { latest[r.key] = r.value }
+        let latest = StateRecord.latestValues(records)
         let decoder = JSONDecoder()
         var shard = ShardProcessor(settings: settings)
         for (key, value) in latest.sorted(by: { $0.key < $1.key }) {

@@ -9,3 +9,12 @@ package struct StateRecord: Sendable, Equatable {
         self.value = value
     }
 }
+
+extension StateRecord {
+    /// What log compaction would keep: the latest value of each key (nil for a tombstone).
+    package static func latestValues(_ records: [StateRecord]) -> [String: [UInt8]?] {
+        var latest: [String: [UInt8]?] = [:]
+        for r in records { latest[r.key] = r.value }
+        return latest
+    }
+}

@@ -53,6 +53,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Benchmark tools for scripts/bench.sh.
+        .executableTarget(
+            name: "salespulse-bench",
+            dependencies: [
+                "Worker", "Kafka", "SalesKPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "TestSupport",
             dependencies: ["SalesKPI", "Kafka", "Worker"],

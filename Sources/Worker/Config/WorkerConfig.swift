@@ -124,7 +124,11 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
             replicationFactor = try c.decodeIfPresent(Int.self, forKey: .replicationFactor) ?? replicationFactor
         }
 
-        package var inputs: [String] { [deals, customers, spend] }
+        /// The CRM topics, each once: one topic may carry every type (the `type` field decides).
+        package var inputs: [String] {
+            var seen: Set<String> = []
+            return [deals, customers, spend].filter { seen.insert($0).inserted }
+        }
         package var outputs: [String] { [summaries, alerts, dlq] }
         package var internals: [String] { [`internal`, changelog, rollup, rollupChangelog] }
     }

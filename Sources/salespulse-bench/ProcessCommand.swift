@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import Kafka
+import Logging
+import SalesKPI
+import Synchronization
+import Worker
+
+/// Runs one SalesPulse worker in this process over the preloaded topic until every event has
+/// been aggregated and the last final summary is out, and prints rates and memory.
+struct ProcessCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "process", abstract: "Process the preloaded feed end to end with one worker.")
+
+    @Option var brokers: String
+    @Option var topic = "bench.crm"
+    @Option(help: "Partitions of the internal topic (and its changelog).") var internalPartitions = 8
+    @Option(help: "exactly_once or at_least_once.") var guarantee = "exactly_once"
+    @Flag(help: "Read the region-keyed input directly (processing.route_stage: false).") var preKeyed = false
+    @Option(help: "Prefix of this run's own kpi.* topics (each run needs fresh ones).") var prefix = ""
+    @Option var events = 2_000_000
+    @Option(help: "Seconds without a new final summary after the last event before stopping.") var settle = 5.0
+
+    func run() throws {
+        var w = WorkerConfig()
+        w.kafka.brokers = brokers
+        w.kafka.groupId = "bench-\(UInt32.random(in: 0...UInt32.max))"
+        w.topics.deals = topic
+        w.topics.customers = topic
+        w.topics.spend = topic
+        w.topics.summaries = prefix + w.topics.summaries
+        w.topics.alerts = prefix + w.topics.alerts
+        w.topics.dlq = prefix + w.topics.dlq
+        w.topics.internal = prefix + w.topics.internal
+        w.topics.changelog = prefix + w.topics.changelog
+        w.topics.rollup = prefix + w.topics.rollup
+        w.topics.rollupChangelog = prefix + w.topics.rollupChangelog
+        w.topics.internalPartitions = internalPartitions
+        w.processing.processingGuarantee = guarantee
+        w.processing.routeStage = !preKeyed
+        w.time.windows = ["day", "week", "month", "quarter"]
+        // The feed is history: nothing may be closed by the wall clock while it is read.
+        w.time.idleTimeout = "1000d"
+        w.time.emitInterval = "1h"
+        w.logLevel = "warning"
+        let config = try ResolvedConfig.resolve(w, TargetsFile(), MarketsFile())
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+
+        let lastFinal = Atomic<Int64>(0)
+        let finals = Atomic<Int>(0)
+        let origin = ContinuousClock.now
+        @Sendable func elapsedNanos() -> Int64 {
+            let d = ContinuousClock.now - origin
+            return d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
+        }
+        let hooks = PipelineHooks(onSummary: { summary in
+            guard summary.final else { return }
+            finals.add(1, ordering: .relaxed)
+            lastFinal.store(elapsedNanos(), ordering: .relaxed)
+        })
+        let pipeline = Pipeline(config: config, bootstrap: brokers, logger: logger, hooks: hooks)
+        let done = Atomic<Bool>(false)
+        let thread = Thread {
+            do { try pipeline.run() } catch { FileHandle.standardError.write(Data("process: \(error)\n".utf8)) }
+            done.store(true, ordering: .releasing)
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+
+        var firstConsumed: Int64?
+        var allAggregated: Int64?
+        var lastCount = -1
+        var stableSince = elapsedNanos()
+        while !done.load(ordering: .acquiring) {
+            Thread.sleep(forTimeInterval: 0.02)
+            let s = pipeline.stats.snapshot
+            let now = elapsedNanos()
+            if firstConsumed == nil, s.consumed > 0 { firstConsumed = now }
+            let handled = s.aggregated + s.deadLettersByReason.values.reduce(0, +) + s.unknownTypes
+            if allAggregated == nil, s.consumed >= events, s.isSettled, handled >= events { allAggregated = now }
+            let count = finals.load(ordering: .relaxed)
+            if count != lastCount {
+                lastCount = count
+                stableSince = now
+            }
+            if allAggregated != nil, Double(now - stableSince) / 1e9 >= settle { break }
+            if Double(now) / 1e9 > 1800 {
+                FileHandle.standardError.write(Data("process: gave up after 30 minutes: \(s)\n".utf8))
+                Foundation.exit(1)
+            }
+        }
+        let stats = pipeline.stats.snapshot
+        pipeline.stop()
+        while !done.load(ordering: .acquiring) { Thread.sleep(forTimeInterval: 0.05) }
+        guard let first = firstConsumed, let aggregated = allAggregated else {
+            throw ValidationError("process: the pipeline stopped before finishing")
+        }
+        let end = max(aggregated, lastFinal.load(ordering: .relaxed))
+        let fromFirst = Double(end - first) / 1e9
+        let total = Double(end) / 1e9
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        print(
+            "processed events=\(stats.consumed) aggregated=\(stats.aggregated) finals=\(finals.load(ordering: .relaxed)) "
+                + "late=\(stats.deadLettersByReason.values.reduce(0, +)) duplicates=\(stats.duplicates) "
+                + String(format: "seconds_from_first=%.3f seconds_total=%.3f ", fromFirst, total)
+                + "peak_rss_kib=\(usage.ru_maxrss) cpu_user=\(usage.ru_utime.tv_sec) cpu_sys=\(usage.ru_stime.tv_sec)")
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import SalesKPI
+import Worker
+
+/// Memory of the aggregate state: `reps` reps (in `regions` regions), each with a won deal, a
+/// new customer and spend on one day, so every rep and region scope has a day, week and month
+/// window open. Reports heap bytes per (scope, window) aggregate, everything the shard holds
+/// included (scope keys, customer ledgers, dedupe ids, the deal book), as resident-memory growth
+/// while the state is built (the events are decoded beforehand).
+struct StateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "state", abstract: "Measure bytes of state per (scope, window) aggregate.")
+
+    @Option var reps = 100_000
+    @Option var regions = 16
+
+    func run() throws {
+        var w = WorkerConfig()
+        w.time.windows = ["day", "week", "month"]
+        let config = try ResolvedConfig.resolve(w, TargetsFile(), MarketsFile())
+        let day: EpochMillis = 1_767_542_400_000 + 10 * 3_600_000
+        var payloads: [[UInt8]] = []
+        payloads.reserveCapacity(reps * 3)
+        for r in 0..<reps {
+            let region = "region-\(r % regions)"
+            let rep = "r-\(r % regions)-\(r / regions)"
+            let t = Timestamp.format(day + EpochMillis(r % 3_600_000), offsetSeconds: 28_800)
+            let created = Timestamp.format(day - 86_400_000 * 12, offsetSeconds: 28_800)
+            payloads.append(
+                Array(
+                    "{\"event_id\":\"w\(r)\",\"type\":\"deal.won\",\"occurred_at\":\"\(t)\",\"region\":\"\(region)\",\"rep_id\":\"\(rep)\",\"deal_id\":\"d\(r)\",\"amount\":\"12000.50\",\"currency\":\"CNY\",\"created_at\":\"\(created)\"}"
+                        .utf8))
+            payloads.append(
+                Array(
+                    "{\"event_id\":\"c\(r)\",\"type\":\"customer.acquired\",\"occurred_at\":\"\(t)\",\"region\":\"\(region)\",\"rep_id\":\"\(rep)\",\"customer_id\":\"c\(r)\"}"
+                        .utf8))
+            payloads.append(
+                Array(
+                    "{\"event_id\":\"s\(r)\",\"type\":\"spend.recorded\",\"occurred_at\":\"\(t)\",\"region\":\"\(region)\",\"channel\":\"sdr\",\"rep_id\":\"\(rep)\",\"amount\":300,\"currency\":\"CNY\"}"
+                        .utf8))
+        }
+        let events = payloads.map { payload -> SalesEvent in
+            guard case .event(let e) = config.decoder.decode(payload) else { fatalError("bad bench payload") }
+            return e
+        }
+        payloads = []
+        let before = residentBytes()
+        var shard = ShardProcessor(settings: config.settings)
+        var effects: [ShardEffect] = []
+        for event in events { _ = shard.apply(event, effects: &effects) }
+        let after = residentBytes()
+        let aggregates = shard.openWindowCount
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        print(
+            "state reps=\(reps) scopes=\(shard.scopeCount) aggregates=\(aggregates) rss_growth_bytes=\(after - before) "
+                + "bytes_per_aggregate=\((after - before) / max(1, aggregates)) peak_rss_kib=\(usage.ru_maxrss)")
+        withExtendedLifetime(shard) {}
+    }
+}
+
+/// Resident bytes of this process, from /proc/self/statm.
+func residentBytes() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = text.split(separator: " ")
+    return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+}

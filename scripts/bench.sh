@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Throughput and memory benchmark (not a test): prints a table.
+#
+#   scripts/bench.sh [EVENTS]        default 2,000,000
+#
+# 1. Builds a mock broker from Debian's librdkafka 2.0.2 source with the per-partition
+#    retention caps raised (the stock mock silently deletes past 5 MiB per partition), and the
+#    release build of salespulse-bench.
+# 2. Starts it, preloads EVENTS generated deal, customer and spend events over 8 partitions of
+#    one topic keyed by region, in large producer batches.
+# 3. Measures, in the same run and on the same data: the raw floor (a C consumer on the system
+#    librdkafka that only reads every message), then one SalesPulse worker end to end until every
+#    final summary is out: routed (the default topology) in exactly_once and at_least_once, and
+#    pre-keyed (route_stage: false).
+# 4. The decoder alone on the same payloads, and bytes of state per (scope, window) aggregate
+#    for 100,000 reps x 3 windows.
+# Every partition's log start offset is checked to still be 0.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EVENTS=${1:-2000000}
+BENCH_DIR="$PWD/.build-bench"
+export BENCH_DIR
+
+command -v pkg-config >/dev/null && pkg-config --exists rdkafka || scripts/setup.sh
+command -v gcc >/dev/null || { apt-get update -qq && apt-get install -y -qq gcc >/dev/null; }
+echo "building the benchmark broker and tools..." >&2
+bench/build-mock.sh
+gcc -O2 -Wall -o "$BENCH_DIR/mockbroker" bench/mockbroker.c -I"$BENCH_DIR/mock/include" \
+  "$BENCH_DIR/mock/lib/librdkafka.a" -lm -ldl -lpthread -lrt
+gcc -O2 -Wall -o "$BENCH_DIR/floor" bench/floor.c $(pkg-config --cflags --libs rdkafka)
+swift build -c release --product salespulse-bench >&2
+TOOL="$(swift build -c release --show-bin-path)/salespulse-bench"
+
+RUNS=(eos alos keyed)
+topics=(bench.crm:8)
+for r in "${RUNS[@]}"; do
+  topics+=("$r.kpi.events:8" "$r.kpi.changelog:8" "$r.kpi.summaries:6" "$r.kpi.alerts:6" "$r.kpi.dlq:6"
+    "$r.kpi.rollup:1" "$r.kpi.rollup-changelog:1")
+done
+log="$BENCH_DIR/broker.log"
+"$BENCH_DIR/mockbroker" 3 "${topics[@]}" >"$BENCH_DIR/broker.out" 2>"$log" &
+broker=$!
+trap 'kill $broker 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [[ -s "$BENCH_DIR/broker.out" ]] && break; sleep 0.1; done
+BOOTSTRAP=$(head -1 "$BENCH_DIR/broker.out")
+[[ -n "$BOOTSTRAP" ]] || { echo "the benchmark broker did not start: $(cat "$log")" >&2; exit 1; }
+
+field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+echo "preloading $EVENTS events..." >&2
+pre=$("$TOOL" preload --brokers "$BOOTSTRAP" --events "$EVENTS")
+echo "measuring the raw floor..." >&2
+floor=$("$BENCH_DIR/floor" "$BOOTSTRAP" bench.crm 8 "$EVENTS")
+floor_s=$(field seconds_from_first "$floor")
+declare -A result
+for r in "${RUNS[@]}"; do
+  echo "measuring SalesPulse ($r)..." >&2
+  args=(--brokers "$BOOTSTRAP" --events "$EVENTS" --prefix "$r.")
+  case $r in
+    alos) args+=(--guarantee at_least_once) ;;
+    keyed) args+=(--pre-keyed) ;;
+  esac
+  result[$r]=$("$TOOL" process "${args[@]}" 2>>"$BENCH_DIR/process-$r.log")
+done
+echo "measuring the decoder and state size..." >&2
+decode=$("$TOOL" decode --events "$EVENTS")
+state=$("$TOOL" state --reps 100000)
+# The floor checked its own topic; the workers' topics are checked here.
+lows=$("$TOOL" check-offsets --brokers "$BOOTSTRAP" --prefixes "$(IFS=,; echo "${RUNS[*]}")")
+
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f%%", 100 * a / b }'; }
+floor_rate=$(rate "$EVENTS" "$floor_s")
+echo
+echo "SalesPulse benchmark: $EVENTS events, $(field bytes "$pre") bytes, 8 input partitions, $(nproc) cores"
+printf '%-44s %12s %10s %10s %12s\n' "run" "events/s" "of floor" "seconds" "peak RSS"
+printf '%-44s %12s %10s %10s %12s\n' "raw floor (C consumer, read only)" "$floor_rate" "100%" "$floor_s" "-"
+for r in "${RUNS[@]}"; do
+  out=${result[$r]}
+  s=$(field seconds_from_first "$out")
+  name=$(case $r in eos) echo "SalesPulse routed, exactly_once (default)" ;;
+    alos) echo "SalesPulse routed, at_least_once" ;;
+    keyed) echo "SalesPulse pre-keyed (route_stage: false)" ;; esac)
+  printf '%-44s %12s %10s %10s %9s MiB\n' "$name" "$(rate "$EVENTS" "$s")" "$(pct "$(rate "$EVENTS" "$s")" "$floor_rate")" \
+    "$s" "$(( $(field peak_rss_kib "$out") / 1024 ))"
+done
+echo
+echo "final summaries per run: eos $(field finals "${result[eos]}"), alos $(field finals "${result[alos]}"), keyed $(field finals "${result[keyed]}"); late: $(field late "${result[eos]}")"
+echo "decoder alone (1 core): $(field events_per_s "$decode") events/s, $(field mb_per_s "$decode") MB/s"
+echo "state: $(field aggregates "$state") aggregates (100,000 reps x day/week/month + regions): $(field bytes_per_aggregate "$state") bytes per aggregate, everything included"
+echo "log start offsets: $lows"

@@ -11,11 +11,17 @@ package struct ConsumedMessage {
     package var timestamp: Int64?
     /// True for a tombstone (null value), as opposed to an empty one.
     package var isNull = false
-    /// Only filled when the consumer was created with `readHeaders`.
-    package var headers: [(String, [UInt8])] = []
+    /// Only set when the consumer was created with `readHeaders` and the message has headers.
+    package var headerView: MessageHeaders?
+
+    /// Every header, copied.
+    package var headers: [(String, [UInt8])] { headerView?.all ?? [] }
+
+    /// The bytes of header `name`, valid only inside the poll callback.
+    package func headerBytes(_ name: String) -> UnsafeRawBufferPointer? { headerView?.value(name) }
 
     package func header(_ name: String) -> String? {
-        headers.first { $0.0 == name }.map { String(decoding: $0.1, as: UTF8.self) }
+        headerBytes(name).map { String(decoding: $0, as: UTF8.self) }
     }
 
     package var topicPartition: TopicPartition { TopicPartition(topic, partition) }

@@ -4,12 +4,14 @@ import CRdKafka
 ///
 /// `send` copies the bytes; when librdkafka's queue is full it serves delivery reports and
 /// retries, so a slow broker slows the caller instead of growing memory.
-// @unchecked Sendable: librdkafka's producer is thread-safe; the delivery counters are only
-// touched by the thread that calls `pollDeliveries`/`flush`, which is the owning pipeline thread.
+// @unchecked Sendable: handed to the thread that owns it; `send`, `pollDeliveries` and `flush`
+// (which share a scratch buffer and the delivery counters) are only called from that thread.
 package final class KafkaProducer: @unchecked Sendable {
     let handle: OpaquePointer
     private let mainQueue: OpaquePointer
     private var reports: [UnsafePointer<rd_kafka_message_t>?] = Array(repeating: nil, count: 1024)
+    /// Reused by `produce` for the bytes of one message.
+    private var scratch: [UInt8] = []
     /// Messages acknowledged by the brokers since creation.
     package private(set) var delivered = 0
     /// Failed deliveries since the last `takeFailures()`.
@@ -52,54 +54,82 @@ package final class KafkaProducer: @unchecked Sendable {
     }
 
     private func produce(_ m: OutgoingMessage) -> OpaquePointer? {
-        var vus: [rd_kafka_vu_t] = []
-        vus.reserveCapacity(5 + m.headers.count)
-        // Every pointer handed to produceva lives until it returns; librdkafka copies (F_COPY).
-        var owned: [UnsafeMutableRawPointer] = []
-        defer { owned.forEach { $0.deallocate() } }
-        func copy(_ bytes: [UInt8], terminate: Bool) -> UnsafeMutableRawPointer {
-            let p = UnsafeMutableRawPointer.allocate(byteCount: bytes.count + 1, alignment: 1)
-            bytes.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
-            p.storeBytes(of: 0, toByteOffset: bytes.count, as: UInt8.self)
-            owned.append(p)
-            return p
+        // Every byte goes into one reused scratch buffer (librdkafka copies it, F_COPY), so a
+        // message costs no allocation here; offsets are fixed up once the buffer stops growing.
+        scratch.removeAll(keepingCapacity: true)
+        func place(_ bytes: some Collection<UInt8>, terminate: Bool) -> Int {
+            let at = scratch.count
+            scratch.append(contentsOf: bytes)
+            if terminate { scratch.append(0) }
+            return at
         }
-        var vu = rd_kafka_vu_t()
-        vu.vtype = RD_KAFKA_VTYPE_TOPIC
-        vu.u.cstr = UnsafePointer(copy(Array(m.topic.utf8), terminate: true).assumingMemoryBound(to: CChar.self))
-        vus.append(vu)
-        vu = rd_kafka_vu_t()
-        vu.vtype = RD_KAFKA_VTYPE_MSGFLAGS
-        vu.u.i = RD_KAFKA_MSG_F_COPY
-        vus.append(vu)
-        if let partition = m.partition {
-            vu = rd_kafka_vu_t()
-            vu.vtype = RD_KAFKA_VTYPE_PARTITION
-            vu.u.i32 = partition
-            vus.append(vu)
+        let topic = place(m.topic.utf8, terminate: true)
+        let key = m.key.map { place($0, terminate: false) }
+        let value = place(m.value, terminate: false)
+        var headerAt: [(name: Int, value: Int)] = []
+        if !m.headers.isEmpty {
+            headerAt.reserveCapacity(m.headers.count)
+            for (name, bytes) in m.headers {
+                headerAt.append((place(name.utf8, terminate: true), place(bytes, terminate: false)))
+            }
         }
-        if let key = m.key {
-            vu = rd_kafka_vu_t()
-            vu.vtype = RD_KAFKA_VTYPE_KEY
-            vu.u.mem.ptr = copy(key, terminate: false)
-            vu.u.mem.size = key.count
-            vus.append(vu)
+        return scratch.withUnsafeMutableBytes { raw -> OpaquePointer? in
+            let base = raw.baseAddress!
+            var vus = (
+                rd_kafka_vu_t(), rd_kafka_vu_t(), rd_kafka_vu_t(), rd_kafka_vu_t(), rd_kafka_vu_t(), rd_kafka_vu_t(),
+                rd_kafka_vu_t(), rd_kafka_vu_t()
+            )
+            return withUnsafeMutableBytes(of: &vus) { fixed -> OpaquePointer? in
+                // Up to three headers fit the fixed array; more take the slow path below.
+                let needed = 5 + m.headers.count
+                let heap = needed > 8 ? UnsafeMutableBufferPointer<rd_kafka_vu_t>.allocate(capacity: needed) : nil
+                defer { heap?.deallocate() }
+                let list = heap ?? fixed.bindMemory(to: rd_kafka_vu_t.self)
+                var n = 0
+                func add(_ build: (inout rd_kafka_vu_t) -> Void) {
+                    var vu = rd_kafka_vu_t()
+                    build(&vu)
+                    list[n] = vu
+                    n += 1
+                }
+                add {
+                    $0.vtype = RD_KAFKA_VTYPE_TOPIC
+                    $0.u.cstr = UnsafePointer(base.advanced(by: topic).assumingMemoryBound(to: CChar.self))
+                }
+                add {
+                    $0.vtype = RD_KAFKA_VTYPE_MSGFLAGS
+                    $0.u.i = RD_KAFKA_MSG_F_COPY
+                }
+                if let partition = m.partition {
+                    add {
+                        $0.vtype = RD_KAFKA_VTYPE_PARTITION
+                        $0.u.i32 = partition
+                    }
+                }
+                if let key, let k = m.key {
+                    add {
+                        $0.vtype = RD_KAFKA_VTYPE_KEY
+                        $0.u.mem.ptr = base.advanced(by: key)
+                        $0.u.mem.size = k.count
+                    }
+                }
+                add {
+                    $0.vtype = RD_KAFKA_VTYPE_VALUE
+                    $0.u.mem.ptr = m.value.isEmpty ? nil : base.advanced(by: value)
+                    $0.u.mem.size = m.value.count
+                }
+                for (k, (_, bytes)) in m.headers.enumerated() {
+                    add {
+                        $0.vtype = RD_KAFKA_VTYPE_HEADER
+                        $0.u.header.name = UnsafePointer(
+                            base.advanced(by: headerAt[k].name).assumingMemoryBound(to: CChar.self))
+                        $0.u.header.val = UnsafeRawPointer(base.advanced(by: headerAt[k].value))
+                        $0.u.header.size = bytes.count
+                    }
+                }
+                return rd_kafka_produceva(handle, list.baseAddress, n)
+            }
         }
-        vu = rd_kafka_vu_t()
-        vu.vtype = RD_KAFKA_VTYPE_VALUE
-        vu.u.mem.ptr = m.value.isEmpty ? nil : copy(m.value, terminate: false)
-        vu.u.mem.size = m.value.count
-        vus.append(vu)
-        for (name, value) in m.headers {
-            vu = rd_kafka_vu_t()
-            vu.vtype = RD_KAFKA_VTYPE_HEADER
-            vu.u.header.name = UnsafePointer(
-                copy(Array(name.utf8), terminate: true).assumingMemoryBound(to: CChar.self))
-            vu.u.header.val = UnsafeRawPointer(copy(value, terminate: false))
-            vu.u.header.size = value.count
-            vus.append(vu)
-        }
-        return vus.withUnsafeBufferPointer { rd_kafka_produceva(handle, $0.baseAddress, $0.count) }
     }
 
     /// Serves delivery reports for up to `timeoutMs`; returns how many messages were reported.

@@ -27,6 +27,29 @@ package struct CustomerLedger: Sendable, Equatable, Codable {
         try c.encode(changes.map(\.delta), forKey: .deltas)
     }
 
+    func write(to w: inout BinaryWriter) {
+        w.int(base)
+        w.count(changes.count)
+        var previous: EpochMillis = 0
+        for change in changes {
+            // Sorted times: deltas between them are small varints.
+            w.int(change.time &- previous)
+            w.int(change.delta)
+            previous = change.time
+        }
+    }
+
+    init(reading r: inout BinaryReader) throws(BinaryReader.Malformed) {
+        base = try r.int32()
+        let n = try r.count()
+        changes.reserveCapacity(n)
+        var time: EpochMillis = 0
+        for _ in 0..<n {
+            time &+= try r.int()
+            changes.append((time, try r.int32()))
+        }
+    }
+
     package static func == (a: CustomerLedger, b: CustomerLedger) -> Bool {
         a.base == b.base && a.changes.elementsEqual(b.changes) { $0.time == $1.time && $0.delta == $1.delta }
     }

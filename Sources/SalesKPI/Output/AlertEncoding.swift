@@ -1,6 +1,6 @@
 /// The JSON form of alerts on `kpi.alerts` (SPEC §4).
 extension Alert {
-    package func json(detectedAt: EpochMillis, calendar: BusinessCalendar) -> String {
+    package func json(detectedAt: EpochMillis, calendar: BusinessCalendar) -> [UInt8] {
         var w = JSONWriter()
         w.beginObject()
         w.field("alert_id", id)
@@ -13,16 +13,16 @@ extension Alert {
         w.endObject()
         w.beginObject("period")
         w.field("kind", periodKind)
-        w.field("start", Timestamp.format(periodStart, offsetSeconds: calendar.offsetSeconds(at: periodStart)))
-        w.field("end", Timestamp.format(periodEnd, offsetSeconds: calendar.offsetSeconds(at: periodEnd)))
+        w.field("start", timestamp: periodStart, offsetSeconds: calendar.offsetSeconds(at: periodStart))
+        w.field("end", timestamp: periodEnd, offsetSeconds: calendar.offsetSeconds(at: periodEnd))
         w.endObject()
         w.field("observed", observed)
         w.field("threshold", threshold)
         w.field("baseline", baseline)
         w.field("message", message)
-        w.field("event_time", Timestamp.format(eventTime))
-        w.field("detected_at", Timestamp.format(detectedAt))
+        w.field("event_time", timestamp: eventTime)
+        w.field("detected_at", timestamp: detectedAt)
         w.endObject()
-        return w.text
+        return w.bytes
     }
 }

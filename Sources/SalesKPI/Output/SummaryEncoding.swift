@@ -1,6 +1,6 @@
 /// The JSON form of summaries on `kpi.summaries` (SPEC §5).
 extension Summary {
-    package func json(currency: String, calendar: BusinessCalendar) -> String {
+    package func json(currency: String, calendar: BusinessCalendar) -> [UInt8] {
         let a = aggregate
         let f = KPIFigures(a)
         var w = JSONWriter()
@@ -13,8 +13,8 @@ extension Summary {
         w.endObject()
         w.beginObject("window")
         w.field("kind", windowName)
-        w.field("start", Timestamp.format(window.start, offsetSeconds: calendar.offsetSeconds(at: window.start)))
-        w.field("end", Timestamp.format(window.end, offsetSeconds: calendar.offsetSeconds(at: window.end)))
+        w.field("start", timestamp: window.start, offsetSeconds: calendar.offsetSeconds(at: window.start))
+        w.field("end", timestamp: window.end, offsetSeconds: calendar.offsetSeconds(at: window.end))
         w.endObject()
         w.field("final", final)
         w.field("revision", revision)
@@ -45,7 +45,7 @@ extension Summary {
         )
         w.field("market_size", marketSize)
         w.field("market_share", marketSize.flatMap { $0.minorUnits > 0 ? a.revenue.doubleValue / $0.doubleValue : nil })
-        w.field("watermark", watermark == .min ? nil : Timestamp.format(watermark))
+        w.field("watermark", timestamp: watermark == .min ? nil : watermark)
         w.beginObject("parts")
         w.field("revenue_minor", a.revenue.minorUnits)
         w.field("won", Int(a.won))
@@ -55,7 +55,7 @@ extension Summary {
         w.field("relative_accuracy", QuantileSketch.relativeAccuracy)
         w.field("zero", Int(a.cycleSketch.zeroCount))
         w.beginArray("bins")
-        for bin in a.cycleSketch.bins { w.rawElement("[\(bin.index),\(bin.count)]") }
+        for bin in a.cycleSketch.bins { w.pairElement(Int64(bin.index), Int64(bin.count)) }
         w.endArray()
         w.endObject()
         w.field("new_customers", Int(a.newCustomers))
@@ -64,6 +64,6 @@ extension Summary {
         w.field("spend_minor", a.spend.minorUnits)
         w.endObject()
         w.endObject()
-        return w.text
+        return w.bytes
     }
 }

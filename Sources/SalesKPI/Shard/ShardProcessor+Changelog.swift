@@ -37,36 +37,91 @@ extension ShardProcessor {
 
     /// Everything that changed since the previous call, as changelog records.
     package mutating func takeChangelog() -> [StateRecord] {
-        let encoder = JSONEncoder()
-        func encode<T: Encodable>(_ value: T) -> [UInt8] { Array(try! encoder.encode(value)) }
         var out: [StateRecord] = []
-        let meta = Meta(
-            watermark: watermark, maxEventTime: maxEventTime, coverageStart: coverageStart,
-            nextDayBoundary: nextDayBoundary, nextPrune: nextPrune, knownRegions: knownRegions.sorted(),
-            targetScopes: targetScopes.sorted())
-        out.append(StateRecord(key: "m", value: encode(meta)))
+        out.append(StateRecord(key: "m", value: encodeMeta()))
         for scope in dirtyScopes.sorted() {
-            out.append(
-                StateRecord(
-                    key: Self.scopeKey(scope), value: scopes[scope].map { encode(ScopeRecord(scope: scope, state: $0)) }
-                ))
+            let value = scopes[scope].map { state -> [UInt8] in
+                var w = Self.writer()
+                scope.write(to: &w)
+                state.write(to: &w)
+                return w.bytes
+            }
+            out.append(StateRecord(key: Self.scopeKey(scope), value: value))
         }
         dirtyScopes.removeAll()
         for (bucket, ids) in dedupe.takeChanges() {
-            out.append(StateRecord(key: "d|\(bucket)", value: ids.map(encode)))
+            let value = ids.map { ids -> [UInt8] in
+                var w = Self.writer()
+                w.count(ids.count)
+                for id in ids { w.string(id) }
+                return w.bytes
+            }
+            out.append(StateRecord(key: "d|\(bucket)", value: value))
         }
         for (won, book) in [(true, \ShardProcessor.wonDeals), (false, \ShardProcessor.lostDeals)] {
             for (key, outcome) in self[keyPath: book].takeChanges() {
-                out.append(
-                    StateRecord(
-                        key: Self.dealKey(won, key), value: outcome.map { encode(DealRecord(key: key, outcome: $0)) }))
+                let value = outcome.map { outcome -> [UInt8] in
+                    var w = Self.writer()
+                    w.string(key.region)
+                    w.string(key.dealId)
+                    outcome.write(to: &w)
+                    return w.bytes
+                }
+                out.append(StateRecord(key: Self.dealKey(won, key), value: value))
             }
         }
         if rulesDirty {
-            out.append(StateRecord(key: "r", value: encode(RulesRecord(trackers: trackers, cac: cacDetectors))))
+            // Rule state changes at most once per closed day: JSON is cheap enough here.
+            let rules = try! JSONEncoder().encode(RulesRecord(trackers: trackers, cac: cacDetectors))
+            out.append(StateRecord(key: "r", value: Array(rules)))
             rulesDirty = false
         }
         return out
+    }
+
+    private static func writer() -> BinaryWriter {
+        var w = BinaryWriter()
+        w.byte(StateEncoding.version)
+        return w
+    }
+
+    private func encodeMeta() -> [UInt8] {
+        var w = Self.writer()
+        w.int(watermark)
+        w.int(maxEventTime)
+        w.int(coverageStart)
+        w.int(nextDayBoundary)
+        w.int(nextPrune)
+        w.count(knownRegions.count)
+        for region in knownRegions.sorted() { w.string(region) }
+        w.count(targetScopes.count)
+        for scope in targetScopes.sorted() { scope.write(to: &w) }
+        return w.bytes
+    }
+
+    private mutating func restoreMeta(_ value: [UInt8]) throws {
+        guard StateEncoding.isBinary(value) else {
+            let m = try JSONDecoder().decode(Meta.self, from: Data(value))
+            watermark = m.watermark
+            maxEventTime = m.maxEventTime
+            coverageStart = m.coverageStart
+            nextDayBoundary = m.nextDayBoundary
+            nextPrune = m.nextPrune
+            knownRegions = Set(m.knownRegions)
+            targetScopes = Set(m.targetScopes)
+            return
+        }
+        var r = BinaryReader(value)
+        _ = try r.byte()
+        watermark = try r.int()
+        maxEventTime = try r.int()
+        coverageStart = try r.optionalInt()
+        nextDayBoundary = try r.optionalInt()
+        nextPrune = try r.int()
+        knownRegions = []
+        for _ in 0..<(try r.count()) { knownRegions.insert(try r.string()) }
+        targetScopes = []
+        for _ in 0..<(try r.count()) { targetScopes.insert(try ScopeKey(reading: &r)) }
     }
 
     /// Rebuilds a shard from its changelog (records in log order; later ones win). Keys this
@@ -77,33 +132,25 @@ extension ShardProcessor {
         var shard = ShardProcessor(settings: settings)
         for (key, value) in latest.sorted(by: { $0.key < $1.key }) {
             guard let value else { continue }
-            let data = Data(value)
             switch key.first {
             case "m":
-                let m = try decoder.decode(Meta.self, from: data)
-                shard.watermark = m.watermark
-                shard.maxEventTime = m.maxEventTime
-                shard.coverageStart = m.coverageStart
-                shard.nextDayBoundary = m.nextDayBoundary
-                shard.nextPrune = m.nextPrune
-                shard.knownRegions = Set(m.knownRegions)
-                shard.targetScopes = Set(m.targetScopes)
+                try shard.restoreMeta(value)
             case "s":
-                let r = try decoder.decode(ScopeRecord.self, from: data)
-                shard.scopes[r.scope] = r.state
-                for window in r.state.windows.keys { shard.closing.schedule(r.scope, window) }
+                let (scope, state) = try decodeScope(value, decoder)
+                shard.scopes[scope] = state
+                for window in state.windows.keys { shard.closing.schedule(scope, window) }
             case "d":
                 guard let bucket = Int64(key.dropFirst(2)) else { continue }
-                shard.dedupe.restore(bucket: bucket, ids: try decoder.decode([String].self, from: data))
+                shard.dedupe.restore(bucket: bucket, ids: try decodeIds(value, decoder))
             case "w", "l":
-                let r = try decoder.decode(DealRecord.self, from: data)
+                let (dealKey, outcome) = try decodeDeal(value, decoder)
                 if key.first == "w" {
-                    shard.wonDeals.restore(r.key, r.outcome)
+                    shard.wonDeals.restore(dealKey, outcome)
                 } else {
-                    shard.lostDeals.restore(r.key, r.outcome)
+                    shard.lostDeals.restore(dealKey, outcome)
                 }
             case "r":
-                let r = try decoder.decode(RulesRecord.self, from: data)
+                let r = try decoder.decode(RulesRecord.self, from: Data(value))
                 shard.trackers = r.trackers
                 shard.cacDetectors = r.cac
             default:
@@ -111,5 +158,39 @@ extension ShardProcessor {
             }
         }
         return shard
+    }
+}
+
+extension ShardProcessor {
+    fileprivate static func decodeScope(_ value: [UInt8], _ decoder: JSONDecoder) throws -> (ScopeKey, ScopeState) {
+        guard StateEncoding.isBinary(value) else {
+            let r = try decoder.decode(ScopeRecord.self, from: Data(value))
+            return (r.scope, r.state)
+        }
+        var r = BinaryReader(value)
+        _ = try r.byte()
+        return (try ScopeKey(reading: &r), try ScopeState(reading: &r))
+    }
+
+    fileprivate static func decodeIds(_ value: [UInt8], _ decoder: JSONDecoder) throws -> [String] {
+        guard StateEncoding.isBinary(value) else { return try decoder.decode([String].self, from: Data(value)) }
+        var r = BinaryReader(value)
+        _ = try r.byte()
+        var ids: [String] = []
+        for _ in 0..<(try r.count()) { ids.append(try r.string()) }
+        return ids
+    }
+
+    fileprivate static func decodeDeal(_ value: [UInt8], _ decoder: JSONDecoder) throws -> (
+        DealBook.Key, DealBook.Outcome
+    ) {
+        guard StateEncoding.isBinary(value) else {
+            let r = try decoder.decode(DealRecord.self, from: Data(value))
+            return (r.key, r.outcome)
+        }
+        var r = BinaryReader(value)
+        _ = try r.byte()
+        let key = DealBook.Key(region: try r.string(), dealId: try r.string())
+        return (key, try DealBook.Outcome(reading: &r))
     }
 }

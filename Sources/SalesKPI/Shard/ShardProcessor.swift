@@ -125,11 +125,16 @@ package struct ShardProcessor: Sendable {
         }
         // Windows that start after this (out-of-order) event had it missing from their start count.
         dirtyScopes.insert(scope)
-        var state = scopes[scope]!
-        for (window, var w) in state.windows where window.start > t {
-            w.aggregate.activeCustomersStart += delta
-            w.dirty = true
-            state.windows[window] = w
+        // Taken out of the dictionary so the ledger is mutated in place, not copied.
+        var state = scopes.removeValue(forKey: scope)!
+        // By index, through `values`: in place, no copy of the window table.
+        var i = state.windows.startIndex
+        while i != state.windows.endIndex {
+            if state.windows.keys[i].start > t {
+                state.windows.values[i].aggregate.activeCustomersStart += delta
+                state.windows.values[i].dirty = true
+            }
+            state.windows.formIndex(after: &i)
         }
         state.ledger.record(at: t, delta: delta)
         if watermark != .min { state.ledger.fold(before: watermark - settings.maxWindowSpanMillis) }

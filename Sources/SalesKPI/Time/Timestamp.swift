@@ -74,24 +74,58 @@ package enum Timestamp {
 
     /// Formats at a fixed UTC offset, e.g. `2026-11-01T00:00:00+08:00` for business-time boundaries.
     package static func format(_ t: EpochMillis, offsetSeconds: Int) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(29)
+        write(t, offsetSeconds: offsetSeconds, into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the RFC 3339 text of `t` at a fixed UTC offset (milliseconds only when non-zero).
+    package static func write(_ t: EpochMillis, offsetSeconds: Int, into out: inout [UInt8]) {
         let local = t + Int64(offsetSeconds) * 1000
         let days = floorDiv(local, millisPerDay)
         var msOfDay = Int(local - days * millisPerDay)
         let (y, m, d) = civilFromDays(Int(days))
         let ms = msOfDay % 1000
         msOfDay /= 1000
-        var s = pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T"
-        s += pad(msOfDay / 3600, 2) + ":" + pad(msOfDay / 60 % 60, 2) + ":" + pad(msOfDay % 60, 2)
-        if ms != 0 { s += "." + pad(ms, 3) }
-        if offsetSeconds == 0 { return s + "Z" }
-        let sign = offsetSeconds < 0 ? "-" : "+"
+        if y < 0 { out.append(UInt8(ascii: "-")) }
+        digits(abs(y), 4, &out)
+        out.append(UInt8(ascii: "-"))
+        digits(m, 2, &out)
+        out.append(UInt8(ascii: "-"))
+        digits(d, 2, &out)
+        out.append(UInt8(ascii: "T"))
+        digits(msOfDay / 3600, 2, &out)
+        out.append(UInt8(ascii: ":"))
+        digits(msOfDay / 60 % 60, 2, &out)
+        out.append(UInt8(ascii: ":"))
+        digits(msOfDay % 60, 2, &out)
+        if ms != 0 {
+            out.append(UInt8(ascii: "."))
+            digits(ms, 3, &out)
+        }
+        if offsetSeconds == 0 { return out.append(UInt8(ascii: "Z")) }
+        out.append(UInt8(ascii: offsetSeconds < 0 ? "-" : "+"))
         let o = abs(offsetSeconds)
-        return s + sign + pad(o / 3600, 2) + ":" + pad(o / 60 % 60, 2)
+        digits(o / 3600, 2, &out)
+        out.append(UInt8(ascii: ":"))
+        digits(o / 60 % 60, 2, &out)
     }
 
-    private static func pad(_ v: Int, _ width: Int) -> String {
-        let s = String(v)
-        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+    /// `v` in decimal, zero-padded to at least `width` digits.
+    private static func digits(_ v: Int, _ width: Int, _ out: inout [UInt8]) {
+        var divisor = 1
+        var w = 1
+        while w < width || divisor <= v / 10 {
+            divisor *= 10
+            w += 1
+        }
+        var rest = v
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
     }
 
     package static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {

@@ -16,7 +16,14 @@ package struct BusinessCalendar: Sendable {
         calendar.firstWeekday = 2
         calendar.minimumDaysInFirstWeek = 4
         self.calendar = calendar
+        // Most business zones have had one offset for decades: then formatting needs no lookups.
+        let since = Date(timeIntervalSince1970: Double(Self.fixedSince / 1000))
+        fixedOffset = zone.nextDaylightSavingTimeTransition(after: since) == nil ? zone.secondsFromGMT(for: since) : nil
     }
+
+    /// 2000-01-01T00:00:00Z: from here on, a zone without transitions has `fixedOffset`.
+    private static let fixedSince: EpochMillis = 946_684_800_000
+    private let fixedOffset: Int?
 
     /// The interval of `unit` that contains `t`.
     package func interval(_ unit: WindowSpec.CalendarUnit, containing t: EpochMillis) -> (
@@ -47,6 +54,7 @@ package struct BusinessCalendar: Sendable {
 
     /// The UTC offset in seconds at `t`, for formatting boundaries in business time.
     package func offsetSeconds(at t: EpochMillis) -> Int {
-        timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(Timestamp.floorDiv(t, 1000))))
+        if let fixedOffset, t >= Self.fixedSince { return fixedOffset }
+        return timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(Timestamp.floorDiv(t, 1000))))
     }
 }

@@ -42,7 +42,7 @@ package struct JSONLogHandler: LogHandler {
         w.field("msg", scrub(event.message.description))
         w.field("source", event.source)
         for key in all.keys.sorted() where !["ts", "level", "logger", "msg", "source"].contains(key) {
-            w.field(key, scrub(all[key]!.description))
+            w.field(dynamic: key, scrub(all[key]!.description))
         }
         w.endObject()
         sink(w.text)

@@ -3,8 +3,9 @@ import SalesKPI
 
 /// One partition number's worth of state: the shard, the lanes feeding it (the internal topic's
 /// partition, or partition n of every input topic when the route stage is skipped) and their
-/// positions. Owned by the aggregate stage's thread.
-struct AggregateTask {
+/// positions. Owned by the aggregate stage's thread; a class so the stage mutates it in place
+/// (a struct in a dictionary is copied out and back on every access).
+final class AggregateTask {
     let partition: Int32
     var shard: ShardProcessor
     var aligner = InputAligner(maxIdleMillis: 1000, pauseThreshold: 50_000)
@@ -18,6 +19,11 @@ struct AggregateTask {
     var toRollup: [RollupMessage] = []
     /// What the rollup stage was last told about this task.
     var reported: Report?
+
+    init(partition: Int32, shard: ShardProcessor) {
+        self.partition = partition
+        self.shard = shard
+    }
 
     enum Report: Equatable {
         /// No watermark yet, but data waiting: hold the company back.

@@ -16,6 +16,9 @@ class StageLoop {
     var counters = PipelineStats()
     var lastTick: EpochMillis = 0
     var lastCommit: EpochMillis = 0
+    /// The wall clock when the current poll began: precise enough for idle timers, and read once
+    /// per batch instead of once per event.
+    var pollStarted: EpochMillis = 0
     /// Set when a commit failed in a way that needs the stage rebuilt from its changelog.
     var broken: KafkaError?
     var logger: Logger { pipeline.logger }
@@ -52,6 +55,7 @@ class StageLoop {
     func run() -> Bool {
         logger.info("stage started", metadata: [LogKey.stage: "\(name)"])
         while !pipeline.isStopping, broken == nil {
+            pollStarted = pipeline.clock()
             consumer.poll(
                 timeoutMs: 100,
                 onError: { [self] in
@@ -120,7 +124,7 @@ class StageLoop {
         case .summary(let summary):
             send(
                 OutgoingMessage(
-                    topic: topics.summaries, key: summary.scope.id,
+                    topic: topics.summaries, key: Array(summary.scope.id.utf8),
                     value: summary.json(currency: settings.reportingCurrency, calendar: settings.calendar)))
             counters.summariesPublished += 1
             if summary.final { counters.finalSummariesPublished += 1 }
@@ -128,7 +132,7 @@ class StageLoop {
         case .alert(let alert):
             send(
                 OutgoingMessage(
-                    topic: topics.alerts, key: alert.scope.id,
+                    topic: topics.alerts, key: Array(alert.scope.id.utf8),
                     value: alert.json(detectedAt: pipeline.clock(), calendar: settings.calendar)))
             counters.alertsPublished += 1
             counters.alertsByRule[alert.rule.rawValue, default: 0] += 1

@@ -1,0 +1,132 @@
+/// The binary form of the shard's changelog values (see `BinaryWriter`).
+///
+/// Every value starts with `StateEncoding.version`, a byte no JSON text starts with, so a
+/// changelog written by the earlier JSON format still restores.
+enum StateEncoding {
+    static let version: UInt8 = 0xB1
+
+    static func isBinary(_ value: [UInt8]) -> Bool { value.first == version }
+}
+
+extension ScopeKey {
+    func write(to w: inout BinaryWriter) {
+        let code: UInt8 =
+            switch kind {
+            case .rep: 0
+            case .region: 1
+            case .company: 2
+            }
+        w.byte(code)
+        w.string(region)
+        w.string(rep)
+    }
+
+    init(reading r: inout BinaryReader) throws(BinaryReader.Malformed) {
+        let kind: Kind =
+            switch try r.byte() {
+            case 0: .rep
+            case 1: .region
+            case 2: .company
+            default: throw BinaryReader.Malformed()
+            }
+        self.init(kind: kind, region: try r.string(), rep: try r.string())
+    }
+}
+
+extension Window {
+    func write(to w: inout BinaryWriter) {
+        w.byte(kind)
+        w.int(start)
+        w.int(end - start)
+    }
+
+    init(reading r: inout BinaryReader) throws(BinaryReader.Malformed) {
+        let kind = try r.byte()
+        let start = try r.int()
+        self.init(kind: kind, start: start, end: start &+ (try r.int()))
+    }
+}
+
+extension KPIAggregate {
+    func write(to w: inout BinaryWriter) {
+        w.int(revenue.minorUnits)
+        w.int(won)
+        w.int(lost)
+        w.int(cycleMillisSum)
+        w.int(Int64(cycleSketch.zeroCount))
+        w.count(cycleSketch.bins.count)
+        for bin in cycleSketch.bins {
+            w.int(Int64(bin.index))
+            w.int(Int64(bin.count))
+        }
+        w.int(newCustomers)
+        w.int(churnedCustomers)
+        w.int(activeCustomersStart)
+        w.int(spend.minorUnits)
+    }
+
+    init(reading r: inout BinaryReader) throws(BinaryReader.Malformed) {
+        self.init()
+        revenue = Money(minorUnits: try r.int())
+        won = try r.int32()
+        lost = try r.int32()
+        cycleMillisSum = try r.int()
+        let zero = UInt32(clamping: try r.int())
+        var bins: [QuantileSketch.Bin] = []
+        let n = try r.count()
+        bins.reserveCapacity(n)
+        for _ in 0..<n {
+            bins.append(QuantileSketch.Bin(index: Int16(clamping: try r.int()), count: UInt32(clamping: try r.int())))
+        }
+        cycleSketch = QuantileSketch(zeroCount: zero, bins: bins)
+        newCustomers = try r.int32()
+        churnedCustomers = try r.int32()
+        activeCustomersStart = try r.int32()
+        spend = Money(minorUnits: try r.int())
+    }
+}
+
+extension ScopeState {
+    func write(to w: inout BinaryWriter) {
+        w.count(windows.count)
+        // Sorted so equal states encode to equal bytes.
+        for (window, state) in windows.sorted(by: { $0.key < $1.key }) {
+            window.write(to: &w)
+            state.aggregate.write(to: &w)
+            w.int(state.revision)
+            w.bool(state.dirty)
+        }
+        ledger.write(to: &w)
+    }
+
+    init(reading r: inout BinaryReader) throws(BinaryReader.Malformed) {
+        self.init()
+        let n = try r.count()
+        windows.reserveCapacity(n)
+        for _ in 0..<n {
+            let window = try Window(reading: &r)
+            var state = WindowState()
+            state.aggregate = try KPIAggregate(reading: &r)
+            state.revision = Int(try r.int())
+            state.dirty = try r.bool()
+            windows[window] = state
+        }
+        ledger = try CustomerLedger(reading: &r)
+    }
+}
+
+extension DealBook.Outcome {
+    func write(to w: inout BinaryWriter) {
+        w.int(occurredAt)
+        w.string(eventId)
+        w.string(rep)
+        w.int(amount.minorUnits)
+        w.int(cycleMillis)
+    }
+
+    init(reading r: inout BinaryReader) throws(BinaryReader.Malformed) {
+        self.init(
+            occurredAt: try r.int(), eventId: try r.string(), rep: try r.string(),
+            amount: Money(minorUnits: try r.int()), cycleMillis: try r.int())
+    }
+}

@@ -19,6 +19,10 @@ package final class KafkaConsumer: @unchecked Sendable {
     final class RebalanceContext {
         let handler: (RebalanceEvent) -> [TopicPartition: Int64]
         var failure: KafkaError?
+        /// Partitions paused through this consumer. librdkafka keeps a partition paused across
+        /// an unassign and a later assign, while callers treat every assignment as fresh: the
+        /// revoke resumes them first (resuming right after an assign could drop its offsets).
+        var paused: Set<TopicPartition> = []
         init(_ handler: @escaping (RebalanceEvent) -> [TopicPartition: Int64]) { self.handler = handler }
     }
 
@@ -93,27 +97,17 @@ package final class KafkaConsumer: @unchecked Sendable {
                 topic: topicName(msg.rkt), partition: msg.partition, offset: msg.offset, key: key, value: value,
                 timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : ts)
             consumed.isNull = msg.payload == nil
-            if readHeaders { consumed.headers = headers(of: m) }
+            if readHeaders { consumed.headerView = headers(of: m) }
             body(consumed)
             delivered += 1
         }
         return delivered
     }
 
-    private func headers(of m: UnsafeMutablePointer<rd_kafka_message_t>) -> [(String, [UInt8])] {
+    private func headers(of m: UnsafeMutablePointer<rd_kafka_message_t>) -> MessageHeaders? {
         var list: OpaquePointer?
-        guard rd_kafka_message_headers(m, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
-        var out: [(String, [UInt8])] = []
-        var k = 0
-        var name: UnsafePointer<CChar>?
-        var value: UnsafeRawPointer?
-        var size = 0
-        while rd_kafka_header_get_all(list, k, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-            let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
-            out.append((name.map { String(cString: $0) } ?? "", bytes))
-            k += 1
-        }
-        return out
+        guard rd_kafka_message_headers(m, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return nil }
+        return MessageHeaders(list: list)
     }
 
     private func topicName(_ rkt: OpaquePointer?) -> String {
@@ -146,12 +140,14 @@ package final class KafkaConsumer: @unchecked Sendable {
     }
 
     package func pause(_ partitions: [TopicPartition]) {
+        context.paused.formUnion(partitions)
         let list = RDKafkaPartitionList.make(partitions)
         defer { rd_kafka_topic_partition_list_destroy(list) }
         rd_kafka_pause_partitions(handle, list)
     }
 
     package func resume(_ partitions: [TopicPartition]) {
+        context.paused.subtract(partitions)
         let list = RDKafkaPartitionList.make(partitions)
         defer { rd_kafka_topic_partition_list_destroy(list) }
         rd_kafka_resume_partitions(handle, list)
@@ -213,6 +209,12 @@ private func rebalanceTrampoline(
         if e != RD_KAFKA_RESP_ERR_NO_ERROR { context.failure = RDKafkaConfig.error(e, "assign") }
     } else {
         _ = context.handler(.revoked(partitions))
+        if !context.paused.isEmpty {
+            let stillPaused = RDKafkaPartitionList.make(Array(context.paused))
+            rd_kafka_resume_partitions(rk, stillPaused)
+            rd_kafka_topic_partition_list_destroy(stillPaused)
+            context.paused = []
+        }
         let e = rd_kafka_assign(rk, nil)
         if e != RD_KAFKA_RESP_ERR_NO_ERROR { context.failure = RDKafkaConfig.error(e, "unassign") }
     }

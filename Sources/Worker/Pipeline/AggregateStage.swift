@@ -22,20 +22,29 @@ final class AggregateStage: StageLoop {
     override func take(_ message: ConsumedMessage) {
         let tp = message.topicPartition
         if !config.worker.processing.routeStage { counters.consumed += 1 }
-        guard var task = tasks[message.partition] else { return }
+        guard let task = tasks[message.partition] else { return }
         task.received[tp] = message.offset + 1
         // Routed events carry their raw coordinates; unrouted ones are read where they were written.
-        let source =
-            message.header("source.topic").map {
-                TopicPartition($0, Int32(message.header("source.partition") ?? "") ?? -1)
-            } ?? tp
-        let offset = message.header("source.offset").flatMap { Int64($0) } ?? message.offset
+        var source = tp
+        if let topic = message.headerBytes("source.topic") {
+            source = TopicPartition(
+                String(decoding: topic, as: UTF8.self),
+                Int32(truncatingIfNeeded: Self.integer(message.headerBytes("source.partition")) ?? -1))
+        }
+        let offset = Self.integer(message.headerBytes("source.offset")) ?? message.offset
+        let consumedAt = pipeline.metrics == nil ? 0 : DispatchTime.now().uptimeNanoseconds
         switch config.decoder.decode(message.value) {
         case .event(let event):
+            // A single lane has nothing to merge: apply straight from the borrowed message.
+            if task.aligner.laneCount == 1, task.aligner.buffered == 0 {
+                apply(event, source: source, offset: offset, consumedAt: consumedAt, task: task) {
+                    (message.key.map { Array($0) }, Array(message.value))
+                }
+                return
+            }
             let pending = InputAligner.Pending(
                 source: source, event: event, offset: offset, position: message.offset,
-                key: message.key.map { Array($0) }, raw: Array(message.value),
-                consumedAt: DispatchTime.now().uptimeNanoseconds)
+                key: message.key.map { Array($0) }, raw: Array(message.value), consumedAt: consumedAt)
             if task.aligner.push(tp, pending) { consumer.pause([tp]) }
         case .unknownType:
             counters.unknownTypes += 1
@@ -44,45 +53,71 @@ final class AggregateStage: StageLoop {
                 rejection, source: source, offset: offset, key: message.key.map { Array($0) },
                 value: Array(message.value))
         }
-        tasks[message.partition] = task
+    }
+
+    /// A decimal header value, parsed without making a string.
+    private static func integer(_ bytes: UnsafeRawBufferPointer?) -> Int64? {
+        guard let bytes, !bytes.isEmpty, bytes.count <= 18 else { return nil }
+        var v: Int64 = 0
+        var negative = false
+        for (k, b) in bytes.enumerated() {
+            if k == 0, b == UInt8(ascii: "-") {
+                negative = true
+                continue
+            }
+            guard b >= 0x30, b <= 0x39 else { return nil }
+            v = v * 10 + Int64(b - 0x30)
+        }
+        return negative ? -v : v
     }
 
     override func afterPoll(now: EpochMillis) {
         for p in tasks.keys.sorted() {
-            let received = tasks[p]!.received
-            let caughtUp = { (tp: TopicPartition) -> Bool in
-                guard let next = received[tp], let high = self.consumer.cachedHighWatermark(tp) else { return false }
-                return next >= high
+            let task = tasks[p]!
+            guard task.aligner.buffered > 0 else { continue }
+            let caughtUp = { (tp: TopicPartition) -> Bool? in
+                guard let high = self.consumer.cachedHighWatermark(tp) else { return nil }
+                return (task.received[tp] ?? 0) >= high
             }
-            while let (tp, item, resume) = tasks[p]!.aligner.next(now: now, caughtUp: caughtUp) {
-                apply(item, task: p)
+            while let (tp, item, resume) = task.aligner.next(now: now, caughtUp: caughtUp) {
+                apply(item.event, source: item.source, offset: item.offset, consumedAt: item.consumedAt, task: task) {
+                    (item.key, item.raw)
+                }
                 if resume { consumer.resume([tp]) }
             }
         }
     }
 
-    private func apply(_ item: InputAligner.Pending, task p: Int32) {
+    /// Applies one event to its task's shard; `bytes` gives the original key and value, only
+    /// needed when the event turns out to be late.
+    private func apply(
+        _ event: SalesEvent, source: TopicPartition, offset: Int64, consumedAt: UInt64, task: AggregateTask,
+        bytes: () -> (key: [UInt8]?, value: [UInt8])
+    ) {
         counters.aggregated += 1
-        let disposition = tasks[p]!.shard.apply(item.event, effects: &effects)
-        tasks[p]!.changed = true
+        let disposition = task.shard.apply(event, effects: &effects)
+        task.changed = true
         switch disposition {
-        case .counted, .timeOnly: counters.eventsByType[item.event.type, default: 0] += 1
+        case .counted, .timeOnly: counters.eventsByType[event.type, default: 0] += 1
         case .duplicate: counters.duplicates += 1
         case .superseded:
-            counters.eventsByType[item.event.type, default: 0] += 1
+            counters.eventsByType[event.type, default: 0] += 1
             counters.superseded += 1
         case .late:
-            let watermark = tasks[p]!.shard.watermark
+            let watermark = task.shard.watermark
+            let (key, value) = bytes()
             deadLetter(
                 Rejection(
                     .late,
-                    "occurred_at is \((watermark - item.event.occurredAt) / 1000)s behind the watermark \(Timestamp.format(watermark))"
+                    "occurred_at is \((watermark - event.occurredAt) / 1000)s behind the watermark \(Timestamp.format(watermark))"
                 ),
-                source: item.source, offset: item.offset, key: item.key, value: item.raw)
+                source: source, offset: offset, key: key, value: value)
         }
-        tasks[p]!.shard.noteInput(now: pipeline.clock())
-        pipeline.metrics?.recordLatency(nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - item.consumedAt))
-        publish(task: p)
+        task.shard.noteInput(now: pollStarted)
+        if let metrics = pipeline.metrics {
+            metrics.recordLatency(nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - consumedAt))
+        }
+        publish(task: task)
     }
 
     private func deadLetter(
@@ -97,13 +132,13 @@ final class AggregateStage: StageLoop {
     }
 
     /// Publishes queued effects; region summaries also go to the rollup stage.
-    private func publish(task p: Int32) {
+    private func publish(task: AggregateTask) {
         guard !effects.isEmpty else { return }
         for effect in effects {
             publish(effect)
             if case .summary(let summary) = effect, summary.scope.kind == .region {
                 if summary.final { counters.windowsClosedByKind[summary.windowName, default: 0] += 1 }
-                tasks[p]!.toRollup.append(.summary(summary, partition: p))
+                task.toRollup.append(.summary(summary, partition: task.partition))
             }
         }
         effects.removeAll(keepingCapacity: true)
@@ -113,7 +148,7 @@ final class AggregateStage: StageLoop {
         for p in tasks.keys.sorted() {
             tasks[p]!.shard.tick(now: now, effects: &effects)
             if !effects.isEmpty { tasks[p]!.changed = true }
-            publish(task: p)
+            publish(task: tasks[p]!)
         }
         counters.buffered = tasks.values.reduce(0) { $0 + $1.aligner.buffered }
         counters.companyWatermark = tasks.values.map(\.shard.watermark).filter { $0 != .min }.min() ?? .min
@@ -124,18 +159,16 @@ final class AggregateStage: StageLoop {
     override func prepareCommit() -> [TopicPartition: Int64] {
         var offsets: [TopicPartition: Int64] = [:]
         for p in tasks.keys.sorted() {
-            var task = tasks[p]!
-            let positions = task.positions
+            let positions = tasks[p]!.positions
             offsets.merge(positions) { a, _ in a }
-            guard task.changed else { continue }
-            for record in task.shard.takeChangelog() + [ChangelogMarker(positions).record] {
+            guard tasks[p]!.changed else { continue }
+            for record in tasks[p]!.shard.takeChangelog() + [ChangelogMarker(positions).record] {
                 send(
                     OutgoingMessage(
                         topic: topics.changelog, partition: p, key: Array(record.key.utf8), value: record.value ?? []))
                 counters.changelogRecords += 1
             }
-            task.changed = false
-            tasks[p] = task
+            tasks[p]!.changed = false
         }
         reportWatermarks()
         return offsets
@@ -229,7 +262,7 @@ final class AggregateStage: StageLoop {
             var read = 0
             for p in toRestore {
                 let r = restored[p] ?? ChangelogMarker.Restored()
-                var task = AggregateTask(
+                let task = AggregateTask(
                     partition: p, shard: try ShardProcessor.restore(settings: config.settings, records: r.records))
                 let lanes = byTask[p] ?? []
                 for (tp, offset) in r.positions ?? [:] where lanes.contains(tp) {
@@ -264,7 +297,12 @@ final class AggregateStage: StageLoop {
     override func revoking(_ partitions: [TopicPartition]) {
         finalReport = true
         for p in Set(partitions.map(\.partition)).sorted() where tasks[p] != nil {
-            for (_, item) in tasks[p]!.aligner.drain() { apply(item, task: p) }
+            let task = tasks[p]!
+            for (_, item) in task.aligner.drain() {
+                apply(item.event, source: item.source, offset: item.offset, consumedAt: item.consumedAt, task: task) {
+                    (item.key, item.raw)
+                }
+            }
         }
     }
 
@@ -279,9 +317,14 @@ final class AggregateStage: StageLoop {
     override func drainAll() {
         finalReport = true
         for p in tasks.keys.sorted() {
-            for (_, item) in tasks[p]!.aligner.drain() { apply(item, task: p) }
+            let task = tasks[p]!
+            for (_, item) in task.aligner.drain() {
+                apply(item.event, source: item.source, offset: item.offset, consumedAt: item.consumedAt, task: task) {
+                    (item.key, item.raw)
+                }
+            }
             tasks[p]!.shard.emitProvisional(effects: &effects)
-            publish(task: p)
+            publish(task: tasks[p]!)
             tasks[p]!.changed = true
         }
     }

@@ -32,6 +32,26 @@ struct InputAligner {
         var count: Int { items.count - head }
         var first: Pending? { head < items.count ? items[head] : nil }
 
+        mutating func push(_ item: Pending, pauseThreshold: Int) -> Bool {
+            items.append(item)
+            emptySince = nil
+            let pause = !paused && count >= pauseThreshold
+            if pause { paused = true }
+            return pause
+        }
+
+        /// Takes the head; says whether a paused lane has drained enough to resume.
+        mutating func release(now: EpochMillis, pauseThreshold: Int) -> (Pending, resume: Bool) {
+            let item = removeFirst()
+            var resume = false
+            if paused, count <= pauseThreshold / 4 {
+                paused = false
+                resume = true
+            }
+            if count == 0 { emptySince = now }
+            return (item, resume)
+        }
+
         mutating func removeFirst() -> Pending {
             let item = items[head]
             head += 1
@@ -45,6 +65,9 @@ struct InputAligner {
 
     private var lanesByPartition: [TopicPartition: Lane] = [:]
     let maxIdleMillis: Int64
+    /// How long an empty lane known to be behind holds the others back, so a partition whose
+    /// leader is gone cannot stop the rest for good.
+    let maxBehindMillis: Int64 = 30_000
     /// A lane holding this many events is paused at the consumer until it drains to a quarter.
     let pauseThreshold: Int
 
@@ -54,6 +77,8 @@ struct InputAligner {
     }
 
     var buffered: Int { lanesByPartition.values.reduce(0) { $0 + $1.count } }
+
+    var laneCount: Int { lanesByPartition.count }
 
     /// The partitions feeding this aligner.
     var lanes: [TopicPartition] { Array(lanesByPartition.keys) }
@@ -75,22 +100,19 @@ struct InputAligner {
 
     /// Buffers an event; returns true when the lane just crossed the pause threshold.
     mutating func push(_ tp: TopicPartition, _ item: Pending) -> Bool {
-        var lane = lanesByPartition[tp] ?? Lane()
-        lane.items.append(item)
-        lane.emptySince = nil
-        let pause = !lane.paused && lane.count >= pauseThreshold
-        if pause { lane.paused = true }
-        lanesByPartition[tp] = lane
-        return pause
+        // Mutated in place: a copied-out lane would copy its whole buffer on every push.
+        lanesByPartition[tp, default: Lane()].push(item, pauseThreshold: pauseThreshold)
     }
 
     /// The lowest offset still buffered in a lane (nothing at or after it may be committed).
     func firstBufferedOffset(_ tp: TopicPartition) -> Int64? { lanesByPartition[tp]?.first?.position }
 
     /// Releases the earliest buffered event if no other partition could still deliver an earlier
-    /// one. `caughtUp` tells whether an empty lane has read everything the broker holds.
-    mutating func next(now: EpochMillis, caughtUp: (TopicPartition) -> Bool) -> (TopicPartition, Pending, resume: Bool)?
-    {
+    /// one. `caughtUp` tells whether an empty lane has read everything the broker holds (nil:
+    /// not known yet).
+    mutating func next(now: EpochMillis, caughtUp: (TopicPartition) -> Bool?) -> (
+        TopicPartition, Pending, resume: Bool
+    )? {
         var best: TopicPartition?
         var bestTime = EpochMillis.max
         for (tp, lane) in lanesByPartition {
@@ -99,21 +121,18 @@ struct InputAligner {
                     best = tp
                     bestTime = head.event.occurredAt
                 }
-            } else if !caughtUp(tp) {
+            } else {
+                let caught = caughtUp(tp)
+                if caught == true { continue }
+                // Known to be behind: the broker holds data not fetched yet (large batches of
+                // another partition can keep the fetcher busy for seconds), so wait for it.
+                // Unknown (nothing fetched yet): wait a short while only.
                 let since = lane.emptySince ?? now
-                if now - since < maxIdleMillis { return nil }
+                if now - since < (caught == false ? maxBehindMillis : maxIdleMillis) { return nil }
             }
         }
         guard let tp = best else { return nil }
-        var lane = lanesByPartition[tp]!
-        let item = lane.removeFirst()
-        var resume = false
-        if lane.paused, lane.count <= pauseThreshold / 4 {
-            lane.paused = false
-            resume = true
-        }
-        if lane.count == 0 { lane.emptySince = now }
-        lanesByPartition[tp] = lane
+        let (item, resume) = lanesByPartition[tp]!.release(now: now, pauseThreshold: pauseThreshold)
         return (tp, item, resume)
     }
 

@@ -49,9 +49,9 @@ final class RouteStage: StageLoop {
         counters.buffered = aligner.buffered
     }
 
-    private func caughtUp(_ tp: TopicPartition) -> Bool {
-        guard let next = received[tp], let high = consumer.cachedHighWatermark(tp) else { return false }
-        return next >= high
+    private func caughtUp(_ tp: TopicPartition) -> Bool? {
+        guard let high = consumer.cachedHighWatermark(tp) else { return nil }
+        return (received[tp] ?? 0) >= high
     }
 
     private func forward(_ item: InputAligner.Pending) {

@@ -217,7 +217,8 @@ package struct ResolvedConfig: Sendable {
         settings.allowedLatenessMillis = lateness
         settings.idleTimeoutMillis = idle
         settings.emitIntervalMillis = emit
-        settings.dedupeHorizonMillis = dedupe
+        // SPEC §2: duplicates count once within at least the allowed lateness.
+        settings.dedupeHorizonMillis = max(dedupe, lateness)
         settings.reportingCurrency = currency
         settings.targets = targets
         settings.markets = markets

@@ -50,6 +50,12 @@ final class StageOutput {
             try producer.commitTransaction()
             transactionOpen = false
             producer.pollDeliveries(timeoutMs: 0)
+            // The same offsets once more, outside the transaction: librdkafka's mock cluster
+            // accepts offsets sent to a transaction but never stores them, which would restart
+            // every reassigned partition from the beginning and hide progress from lag tools.
+            // On a real cluster this rewrites what the transaction just stored. Best effort:
+            // the transaction already made the offsets durable where it matters.
+            if !offsets.isEmpty { try? consumer.commit(offsets) }
         } else {
             guard producer.flush(timeoutMs: 30_000) else {
                 throw KafkaError(code: 0, message: "outputs not delivered within 30 s", isRetriable: true)

@@ -70,8 +70,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "SalesKPITests", dependencies: ["SalesKPI", "TestSupport"], swiftSettings: strict),
-        // The multi-process scale-out test: run by scripts/scale-test.sh, not by scripts/test.sh
-        // (it does not pass yet; see the README).
+        // The multi-process scale-out test: runs the salespulse binary, so build it first.
         .testTarget(
             name: "ScaleOutTests",
             dependencies: ["Worker", "Kafka", "SalesKPI", "TestSupport"],

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The multi-process scale-out test: a standalone broker process, three worker processes, 200,000
 # events, kill -9 of one worker, a replacement and a fourth worker, then every output compared
-# with the reference. Not part of scripts/test.sh yet: it does not pass (see the README).
+# with the reference. scripts/test.sh runs it too; this runs it alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

@@ -184,8 +184,10 @@ struct MultiProcessTests {
             cacScopes: scenario.regions.map { ReferenceModel.Scope(kind: "region", region: $0) } + [
                 ReferenceModel.Scope(kind: "company")
             ],
+            // Shards judge periods from their first watermark on, which lies the allowed lateness
+            // before their first event: with 90 days that is months before the data begins.
             rules: ReferenceAlerts.Rules(), coverageStart: ScenarioGenerator.start - Self.lateness,
-            from: calendar.interval("day", containing: ScenarioGenerator.start).start,
+            from: calendar.interval("day", containing: ScenarioGenerator.start - Self.lateness).end,
             through: calendar.interval("day", containing: finalWatermark).start)
         var actualAlerts: [String: String] = [:]
         for m in byTopic["kpi.alerts"] ?? [] {

@@ -23,6 +23,7 @@ package enum OutputCheck {
         let calendar = ReferenceCalendar()
         var report = Report()
         var finals: [String: [String: Any]] = [:]
+        var finalPartition: [String: Int32] = [:]
         let finalMarker = Array("\"final\":true".utf8)
         for m in messages {
             // Provisional summaries need no parsing.
@@ -46,9 +47,23 @@ package enum OutputCheck {
                     a[k] = nil
                     b[k] = nil
                 }
-                if !NSDictionary(dictionary: a).isEqual(to: b) { report.conflictingFinals.append(key) }
+                // Compared as canonical JSON: Foundation's NSDictionary equality on Linux does not
+                // treat two parsed `true` values as equal.
+                if try canonical(a) != canonical(b) {
+                    let differing = try Set(a.keys).union(b.keys).filter { k in
+                        guard let x = a[k], let y = b[k] else { return true }
+                        return try canonical(["v": x]) != canonical(["v": y])
+                    }
+                    let detail = try differing.sorted().map { k in
+                        "\(k): \(try a[k].map { try canonical(["v": $0]) } ?? "absent") then \(try b[k].map { try canonical(["v": $0]) } ?? "absent")"
+                    }
+                    report.conflictingFinals.append(
+                        "\(key) [\(detail.joined(separator: "; ")); watermarks \(previous["watermark"] ?? "nil") then \(json["watermark"] ?? "nil"); partitions \(finalPartition[key] ?? -1) then \(m.partition)@\(m.offset)]"
+                    )
+                }
             }
             finals[key] = json
+            finalPartition[key] = m.partition
         }
         report.finals = finals.count
         if !allowDuplicateFinals, report.repeatedFinals > 0 {
@@ -146,5 +161,10 @@ package enum OutputCheck {
             scope.kind == "rep" ? nil : market.map { (Double(r.revenue) / 100) / (Double($0) / 100) })
         check("pace", j["pace"] as? Double, 1.0)
         return diffs
+    }
+
+    /// JSON with sorted keys, for comparing parsed objects.
+    static func canonical(_ object: [String: Any]) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
     }
 }

@@ -12,8 +12,9 @@ package struct QuantileSketch: Sendable, Equatable, Codable {
     /// Values at or below this (in days) count as zero: a deal won the second it was opened.
     static let zeroThreshold = 1e-9
 
-    package private(set) var zeroCount: UInt32 = 0
+    // Bins first: with the 4-byte count after them the sketch packs into 12 bytes.
     package private(set) var bins: [Bin] = []
+    package private(set) var zeroCount: UInt32 = 0
 
     package struct Bin: Sendable, Equatable, Codable {
         package var index: Int16

@@ -2,10 +2,10 @@
 struct ScopeState: Sendable, Codable {
     struct WindowState: Sendable, Codable {
         var aggregate = KPIAggregate()
-        var revision = 0
+        var revision: Int32 = 0
         var dirty = true
     }
 
-    var windows: [Window: WindowState] = [:]
+    var windows = WindowTable()
     var ledger = CustomerLedger()
 }

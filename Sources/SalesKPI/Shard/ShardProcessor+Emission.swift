@@ -22,21 +22,17 @@ extension ShardProcessor {
 
     /// Publishes every changed open window now, regardless of the emit interval.
     package mutating func emitProvisional(effects: inout [ShardEffect]) {
-        for scope in scopes.keys.sorted() {
-            guard var state = scopes[scope] else { continue }
-            var changed = false
-            for window in state.windows.keys.sorted() {
-                guard var w = state.windows[window], w.dirty else { continue }
+        for scope in scopes.keys.sorted() where scopes[scope]!.windows.contains(where: \.state.dirty) {
+            // Taken out so its windows change in place.
+            var state = scopes.removeValue(forKey: scope)!
+            state.windows.update(where: { _ in true }) { window, w in
+                guard w.dirty else { return }
                 w.dirty = false
                 w.revision += 1
                 effects.append(.summary(makeSummary(scope, window, w, final: false)))
-                state.windows[window] = w
-                changed = true
             }
-            if changed {
-                scopes[scope] = state
-                dirtyScopes.insert(scope)
-            }
+            scopes[scope] = state
+            dirtyScopes.insert(scope)
         }
     }
 
@@ -45,7 +41,7 @@ extension ShardProcessor {
         var target: Money?
         if case .calendar(let unit) = spec { target = settings.targets.target(for: scope, period: unit) }
         return Summary(
-            scope: scope, window: window, windowName: spec.name, final: final, revision: w.revision,
+            scope: scope, window: window, windowName: spec.name, final: final, revision: Int(w.revision),
             aggregate: w.aggregate, watermark: watermark, target: target,
             marketSize: settings.markets.size(for: scope, windowKind: spec.name))
     }

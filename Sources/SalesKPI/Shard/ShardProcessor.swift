@@ -127,14 +127,9 @@ package struct ShardProcessor: Sendable {
         dirtyScopes.insert(scope)
         // Taken out of the dictionary so the ledger is mutated in place, not copied.
         var state = scopes.removeValue(forKey: scope)!
-        // By index, through `values`: in place, no copy of the window table.
-        var i = state.windows.startIndex
-        while i != state.windows.endIndex {
-            if state.windows.keys[i].start > t {
-                state.windows.values[i].aggregate.activeCustomersStart += delta
-                state.windows.values[i].dirty = true
-            }
-            state.windows.formIndex(after: &i)
+        state.windows.update(where: { $0.start > t }) { _, w in
+            w.aggregate.activeCustomersStart += delta
+            w.dirty = true
         }
         state.ledger.record(at: t, delta: delta)
         if watermark != .min { state.ledger.fold(before: watermark - settings.maxWindowSpanMillis) }

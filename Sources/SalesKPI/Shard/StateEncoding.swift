@@ -89,8 +89,7 @@ extension KPIAggregate {
 extension ScopeState {
     func write(to w: inout BinaryWriter) {
         w.count(windows.count)
-        // Sorted so equal states encode to equal bytes.
-        for (window, state) in windows.sorted(by: { $0.key < $1.key }) {
+        for (window, state) in windows {
             window.write(to: &w)
             state.aggregate.write(to: &w)
             w.int(state.revision)
@@ -101,13 +100,11 @@ extension ScopeState {
 
     init(reading r: inout BinaryReader) throws(BinaryReader.Malformed) {
         self.init()
-        let n = try r.count()
-        windows.reserveCapacity(n)
-        for _ in 0..<n {
+        for _ in 0..<(try r.count()) {
             let window = try Window(reading: &r)
             var state = WindowState()
             state.aggregate = try KPIAggregate(reading: &r)
-            state.revision = Int(try r.int())
+            state.revision = try r.int32()
             state.dirty = try r.bool()
             windows[window] = state
         }

@@ -28,6 +28,13 @@ package struct Scenario: Sendable {
         package var key: [UInt8]?
         package var value: [UInt8]
         package var kind: Kind
+
+        package init(topic: String, key: [UInt8]?, value: [UInt8], kind: Kind) {
+            self.topic = topic
+            self.key = key
+            self.value = value
+            self.kind = kind
+        }
     }
 
     /// Every distinct valid event, late ones included.

@@ -14,7 +14,7 @@ package struct ScenarioGenerator {
     package var closingTime = ScenarioGenerator.closingTime
     /// When the phase 2 late events happen.
     package var lateTime = ReferenceCalendar.parse("2026-03-01T12:00:00+08:00")
-    package static let maxEventBytes = 4096
+    package static let maxEventBytes = 65_536
 
     private var rng: Rng
     private var scenario = Scenario()

@@ -10,7 +10,7 @@ struct PipelineEndToEndTests {
     static let outputs = ["kpi.summaries", "kpi.alerts", "kpi.dlq"]
 
     @Test(
-        "summaries equal the reference, bad input is dead-lettered with its reason, alerts match the rules",
+        "summaries equal the reference, bad input (the corpus too) is dead-lettered with its reason, alerts match the rules",
         .timeLimit(.minutes(5)))
     func endToEnd() throws {
         let config = try TestConfig.make()
@@ -18,7 +18,8 @@ struct PipelineEndToEndTests {
         try EmbeddedBroker.createTopics(on: cluster, config: config, partitions: 6)
         let bootstrap = cluster.bootstrapServers
         var generator = ScenarioGenerator()
-        let scenario = generator.generate()
+        var scenario = generator.generate()
+        scenario.bulk = try Self.mixInCorpus(scenario.bulk)
 
         try produce(scenario.bulk, bootstrap: bootstrap)
         let harness = PipelineHarness(config: config, bootstrap: bootstrap)
@@ -55,6 +56,28 @@ struct PipelineEndToEndTests {
         for (tp, marks) in try TopicReader.highWatermarks(bootstrap: bootstrap, topics: all) {
             #expect(marks.low == 0, "log start offset of \(tp) moved to \(marks.low)")
         }
+    }
+
+    /// Spreads the committed bad-input corpus (SPEC §7) through the bulk, half of it without a
+    /// key, and drops the key of every seventh good message: keys never decide anything.
+    static func mixInCorpus(_ bulk: [Scenario.Message]) throws -> [Scenario.Message] {
+        let corpus = try BadInputCorpus.load()
+        var out: [Scenario.Message] = []
+        let step = max(1, bulk.count / (corpus.count + 1))
+        var next = 0
+        for (k, var m) in bulk.enumerated() {
+            if case .good = m.kind, k % 7 == 0 { m.key = nil }
+            out.append(m)
+            if k % step == step - 1, next < corpus.count {
+                let entry = corpus[next]
+                out.append(
+                    Scenario.Message(
+                        topic: inputs[next % inputs.count], key: next % 2 == 0 ? nil : Array("corpus".utf8),
+                        value: entry.bytes, kind: .bad(reason: entry.reason)))
+                next += 1
+            }
+        }
+        return out
     }
 
     private func checkDeadLetters(_ scenario: Scenario, _ byTopic: [String: [ReadMessage]], _ stats: PipelineStats)

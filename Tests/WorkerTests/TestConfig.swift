@@ -15,8 +15,9 @@ enum TestConfig {
         .init(scope: "company", period: "quarter", amount: "9000000"),
     ]
 
-    static func make(partitions: Int = 8) throws -> ResolvedConfig {
+    static func make(partitions: Int = 8, properties: [String: String] = [:]) throws -> ResolvedConfig {
         var w = WorkerConfig()
+        w.kafka.properties = properties
         w.kafka.brokers = "set-by-test"
         w.kafka.groupId = "salespulse-test"
         w.topics.partitions = partitions

@@ -10,6 +10,8 @@ package final class KafkaProducer: @unchecked Sendable {
     let handle: OpaquePointer
     private let mainQueue: OpaquePointer
     private var reports: [UnsafePointer<rd_kafka_message_t>?] = Array(repeating: nil, count: 1024)
+    /// Times `send` found librdkafka's queue full and waited for deliveries.
+    package private(set) var queueFullWaits = 0
     /// Reused by `produce` for the bytes of one message.
     private var scratch: [UInt8] = []
     /// Messages acknowledged by the brokers since creation.
@@ -46,6 +48,7 @@ package final class KafkaProducer: @unchecked Sendable {
             let code = rd_kafka_error_code(error)
             if code == RD_KAFKA_RESP_ERR__QUEUE_FULL {
                 rd_kafka_error_destroy(error)
+                queueFullWaits += 1
                 pollDeliveries(timeoutMs: 100)
                 continue
             }

@@ -75,10 +75,7 @@ final class AggregateStage: StageLoop {
         for p in tasks.keys.sorted() {
             let task = tasks[p]!
             guard task.aligner.buffered > 0 else { continue }
-            let caughtUp = { (tp: TopicPartition) -> Bool? in
-                guard let high = self.consumer.cachedHighWatermark(tp) else { return nil }
-                return (task.received[tp] ?? 0) >= high
-            }
+            let caughtUp = { (tp: TopicPartition) -> Bool? in self.laneCaughtUp(tp, next: task.received[tp] ?? 0) }
             while let (tp, item, resume) = task.aligner.next(now: now, caughtUp: caughtUp) {
                 apply(item.event, source: item.source, offset: item.offset, consumedAt: item.consumedAt, task: task) {
                     (item.key, item.raw)
@@ -224,7 +221,10 @@ final class AggregateStage: StageLoop {
     /// route stage has had ample time to send it anything it holds.
     static let idleGraceMillis: EpochMillis = 5_000
 
-    /// Nothing buffered, every lane read up to what the broker holds, and past the grace period.
+    /// Nothing buffered, every lane read up to what the broker holds, past the grace period, and
+    /// (when routed) nothing left for the route stage to send: an empty partition whose region's
+    /// first events are merely delayed (a broker down, a slow route instance) must hold the
+    /// company back, or company windows would be finalized without that region.
     private func isDrained(_ task: AggregateTask) -> Bool {
         guard task.aligner.buffered == 0, pipeline.clock() - task.assignedAt >= Self.idleGraceMillis else {
             return false
@@ -233,7 +233,50 @@ final class AggregateStage: StageLoop {
             guard let high = consumer.cachedHighWatermark(tp) else { return false }
             if high > 0, (task.received[tp] ?? 0) < high { return false }
         }
+        guard config.worker.processing.routeStage else { return true }
+        guard routeCaughtUp() else { return false }
+        // Asked of the broker after the route group's offsets: whatever it routed is counted.
+        for tp in task.aligner.lanes {
+            guard let marks = try? consumer.watermarks(tp, timeoutMs: 5_000) else { return false }
+            if (task.received[tp] ?? 0) < marks.high { return false }
+        }
         return true
+    }
+
+    /// Cached for one commit interval: asking costs a request per input partition.
+    private var routeCaughtUpAnswer: (at: EpochMillis, value: Bool)?
+    private var routeProbe: KafkaConsumer?
+
+    /// Whether the route stage's group has committed every input partition up to its end.
+    private func routeCaughtUp() -> Bool {
+        let now = pipeline.clock()
+        if let answer = routeCaughtUpAnswer, now - answer.at < config.commitIntervalMillis { return answer.value }
+        var value = false
+        do {
+            if routeProbe == nil {
+                // Never subscribes: only reads the route group's committed offsets.
+                routeProbe = try KafkaConsumer(
+                    properties: KafkaProperties.consumer(
+                        config.worker.kafka, bootstrap: pipeline.bootstrap,
+                        groupId: config.worker.kafka.groupId + ".route")
+                ) { _ in [:] }
+            }
+            var partitions: [TopicPartition] = []
+            for topic in config.worker.topics.inputs {
+                for p in 0..<Int32(try output.producer.partitionCount(topic)) {
+                    partitions.append(TopicPartition(topic, p))
+                }
+            }
+            let committed = try routeProbe!.committed(partitions, timeoutMs: 5_000)
+            value = try partitions.allSatisfy { tp in
+                let marks = try routeProbe!.watermarks(tp, timeoutMs: 5_000)
+                return marks.high <= marks.low || (committed[tp] ?? -1) >= marks.high
+            }
+        } catch {
+            logger.warning("cannot tell whether routing caught up", metadata: [LogKey.error: "\(error)"])
+        }
+        routeCaughtUpAnswer = (now, value)
+        return value
     }
 
     override func assigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {

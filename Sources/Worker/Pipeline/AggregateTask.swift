@@ -8,7 +8,7 @@ import SalesKPI
 final class AggregateTask {
     let partition: Int32
     var shard: ShardProcessor
-    var aligner = InputAligner(maxIdleMillis: 1000, pauseThreshold: 50_000)
+    var aligner = InputAligner(pauseThreshold: 50_000)
     /// Next offset read per lane.
     var received: [TopicPartition: Int64] = [:]
     /// Something changed since the last changelog flush.

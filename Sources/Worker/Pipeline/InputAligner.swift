@@ -7,7 +7,7 @@ import SalesKPI
 /// a backlog of deals would push the watermark days past the spend events still waiting in
 /// another partition, and those would all be dropped as late. So decoded events wait per
 /// partition, and the earliest head is released only while every partition that may still hold
-/// earlier data has something buffered (or has been quiet for `maxIdleMillis`).
+/// earlier data has something buffered or is known, from its leader, to hold nothing more.
 struct InputAligner {
     struct Pending {
         /// Where the event was first read (for dead letters): the raw topic's coordinates.
@@ -64,15 +64,13 @@ struct InputAligner {
     }
 
     private var lanesByPartition: [TopicPartition: Lane] = [:]
-    let maxIdleMillis: Int64
     /// How long an empty lane known to be behind holds the others back, so a partition whose
     /// leader is gone cannot stop the rest for good.
     let maxBehindMillis: Int64 = 30_000
     /// A lane holding this many events is paused at the consumer until it drains to a quarter.
     let pauseThreshold: Int
 
-    init(maxIdleMillis: Int64, pauseThreshold: Int) {
-        self.maxIdleMillis = maxIdleMillis
+    init(pauseThreshold: Int) {
         self.pauseThreshold = pauseThreshold
     }
 
@@ -109,7 +107,7 @@ struct InputAligner {
 
     /// Releases the earliest buffered event if no other partition could still deliver an earlier
     /// one. `caughtUp` tells whether an empty lane has read everything the broker holds (nil:
-    /// not known yet).
+    /// the broker cannot say).
     mutating func next(now: EpochMillis, caughtUp: (TopicPartition) -> Bool?) -> (
         TopicPartition, Pending, resume: Bool
     )? {
@@ -124,11 +122,12 @@ struct InputAligner {
             } else {
                 let caught = caughtUp(tp)
                 if caught == true { continue }
-                // Known to be behind: the broker holds data not fetched yet (large batches of
-                // another partition can keep the fetcher busy for seconds), so wait for it.
-                // Unknown (nothing fetched yet): wait a short while only.
+                // Behind (the broker holds data not fetched yet: large batches of another
+                // partition can keep the fetcher busy for seconds) or unknown (its leader does not
+                // answer): wait for it, up to a bound, so one partition cannot stop the rest for
+                // good. Releasing others early would turn this lane's events into late ones.
                 let since = lane.emptySince ?? now
-                if now - since < (caught == false ? maxBehindMillis : maxIdleMillis) { return nil }
+                if now - since < maxBehindMillis { return nil }
             }
         }
         guard let tp = best else { return nil }

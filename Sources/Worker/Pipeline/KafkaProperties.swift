@@ -28,6 +28,10 @@ package enum KafkaProperties {
             "linger.ms": "20",
             "batch.num.messages": "10000",
             "message.timeout.ms": "0",
+            // Bounded queues: a slow or unreachable broker makes `send` wait (and the stage stop
+            // consuming) instead of buffering without limit.
+            "queue.buffering.max.messages": "100000",
+            "queue.buffering.max.kbytes": "65536",
             "log_level": "4",
         ]
         p.merge(kafka.properties.filter { !consumerOnly.contains($0.key) }) { _, user in user }

@@ -30,6 +30,10 @@ package struct PipelineStats: Sendable, Equatable {
     package var restoreMillis = 0
     /// Region summaries that reached the rollup after their company window was final.
     package var lateRollupSummaries = 0
+    /// Most messages waiting in one stage's producer queue at any sample (every 100 ms).
+    package var producerQueuePeak = 0
+    /// Times a stage had to wait because its producer queue was full (back-pressure).
+    package var producerQueueFullWaits = 0
 
     package init() {}
 
@@ -51,6 +55,8 @@ package struct PipelineStats: Sendable, Equatable {
         buffered += o.buffered
         assignedPartitions += o.assignedPartitions
         routed += o.routed
+        producerQueuePeak = max(producerQueuePeak, o.producerQueuePeak)
+        producerQueueFullWaits += o.producerQueueFullWaits
         aggregated += o.aggregated
         changelogRecords += o.changelogRecords
         restoredRecords += o.restoredRecords

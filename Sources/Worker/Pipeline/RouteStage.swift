@@ -6,7 +6,7 @@ import SalesKPI
 /// valid events in event-time order to the internal topic keyed by region, so one region and
 /// all its reps land in one partition.
 final class RouteStage: StageLoop {
-    var aligner = InputAligner(maxIdleMillis: 1000, pauseThreshold: 50_000)
+    var aligner = InputAligner(pauseThreshold: 50_000)
     var received: [TopicPartition: Int64] = [:]
     var lastEventTime: [TopicPartition: EpochMillis] = [:]
 
@@ -49,10 +49,7 @@ final class RouteStage: StageLoop {
         counters.buffered = aligner.buffered
     }
 
-    private func caughtUp(_ tp: TopicPartition) -> Bool? {
-        guard let high = consumer.cachedHighWatermark(tp) else { return nil }
-        return (received[tp] ?? 0) >= high
-    }
+    private func caughtUp(_ tp: TopicPartition) -> Bool? { laneCaughtUp(tp, next: received[tp] ?? 0) }
 
     private func forward(_ item: InputAligner.Pending) {
         counters.routed += 1

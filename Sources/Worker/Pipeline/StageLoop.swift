@@ -68,6 +68,8 @@ class StageLoop {
                 lastTick = now
                 tick(now: now)
                 output.producer.pollDeliveries(timeoutMs: 0)
+                counters.producerQueuePeak = max(counters.producerQueuePeak, output.producer.outstanding)
+                counters.producerQueueFullWaits = output.producer.queueFullWaits
                 publishStats()
             }
             if now - lastCommit >= config.commitIntervalMillis { commit() }
@@ -75,10 +77,12 @@ class StageLoop {
         if broken == nil {
             drainAll()
             commit()
-            consumer.close()
         } else {
             output.abort(logger: logger)
         }
+        // Leave the group now, broken or not: a member that lingers holds the rebuilt stage's
+        // join back until the coordinator gives up on it (90 s seen in the fault tests).
+        consumer.close()
         publishStats()
         logger.info("stage stopped", metadata: [LogKey.stage: "\(name)"])
         return broken != nil
@@ -117,6 +121,21 @@ class StageLoop {
         }
     }
 
+    /// When each input lane was last confirmed with its partition leader, and its end then.
+    private var laneEnds: [TopicPartition: (at: EpochMillis, high: Int64)] = [:]
+
+    /// Whether an empty input lane has read everything its partition holds, asked of the
+    /// partition's leader at most once a second: librdkafka's cached end of a partition is only
+    /// as fresh as its last fetch, and while a leader is unreachable that can be far behind.
+    /// nil when the leader does not answer (the caller then waits for it, for a while).
+    func laneCaughtUp(_ tp: TopicPartition, next: Int64) -> Bool? {
+        if let known = laneEnds[tp], pollStarted - known.at < 1_000, next < known.high { return false }
+        if let known = laneEnds[tp], pollStarted - known.at < 1_000 { return true }
+        guard let marks = try? consumer.watermarks(tp, timeoutMs: 300) else { return nil }
+        laneEnds[tp] = (pollStarted, marks.high)
+        return next >= marks.high
+    }
+
     /// Publishes a summary or an alert to its output topic, counts it and tells the hooks.
     func publish(_ effect: ShardEffect) {
         let settings = config.settings
@@ -152,8 +171,11 @@ class StageLoop {
                 "partitions assigned", metadata: [LogKey.stage: "\(name)", LogKey.partitions: "\(partitions.sorted())"])
             return start
         case .revoked(let partitions):
-            revoking(partitions)
-            commit()
+            // A broken stage is leaving: nothing it holds may be committed.
+            if broken == nil {
+                revoking(partitions)
+                commit()
+            }
             revoked(partitions)
             counters.assignedPartitions = 0
             logger.info(

@@ -1,0 +1,72 @@
+import Foundation
+import Kafka
+import TestSupport
+import Testing
+import Worker
+
+/// A slow output side slows consumption down instead of dropping output or queueing without
+/// bound: with the broker leading every output partition answering after a second and a producer
+/// queue of 500 messages, the
+/// stages wait for room, never hold more than the bound, and in the end every summary is right.
+@Suite("Back-pressure", .serialized)
+struct BackPressureTests {
+    @Test("a slow broker fills the bounded queue, then everything is delivered", .timeLimit(.minutes(5)))
+    func slowBroker() throws {
+        let limit = 500
+        let config = try TestConfig.make(properties: ["queue.buffering.max.messages": "\(limit)"])
+        let cluster = try MockCluster(brokers: 3)
+        try EmbeddedBroker.createTopics(on: cluster, config: config, partitions: 6)
+        let bootstrap = cluster.bootstrapServers
+        var generator = ScenarioGenerator()
+        let scenario = generator.generate()
+        try produce(scenario.bulk, bootstrap: bootstrap)
+
+        // Every output partition is led by broker 3, the only slow one; the inputs are on 1 and 2.
+        let t = config.worker.topics
+        for topic in [t.internal, t.changelog, t.summaries, t.alerts, t.dlq, t.rollup, t.rollupChangelog] {
+            let count = EmbeddedBroker.layout(config, partitions: 6).first { $0.name == topic }!.partitions
+            for p in 0..<Int32(count) { cluster.setPartitionLeader(topic, p, broker: 3) }
+        }
+        for topic in t.inputs {
+            for p in 0..<Int32(6) { cluster.setPartitionLeader(topic, p, broker: 1 + p % 2) }
+        }
+        cluster.setRoundTripTime(3, milliseconds: 1000)
+        let harness = PipelineHarness(config: config, bootstrap: bootstrap)
+        harness.start()
+        defer { harness.stop() }
+        // Twenty slow seconds: consumption goes on at the output's pace (a stage waiting for room
+        // in its producer queue does not poll its consumer).
+        var samples: [Int] = []
+        for _ in 0..<20 {
+            Thread.sleep(forTimeInterval: 1)
+            samples.append(harness.pipeline.stats.snapshot.consumed)
+        }
+        let slow = harness.pipeline.stats.snapshot
+        print(
+            "FIGURES back-pressure: consumed after each slow second \(samples), queue peak \(slow.producerQueuePeak), waits for room \(slow.producerQueueFullWaits)"
+        )
+        #expect(!harness.isDone)
+        #expect(slow.producerQueueFullWaits > 0, "the bounded queue never filled: no back-pressure was exercised")
+        #expect(slow.producerQueuePeak <= limit)
+
+        cluster.setRoundTripTime(3, milliseconds: 0)
+        let bulk = scenario.bulk.count
+        try #require(harness.wait(timeout: .seconds(120)) { $0.consumed == bulk && $0.isSettled })
+        try produce(scenario.late + scenario.closing, bootstrap: bootstrap)
+        let finalWatermark = ScenarioGenerator.closingTime - 3_600_000
+        try #require(
+            harness.wait(timeout: .seconds(120)) { $0.isSettled && $0.companyWatermark >= finalWatermark })
+        try #require(harness.stop())
+        #expect(harness.pipeline.stats.snapshot.producerQueuePeak <= limit)
+
+        // Nothing was dropped: every final summary is there and right.
+        let messages = try TopicReader.readAll(bootstrap: bootstrap, topics: ["kpi.summaries"])
+        let report = try OutputCheck.summaries(
+            messages, model: ReferenceModel(scenario), windows: TestConfig.windows, targets: TestConfig.targets,
+            markets: TestConfig.marketSizes, finalWatermark: finalWatermark, allowDuplicateFinals: false)
+        #expect(report.mismatches.isEmpty, "\(report.mismatches.prefix(3))")
+        #expect(report.missing.isEmpty, "\(report.missing.prefix(3))")
+        #expect(report.conflictingFinals.isEmpty, "\(report.conflictingFinals.prefix(3))")
+        #expect(report.finals > 1000)
+    }
+}

@@ -226,7 +226,13 @@ enum RDKafkaWatermarks {
     ) {
         var low: Int64 = 0
         var high: Int64 = 0
-        let err = rd_kafka_query_watermark_offsets(rk, tp.topic, tp.partition, &low, &high, timeoutMs)
+        var err = rd_kafka_query_watermark_offsets(rk, tp.topic, tp.partition, &low, &high, timeoutMs)
+        if err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION || err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE {
+            // librdkafka 2.0.2 does not refresh its idea of the leader after such an answer to
+            // this request: ask for the topic's metadata, then once more.
+            _ = try? RDKafkaMetadata.partitionCount(rk, tp.topic, timeoutMs: timeoutMs)
+            err = rd_kafka_query_watermark_offsets(rk, tp.topic, tp.partition, &low, &high, timeoutMs)
+        }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw RDKafkaConfig.error(err, "watermarks of \(tp)") }
         return (low, high)
     }

@@ -44,6 +44,12 @@ struct JSONScanner {
         let start = index
         var escaped = false
         while true {
+            // Eight plain ASCII bytes at a time: no quote, backslash, control or non-ASCII byte.
+            while index + 8 <= bytes.count {
+                let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                guard !JSONScanner.needsAttention(word) else { break }
+                index += 8
+            }
             guard index < bytes.count else { throw .malformed("truncated string") }
             let c = bytes[index]
             if c == UInt8(ascii: "\"") {
@@ -75,6 +81,17 @@ struct JSONScanner {
                 try skipUTF8Scalar()
             }
         }
+    }
+
+    /// Whether any byte of `word` is a quote, a backslash, below 0x20 or at least 0x80 (the
+    /// classic "has zero byte" bit trick on the word and its XORs).
+    @inline(__always)
+    static func needsAttention(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZero(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
+        let below20 = (word &- ones &* 0x20) & ~word & highs
+        return (hasZero(word ^ (ones &* 0x22)) | hasZero(word ^ (ones &* 0x5C)) | below20 | (word & highs)) != 0
     }
 
     /// Validates one multi-byte UTF-8 sequence: no overlong forms, no surrogates, at most U+10FFFF.

@@ -146,7 +146,10 @@ struct BrokerFaultTests {
         func byKind(_ keys: [String]) -> [String: Int] {
             Dictionary(grouping: keys) { String($0.prefix { $0 != "|" }) }.mapValues(\.count)
         }
-        print("FIGURES fault check: mismatches \(byKind(report.mismatches)), missing \(byKind(report.missing))")
+        let lateLetters = (byTopic["kpi.dlq"] ?? []).filter { $0.headers["reason"] == "late" }.count
+        print(
+            "FIGURES fault check: mismatches \(byKind(report.mismatches)), missing \(byKind(report.missing)), late dead letters \(lateLetters) for \(scenario.late.count) late events"
+        )
         #expect(report.mismatches.isEmpty, "\(report.mismatches.count) differ: \(report.mismatches.prefix(3))")
         #expect(report.conflictingFinals.isEmpty, "\(report.conflictingFinals.prefix(3))")
         #expect(report.missing.isEmpty, "\(report.missing.count) missing: \(report.missing.prefix(3))")

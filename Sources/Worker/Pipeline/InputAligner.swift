@@ -67,6 +67,14 @@ struct InputAligner {
     /// How long an empty lane known to be behind holds the others back, so a partition whose
     /// leader is gone cannot stop the rest for good.
     let maxBehindMillis: Int64 = 30_000
+    /// Lanes the others stopped waiting for since the last `takeOverdue()`: their next events
+    /// may arrive behind the watermark.
+    private var overdue: Set<TopicPartition> = []
+
+    mutating func takeOverdue() -> Set<TopicPartition> {
+        defer { overdue.removeAll() }
+        return overdue
+    }
     /// A lane holding this many events is paused at the consumer until it drains to a quarter.
     let pauseThreshold: Int
 
@@ -128,6 +136,7 @@ struct InputAligner {
                 // good. Releasing others early would turn this lane's events into late ones.
                 let since = lane.emptySince ?? now
                 if now - since < maxBehindMillis { return nil }
+                overdue.insert(tp)
             }
         }
         guard let tp = best else { return nil }

@@ -9,6 +9,8 @@ final class RouteStage: StageLoop {
     var aligner = InputAligner(pauseThreshold: 50_000)
     var received: [TopicPartition: Int64] = [:]
     var lastEventTime: [TopicPartition: EpochMillis] = [:]
+    /// Lanes last reported as overdue (reported once, not on every poll).
+    var lastOverdue: Set<TopicPartition> = []
 
     init(pipeline: Pipeline) throws(KafkaError) {
         super.init(pipeline: pipeline, name: "route")
@@ -47,6 +49,13 @@ final class RouteStage: StageLoop {
             if resume { consumer.resume([tp]) }
         }
         counters.buffered = aligner.buffered
+        let overdue = aligner.takeOverdue()
+        defer { lastOverdue = overdue }
+        if !overdue.isEmpty, overdue != lastOverdue {
+            logger.warning(
+                "stopped waiting for input partitions whose leader gives no answer; their next events may be late",
+                metadata: [LogKey.stage: "\(name)", LogKey.partitions: "\(overdue.sorted())"])
+        }
     }
 
     private func caughtUp(_ tp: TopicPartition) -> Bool? { laneCaughtUp(tp, next: received[tp] ?? 0) }

@@ -32,6 +32,9 @@ package enum KafkaProperties {
             // consuming) instead of buffering without limit.
             "queue.buffering.max.messages": "100000",
             "queue.buffering.max.kbytes": "65536",
+            // Summaries, rollup batches and dead letters are repetitive JSON: LZ4 shrinks them
+            // several times over at little CPU cost (and keeps the one rollup partition small).
+            "compression.type": "lz4",
             "log_level": "4",
         ]
         p.merge(kafka.properties.filter { !consumerOnly.contains($0.key) }) { _, user in user }

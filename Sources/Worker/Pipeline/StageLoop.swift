@@ -131,17 +131,11 @@ class StageLoop {
     func laneCaughtUp(_ tp: TopicPartition, next: Int64) -> Bool? {
         if let known = laneEnds[tp], pollStarted - known.at < 1_000, next < known.high { return false }
         if let known = laneEnds[tp], pollStarted - known.at < 1_000 { return true }
-        do {
-            let marks = try consumer.watermarks(tp, timeoutMs: 300)
-            laneEnds[tp] = (pollStarted, marks.high)
-            return next >= marks.high
-        } catch  where error.code == 5 || error.code == 6 {
-            // LEADER_NOT_AVAILABLE, NOT_LEADER: the cluster answers, leadership is moving, and
-            // the fetcher follows the new leader itself, so its view of the end is current.
-            return consumer.cachedHighWatermark(tp).map { next >= $0 }
-        } catch {
-            return nil
-        }
+        // No answer (or only "not the leader"): unknown, never assumed caught up; the fetcher's
+        // cached end can be stale through exactly these moments.
+        guard let marks = try? consumer.watermarks(tp, timeoutMs: 300) else { return nil }
+        laneEnds[tp] = (pollStarted, marks.high)
+        return next >= marks.high
     }
 
     /// Publishes a summary or an alert to its output topic, counts it and tells the hooks.

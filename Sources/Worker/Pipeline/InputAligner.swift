@@ -66,7 +66,7 @@ struct InputAligner {
     private var lanesByPartition: [TopicPartition: Lane] = [:]
     /// How long an empty lane known to be behind holds the others back, so a partition whose
     /// leader is gone cannot stop the rest for good.
-    let maxBehindMillis: Int64 = 30_000
+    let maxBehindMillis: Int64 = 120_000
     /// Lanes the others stopped waiting for since the last `takeOverdue()`: their next events
     /// may arrive behind the watermark.
     private var overdue: Set<TopicPartition> = []

@@ -133,7 +133,8 @@ class StageLoop {
         if let known = laneEnds[tp], pollStarted - known.at < 1_000 { return true }
         // No answer (or only "not the leader"): unknown, never assumed caught up; the fetcher's
         // cached end can be stale through exactly these moments.
-        guard let marks = try? consumer.watermarks(tp, timeoutMs: 300) else { return nil }
+        // A generous timeout: with slow round trips a short one would make every lane unknown.
+        guard let marks = try? consumer.watermarks(tp, timeoutMs: 2_000) else { return nil }
         laneEnds[tp] = (pollStarted, marks.high)
         return next >= marks.high
     }

@@ -6,13 +6,13 @@ import Worker
 
 /// A slow output side slows consumption down instead of dropping output or queueing without
 /// bound: with the broker leading every output partition answering after a second and a producer
-/// queue of 500 messages, the
+/// queue of 100 messages, the
 /// stages wait for room, never hold more than the bound, and in the end every summary is right.
 @Suite("Back-pressure", .serialized)
 struct BackPressureTests {
     @Test("a slow broker fills the bounded queue, then everything is delivered", .timeLimit(.minutes(5)))
     func slowBroker() throws {
-        let limit = 500
+        let limit = 100
         let config = try TestConfig.make(properties: ["queue.buffering.max.messages": "\(limit)"])
         let cluster = try MockCluster(brokers: 3)
         try EmbeddedBroker.createTopics(on: cluster, config: config, partitions: 6)
@@ -34,14 +34,16 @@ struct BackPressureTests {
         let harness = PipelineHarness(config: config, bootstrap: bootstrap)
         harness.start()
         defer { harness.stop() }
-        // Twenty slow seconds: consumption goes on at the output's pace (a stage waiting for room
-        // in its producer queue does not poll its consumer).
+        // Slow seconds: consumption goes on at the output's pace (a stage waiting for room in its
+        // producer queue does not poll its consumer).
         var samples: [Int] = []
         var resident: [Int] = []
-        for _ in 0..<20 {
+        // Until some stage has had to wait for room (at most 90 s, however loaded the machine).
+        for _ in 0..<90 {
             Thread.sleep(forTimeInterval: 1)
             samples.append(harness.pipeline.stats.snapshot.consumed)
             resident.append(Self.residentMiB())
+            if harness.pipeline.stats.snapshot.producerQueueFullWaits > 0, samples.count >= 10 { break }
         }
         let slow = harness.pipeline.stats.snapshot
         // The whole test process (the mock cluster holding every message included): what matters

@@ -52,9 +52,15 @@ package final class PipelineHarness: Sendable {
     }
 }
 
-/// Produces scenario messages and waits for their delivery.
+/// Produces scenario messages and waits for their delivery, in order: the reference model
+/// reads the input in the order it was sent. The producer is idempotent, but the mock cluster
+/// checks sequence numbers only for transactional producers, so after a produce error it would
+/// append the requests in flight behind the failed one and the retry after them; one request in
+/// flight keeps a retry ahead of what follows.
 package func produce(_ messages: [Scenario.Message], bootstrap: String) throws {
-    let producer = try KafkaProducer(properties: ["bootstrap.servers": bootstrap, "linger.ms": "5"])
+    let producer = try KafkaProducer(properties: [
+        "bootstrap.servers": bootstrap, "linger.ms": "5", "max.in.flight.requests.per.connection": "1",
+    ])
     for m in messages { try producer.send(OutgoingMessage(topic: m.topic, key: m.key, value: m.value)) }
     guard producer.flush(timeoutMs: 60_000), producer.takeFailures().isEmpty else {
         throw KafkaError(code: 0, message: "test messages not delivered")

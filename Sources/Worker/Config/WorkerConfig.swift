@@ -142,6 +142,10 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
         /// Names this process's transactional producers; empty: host name and process id.
         package var instanceId = ""
         package var commitInterval = "1s"
+        /// How long input partitions with data wait for an empty one that has nothing more at
+        /// its leader yet (Kafka Streams' max.task.idle.ms): for inputs whose producers write the
+        /// topics at slightly different moments while event time runs far ahead of wall time.
+        package var maxTaskIdle = "0s"
         package var maxEventBytes = 65536
         package var pollBatch = 2048
 
@@ -150,6 +154,7 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
             case routeStage = "route_stage"
             case instanceId = "instance_id"
             case commitInterval = "commit_interval"
+            case maxTaskIdle = "max_task_idle"
             case maxEventBytes = "max_event_bytes"
             case pollBatch = "poll_batch"
         }
@@ -165,6 +170,7 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
             routeStage = try c.decodeIfPresent(Bool.self, forKey: .routeStage) ?? routeStage
             instanceId = try c.decodeIfPresent(String.self, forKey: .instanceId) ?? instanceId
             commitInterval = try c.decodeIfPresent(String.self, forKey: .commitInterval) ?? commitInterval
+            maxTaskIdle = try c.decodeIfPresent(String.self, forKey: .maxTaskIdle) ?? maxTaskIdle
             maxEventBytes = try c.decodeIfPresent(Int.self, forKey: .maxEventBytes) ?? maxEventBytes
             pollBatch = try c.decodeIfPresent(Int.self, forKey: .pollBatch) ?? pollBatch
         }

@@ -306,7 +306,8 @@ final class AggregateStage: StageLoop {
             for p in toRestore {
                 let r = restored[p] ?? ChangelogMarker.Restored()
                 let task = AggregateTask(
-                    partition: p, shard: try ShardProcessor.restore(settings: config.settings, records: r.records))
+                    partition: p, shard: try ShardProcessor.restore(settings: config.settings, records: r.records),
+                    maxIdleMillis: config.maxTaskIdleMillis)
                 let lanes = byTask[p] ?? []
                 for (tp, offset) in r.positions ?? [:] where lanes.contains(tp) {
                     start[tp] = offset

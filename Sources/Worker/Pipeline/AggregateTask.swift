@@ -8,7 +8,7 @@ import SalesKPI
 final class AggregateTask {
     let partition: Int32
     var shard: ShardProcessor
-    var aligner = InputAligner(pauseThreshold: 50_000)
+    var aligner: InputAligner
     /// Next offset read per lane.
     var received: [TopicPartition: Int64] = [:]
     /// Something changed since the last changelog flush.
@@ -20,9 +20,10 @@ final class AggregateTask {
     /// What the rollup stage was last told about this task.
     var reported: Report?
 
-    init(partition: Int32, shard: ShardProcessor) {
+    init(partition: Int32, shard: ShardProcessor, maxIdleMillis: Int64) {
         self.partition = partition
         self.shard = shard
+        aligner = InputAligner(pauseThreshold: 50_000, maxIdleMillis: maxIdleMillis)
     }
 
     enum Report: Equatable {

@@ -27,6 +27,9 @@ struct InputAligner {
         var head = 0
         /// Wall-clock time the lane last became empty while possibly behind.
         var emptySince: EpochMillis?
+        /// Wall-clock time it first held the others back while empty and caught up (reset when
+        /// data arrives): the start of its idle allowance.
+        var idleSince: EpochMillis?
         var paused = false
 
         var count: Int { items.count - head }
@@ -35,6 +38,7 @@ struct InputAligner {
         mutating func push(_ item: Pending, pauseThreshold: Int) -> Bool {
             items.append(item)
             emptySince = nil
+            idleSince = nil
             let pause = !paused && count >= pauseThreshold
             if pause { paused = true }
             return pause
@@ -77,9 +81,12 @@ struct InputAligner {
     }
     /// A lane holding this many events is paused at the consumer until it drains to a quarter.
     let pauseThreshold: Int
+    /// How long a caught-up empty lane still holds the others back (0: not at all).
+    let maxIdleMillis: Int64
 
-    init(pauseThreshold: Int) {
+    init(pauseThreshold: Int, maxIdleMillis: Int64 = 0) {
         self.pauseThreshold = pauseThreshold
+        self.maxIdleMillis = maxIdleMillis
     }
 
     var buffered: Int { lanesByPartition.values.reduce(0) { $0 + $1.count } }
@@ -118,9 +125,14 @@ struct InputAligner {
     /// the broker cannot say).
     mutating func next(now: EpochMillis, caughtUp: (TopicPartition) -> Bool?) -> (
         TopicPartition, Pending, resume: Bool
+    )? { next(now: now, caughtUp: caughtUp, waitForIdle: true) }
+
+    private mutating func next(now: EpochMillis, caughtUp: (TopicPartition) -> Bool?, waitForIdle: Bool) -> (
+        TopicPartition, Pending, resume: Bool
     )? {
         var best: TopicPartition?
         var bestTime = EpochMillis.max
+        var idle: [TopicPartition] = []
         for (tp, lane) in lanesByPartition {
             if let head = lane.first {
                 if head.event.occurredAt < bestTime || (head.event.occurredAt == bestTime && tp < best!) {
@@ -129,7 +141,10 @@ struct InputAligner {
                 }
             } else {
                 let caught = caughtUp(tp)
-                if caught == true { continue }
+                if caught == true {
+                    if waitForIdle, maxIdleMillis > 0 { idle.append(tp) }
+                    continue
+                }
                 // Behind (the broker holds data not fetched yet: large batches of another
                 // partition can keep the fetcher busy for seconds) or unknown (its leader does not
                 // answer): wait for it, up to a bound, so one partition cannot stop the rest for
@@ -140,6 +155,13 @@ struct InputAligner {
             }
         }
         guard let tp = best else { return nil }
+        // Another producer may be about to write earlier events to a caught-up empty lane: wait
+        // for it up to the idle allowance, counted from the first time it held the others back.
+        for empty in idle {
+            let since = lanesByPartition[empty]!.idleSince ?? now
+            lanesByPartition[empty]!.idleSince = since
+            if now - since < maxIdleMillis { return nil }
+        }
         let (item, resume) = lanesByPartition[tp]!.release(now: now, pauseThreshold: pauseThreshold)
         return (tp, item, resume)
     }
@@ -147,7 +169,9 @@ struct InputAligner {
     /// Releases everything in event-time order regardless of idle lanes (shutdown).
     mutating func drain() -> [(TopicPartition, Pending)] {
         var out: [(TopicPartition, Pending)] = []
-        while let (tp, item, _) = next(now: .max, caughtUp: { _ in true }) { out.append((tp, item)) }
+        while let (tp, item, _) = next(now: .max, caughtUp: { _ in true }, waitForIdle: false) {
+            out.append((tp, item))
+        }
         return out
     }
 }

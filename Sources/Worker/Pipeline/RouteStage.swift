@@ -6,13 +6,14 @@ import SalesKPI
 /// valid events in event-time order to the internal topic keyed by region, so one region and
 /// all its reps land in one partition.
 final class RouteStage: StageLoop {
-    var aligner = InputAligner(pauseThreshold: 50_000)
+    var aligner: InputAligner
     var received: [TopicPartition: Int64] = [:]
     var lastEventTime: [TopicPartition: EpochMillis] = [:]
     /// Lanes last reported as overdue (reported once, not on every poll).
     var lastOverdue: Set<TopicPartition> = []
 
     init(pipeline: Pipeline) throws(KafkaError) {
+        aligner = InputAligner(pauseThreshold: 50_000, maxIdleMillis: pipeline.config.maxTaskIdleMillis)
         super.init(pipeline: pipeline, name: "route")
         try connect(
             inputs: pipeline.config.worker.topics.inputs, groupId: pipeline.config.worker.kafka.groupId + ".route",

@@ -11,10 +11,12 @@ struct InputAlignerTests {
     let deals = TopicPartition("crm.deals", 0)
     let spend = TopicPartition("crm.spend", 0)
 
-    func pending(_ tp: TopicPartition, at t: EpochMillis, offset: Int64) -> InputAligner.Pending {
+    func pending(_ tp: TopicPartition, at t: EpochMillis, offset: Int64, arrived: EpochMillis = 0)
+        -> InputAligner.Pending
+    {
         InputAligner.Pending(
             source: tp, event: SalesEvent(eventId: "e\(t)", type: .spendRecorded, occurredAt: t, region: "east"),
-            offset: offset, position: offset, key: nil, raw: [], consumedAt: 0)
+            offset: offset, position: offset, key: nil, raw: [], consumedAt: 0, arrivedAt: arrived)
     }
 
     func released(_ aligner: inout InputAligner, now: EpochMillis, caughtUp: Bool?) -> [EpochMillis] {
@@ -52,19 +54,24 @@ struct InputAlignerTests {
         #expect(aligner.takeOverdue() == [spend])
     }
 
-    @Test("max_task_idle: a caught-up empty lane is waited for, from the moment it first holds the others back")
+    @Test("max_task_idle: an event waits that long after its arrival for caught-up empty lanes")
     func idleAllowance() {
         var aligner = InputAligner(pauseThreshold: 100, maxIdleMillis: 2_000)
         aligner.assign([deals, spend], now: 0)
-        // Spend was empty long before deals got data: the allowance starts now, not then.
-        _ = aligner.push(deals, pending(deals, at: 50, offset: 0))
+        // Spend has been empty for a minute; deals gets a burst: it waits from its arrival.
+        _ = aligner.push(deals, pending(deals, at: 50, offset: 0, arrived: 60_000))
+        _ = aligner.push(deals, pending(deals, at: 60, offset: 1, arrived: 60_000))
         #expect(released(&aligner, now: 60_000, caughtUp: true) == [])
-        // Its producer delivers earlier events within the allowance: they go first.
-        _ = aligner.push(spend, pending(spend, at: 20, offset: 0))
+        // Spend's producer delivers earlier events within the allowance: they go first, and
+        // the burst, having waited its allowance, goes on without waiting again.
+        _ = aligner.push(spend, pending(spend, at: 20, offset: 0, arrived: 61_000))
         #expect(released(&aligner, now: 61_000, caughtUp: true) == [20])
-        // Empty again: a new allowance from 61 s, then the others go on without it.
-        #expect(released(&aligner, now: 62_999, caughtUp: true) == [])
-        #expect(released(&aligner, now: 63_000, caughtUp: true) == [50])
+        #expect(released(&aligner, now: 61_999, caughtUp: true) == [])
+        #expect(released(&aligner, now: 62_000, caughtUp: true) == [50, 60])
+        // Without an empty lane nothing waits.
+        _ = aligner.push(deals, pending(deals, at: 70, offset: 2, arrived: 62_000))
+        _ = aligner.push(spend, pending(spend, at: 80, offset: 1, arrived: 62_000))
+        #expect(released(&aligner, now: 62_000, caughtUp: true) == [70])
         #expect(aligner.takeOverdue().isEmpty)
     }
 

@@ -35,59 +35,89 @@ package struct EventDecoder: Sendable {
     }
 
     private func validate(_ f: RawEventFields) throws(Rejection) -> DecodeOutcome {
-        let eventId = try required(f.eventId, "event_id")
-        let typeName = try required(f.type, "type")
-        guard let type = EventType(wireName: typeName) else { return .unknownType(typeName) }
-        let occurredAt = try timestamp(try required(f.occurredAt, "occurred_at"), "occurred_at")
-        let region = try required(f.region, "region")
+        let eventId = try required(f.eventId, "event_id", f)
+        let type: EventType
+        if case .text(let range)? = f.type, let known = EventType(wireBytes: f.slice(range)) {
+            type = known
+        } else {
+            let typeName = try required(f.type, "type", f)
+            guard let known = EventType(wireName: typeName) else { return .unknownType(typeName) }
+            type = known
+        }
+        let occurredAt = try timestamp(f.occurredAt, "occurred_at", f)
+        let region = try required(f.region, "region", f)
         var event = SalesEvent(eventId: eventId, type: type, occurredAt: occurredAt, region: region)
-        event.repId = try optional(f.repId, "rep_id")
-        if type.isDeal || type.isCustomer { _ = try required(f.repId, "rep_id") }
+        event.repId = try optional(f.repId, "rep_id", f)
+        if (type.isDeal || type.isCustomer) && (event.repId ?? "").isEmpty {
+            throw Rejection(.missingField, "rep_id is missing")
+        }
         if type.isDeal {
-            event.dealId = try required(f.dealId, "deal_id")
-            let createdAt = try timestamp(try required(f.createdAt, "created_at"), "created_at")
+            event.dealId = try required(f.dealId, "deal_id", f)
+            let createdAt = try timestamp(f.createdAt, "created_at", f)
             guard createdAt <= occurredAt else {
                 throw Rejection(.createdAfterOccurred, "created_at is after occurred_at")
             }
             event.createdAt = createdAt
         }
-        if type == .dealStageChanged { event.stage = try required(f.stage, "stage") }
-        if type.isCustomer { event.customerId = try required(f.customerId, "customer_id") }
-        if type == .spendRecorded { event.channel = try required(f.channel, "channel") }
+        if type == .dealStageChanged { event.stage = try required(f.stage, "stage", f) }
+        if type.isCustomer { event.customerId = try required(f.customerId, "customer_id", f) }
+        if type == .spendRecorded { event.channel = try required(f.channel, "channel", f) }
         if type.hasAmount {
             guard let amount = f.amount else { throw Rejection(.missingField, "amount is missing") }
-            let currency = try required(f.currency, "currency")
+            let currency = try required(f.currency, "currency", f)
             event.amount = try convert(amount, currency)
         }
         return .event(event)
     }
 
-    private func required(_ value: RawEventFields.Value?, _ name: String) throws(Rejection) -> String {
-        guard let s = try optional(value, name), !s.isEmpty else {
+    private func required(_ value: RawEventFields.Value?, _ name: String, _ f: RawEventFields) throws(Rejection)
+        -> String
+    {
+        guard let s = try optional(value, name, f), !s.isEmpty else {
             throw Rejection(.missingField, "\(name) is missing")
         }
         return s
     }
 
-    private func optional(_ value: RawEventFields.Value?, _ name: String) throws(Rejection) -> String? {
+    private func optional(_ value: RawEventFields.Value?, _ name: String, _ f: RawEventFields) throws(Rejection)
+        -> String?
+    {
         switch value {
         case nil, .null: return nil
+        case .text(let range):
+            try checkLength(range.count, name)
+            return String(decoding: f.slice(range), as: UTF8.self)
         case .string(let s):
-            guard s.utf8.count <= limits.maxFieldBytes else {
-                throw Rejection(.invalidField, "\(name) is longer than \(limits.maxFieldBytes) bytes")
-            }
+            try checkLength(s.utf8.count, name)
             return s
         case .number, .decimalString, .other:
             throw Rejection(.invalidField, "\(name) must be a string")
         }
     }
 
-    private func timestamp(_ text: String, _ name: String) throws(Rejection) -> EpochMillis {
-        guard let t = Timestamp.parse(text) else {
+    private func checkLength(_ count: Int, _ name: String) throws(Rejection) {
+        guard count <= limits.maxFieldBytes else {
+            throw Rejection(.invalidField, "\(name) is longer than \(limits.maxFieldBytes) bytes")
+        }
+    }
+
+    /// A required timestamp field, parsed from the payload bytes when it has no escapes.
+    private func timestamp(_ value: RawEventFields.Value?, _ name: String, _ f: RawEventFields) throws(Rejection)
+        -> EpochMillis
+    {
+        let parsed: EpochMillis?
+        if case .text(let range)? = value, !range.isEmpty {
+            try checkLength(range.count, name)
+            parsed = Timestamp.parse(f.slice(range))
+        } else {
+            parsed = Timestamp.parse(try required(value, name, f))
+        }
+        guard let t = parsed else {
             throw Rejection(.invalidTimestamp, "\(name) is not an RFC 3339 timestamp")
         }
         guard t >= limits.earliest, t < limits.latest else {
-            throw Rejection(.absurdTimestamp, "\(name) \(text) is outside the accepted range")
+            throw Rejection(
+                .absurdTimestamp, "\(name) \(try required(value, name, f)) is outside the accepted range")
         }
         return t
     }
@@ -96,7 +126,7 @@ package struct EventDecoder: Sendable {
         let decimal: DecimalNumber?
         switch value {
         case .number(let d), .decimalString(let d): decimal = d
-        case .string: decimal = nil
+        case .string, .text: decimal = nil
         case .null: throw Rejection(.missingField, "amount is missing")
         case .other: throw Rejection(.invalidField, "amount must be a number or a decimal string")
         }

@@ -16,6 +16,17 @@ package enum EventType: UInt8, Sendable, CaseIterable, Codable {
         }
     }
 
+    private static let wireBytes: [(EventType, [UInt8])] = allCases.map { ($0, Array($0.wireName.utf8)) }
+
+    /// The type named by these UTF-8 bytes, without making a `String` of them.
+    init?(wireBytes bytes: UnsafeRawBufferPointer) {
+        for (type, name) in Self.wireBytes where name.count == bytes.count && name.elementsEqual(bytes) {
+            self = type
+            return
+        }
+        return nil
+    }
+
     package var wireName: String {
         switch self {
         case .dealCreated: "deal.created"

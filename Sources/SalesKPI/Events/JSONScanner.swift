@@ -30,7 +30,7 @@ struct JSONScanner {
         }
     }
 
-    mutating func expect(_ byte: UInt8, _ what: String) throws(Failure) {
+    mutating func expect(_ byte: UInt8, _ what: StaticString) throws(Failure) {
         skipWhitespace()
         guard index < bytes.count else { throw .malformed("truncated: expected \(what)") }
         guard bytes[index] == byte else { throw .malformed("expected \(what) at byte \(index)") }
@@ -44,10 +44,15 @@ struct JSONScanner {
         let start = index
         var escaped = false
         while true {
-            // Eight plain ASCII bytes at a time: no quote, backslash, control or non-ASCII byte.
+            // Eight plain ASCII bytes at a time: no quote, backslash, control or non-ASCII byte;
+            // in the word that has one, straight to the first such byte.
             while index + 8 <= bytes.count {
                 let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self))
-                guard !JSONScanner.needsAttention(word) else { break }
+                let mask = JSONScanner.attentionMask(word)
+                guard mask == 0 else {
+                    index += mask.trailingZeroBitCount >> 3
+                    break
+                }
                 index += 8
             }
             guard index < bytes.count else { throw .malformed("truncated string") }
@@ -83,15 +88,16 @@ struct JSONScanner {
         }
     }
 
-    /// Whether any byte of `word` is a quote, a backslash, below 0x20 or at least 0x80 (the
-    /// classic "has zero byte" bit trick on the word and its XORs).
+    /// The high bit of every byte of `word` (little-endian) that is a quote, a backslash, below
+    /// 0x20 or at least 0x80 (the classic "has zero byte" bit trick on the word and its XORs).
+    /// Borrows can mark bytes above a marked one, never below it, so the lowest mark is exact.
     @inline(__always)
-    static func needsAttention(_ word: UInt64) -> Bool {
+    static func attentionMask(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         func hasZero(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
         let below20 = (word &- ones &* 0x20) & ~word & highs
-        return (hasZero(word ^ (ones &* 0x22)) | hasZero(word ^ (ones &* 0x5C)) | below20 | (word & highs)) != 0
+        return hasZero(word ^ (ones &* 0x22)) | hasZero(word ^ (ones &* 0x5C)) | below20 | (word & highs)
     }
 
     /// Validates one multi-byte UTF-8 sequence: no overlong forms, no surrogates, at most U+10FFFF.

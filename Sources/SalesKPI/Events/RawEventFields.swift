@@ -1,6 +1,18 @@
+#if canImport(Glibc)
+    import Glibc
+#else
+    import Darwin
+#endif
+
 /// The known top-level fields of an event object, pulled out by one scan; unknown fields are skipped.
+///
+/// Strings without escapes stay ranges of the payload (valid only while it is): the validator
+/// parses timestamps and the type from the bytes and makes `String`s only of what it keeps.
 struct RawEventFields {
     enum Value {
+        /// A string without escapes, as a range of the payload.
+        case text(Range<Int>)
+        /// A string with escapes, decoded (and checked) during the scan.
         case string(String)
         case number(DecimalNumber?)
         /// A string that is also a valid decimal (only kept for `amount`).
@@ -22,6 +34,12 @@ struct RawEventFields {
     var stage: Value?
     var customerId: Value?
     var channel: Value?
+    let bytes: UnsafeRawBufferPointer
+
+    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    /// The payload bytes of an unescaped string.
+    func slice(_ range: Range<Int>) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[range]) }
 
     private static let names: [[UInt8]] = [
         "event_id", "type", "occurred_at", "region", "rep_id", "deal_id", "amount", "currency", "created_at",
@@ -47,7 +65,7 @@ struct RawEventFields {
 
     static func scan(_ bytes: UnsafeRawBufferPointer, maxDepth: Int) throws(JSONScanner.Failure) -> RawEventFields {
         var s = JSONScanner(bytes, maxDepth: maxDepth)
-        var fields = RawEventFields()
+        var fields = RawEventFields(bytes: bytes)
         var seen: UInt16 = 0
         try s.expect(UInt8(ascii: "{"), "a JSON object")
         s.skipWhitespace()
@@ -87,15 +105,28 @@ struct RawEventFields {
             return names.firstIndex(of: decoded)
         }
         let count = key.range.count
-        for (slot, name) in names.enumerated() where name.count == count {
-            var equal = true
-            for k in 0..<count where s.bytes[key.range.lowerBound + k] != name[k] {
-                equal = false
-                break
-            }
-            if equal { return slot }
+        guard count >= 4, count <= 11 else { return nil }
+        let at = key.range.lowerBound
+        // Length and one or two bytes pick the only possible name; one comparison confirms it.
+        let slot: Int
+        switch (count, s.bytes[at]) {
+        case (8, UInt8(ascii: "e")): slot = 0
+        case (4, _): slot = 1
+        case (11, UInt8(ascii: "o")): slot = 2
+        case (6, UInt8(ascii: "r")): slot = s.bytes[at + 2] == UInt8(ascii: "g") ? 3 : 4
+        case (7, UInt8(ascii: "d")): slot = 5
+        case (6, UInt8(ascii: "a")): slot = 6
+        case (8, UInt8(ascii: "c")): slot = 7
+        case (10, _): slot = 8
+        case (5, _): slot = 9
+        case (11, UInt8(ascii: "c")): slot = 10
+        case (7, UInt8(ascii: "c")): slot = 11
+        default: return nil
         }
-        return nil
+        let equal = names[slot].withUnsafeBytes { name in
+            memcmp(name.baseAddress!, s.bytes.baseAddress! + at, count) == 0
+        }
+        return equal ? slot : nil
     }
 
     private static func value(_ s: inout JSONScanner, isAmount: Bool) throws(JSONScanner.Failure) -> Value {
@@ -107,7 +138,7 @@ struct RawEventFields {
                 return .decimalString(
                     escaped ? nil : DecimalNumber.parse(UnsafeRawBufferPointer(rebasing: s.bytes[range])))
             }
-            return .string(try s.string(range, escaped: escaped))
+            return escaped ? .string(try s.string(range, escaped: true)) : .text(range)
         case UInt8(ascii: "n"):
             try s.scanLiteral("null")
             return .null

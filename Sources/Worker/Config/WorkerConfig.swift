@@ -142,9 +142,10 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
         /// Names this process's transactional producers; empty: host name and process id.
         package var instanceId = ""
         package var commitInterval = "1s"
-        /// How long input partitions with data wait for an empty one that has nothing more at
-        /// its leader yet (Kafka Streams' max.task.idle.ms): for inputs whose producers write the
-        /// topics at slightly different moments while event time runs far ahead of wall time.
+        /// How long after its arrival an event waits for an empty input partition that has nothing
+        /// more at its leader yet (like Kafka Streams' max.task.idle.ms): for inputs whose
+        /// producers write the topics at slightly different moments while event time runs far
+        /// ahead of wall time.
         package var maxTaskIdle = "0s"
         package var maxEventBytes = 65536
         package var pollBatch = 2048

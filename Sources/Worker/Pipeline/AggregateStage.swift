@@ -44,7 +44,8 @@ final class AggregateStage: StageLoop {
             }
             let pending = InputAligner.Pending(
                 source: source, event: event, offset: offset, position: message.offset,
-                key: message.key.map { Array($0) }, raw: Array(message.value), consumedAt: consumedAt)
+                key: message.key.map { Array($0) }, raw: Array(message.value), consumedAt: consumedAt,
+                arrivedAt: pollStarted)
             if task.aligner.push(tp, pending) { consumer.pause([tp]) }
         case .unknownType:
             counters.unknownTypes += 1

@@ -20,6 +20,8 @@ struct InputAligner {
         var raw: [UInt8]
         /// Monotonic nanoseconds when the message was taken off the consumer.
         var consumedAt: UInt64
+        /// Wall-clock time of the poll that took it (for the idle allowance).
+        var arrivedAt: EpochMillis = 0
     }
 
     private struct Lane {
@@ -27,9 +29,6 @@ struct InputAligner {
         var head = 0
         /// Wall-clock time the lane last became empty while possibly behind.
         var emptySince: EpochMillis?
-        /// Wall-clock time it first held the others back while empty and caught up (reset when
-        /// data arrives): the start of its idle allowance.
-        var idleSince: EpochMillis?
         var paused = false
 
         var count: Int { items.count - head }
@@ -38,7 +37,6 @@ struct InputAligner {
         mutating func push(_ item: Pending, pauseThreshold: Int) -> Bool {
             items.append(item)
             emptySince = nil
-            idleSince = nil
             let pause = !paused && count >= pauseThreshold
             if pause { paused = true }
             return pause
@@ -81,7 +79,7 @@ struct InputAligner {
     }
     /// A lane holding this many events is paused at the consumer until it drains to a quarter.
     let pauseThreshold: Int
-    /// How long a caught-up empty lane still holds the others back (0: not at all).
+    /// How long after its arrival an event still waits for caught-up empty lanes (0: not at all).
     let maxIdleMillis: Int64
 
     init(pauseThreshold: Int, maxIdleMillis: Int64 = 0) {
@@ -132,7 +130,7 @@ struct InputAligner {
     )? {
         var best: TopicPartition?
         var bestTime = EpochMillis.max
-        var idle: [TopicPartition] = []
+        var anyIdle = false
         for (tp, lane) in lanesByPartition {
             if let head = lane.first {
                 if head.event.occurredAt < bestTime || (head.event.occurredAt == bestTime && tp < best!) {
@@ -142,7 +140,7 @@ struct InputAligner {
             } else {
                 let caught = caughtUp(tp)
                 if caught == true {
-                    if waitForIdle, maxIdleMillis > 0 { idle.append(tp) }
+                    anyIdle = true
                     continue
                 }
                 // Behind (the broker holds data not fetched yet: large batches of another
@@ -155,12 +153,11 @@ struct InputAligner {
             }
         }
         guard let tp = best else { return nil }
-        // Another producer may be about to write earlier events to a caught-up empty lane: wait
-        // for it up to the idle allowance, counted from the first time it held the others back.
-        for empty in idle {
-            let since = lanesByPartition[empty]!.idleSince ?? now
-            lanesByPartition[empty]!.idleSince = since
-            if now - since < maxIdleMillis { return nil }
+        // Another producer may be about to write earlier events to a caught-up empty lane: the
+        // earliest event waits until it has been here the idle allowance. Counted per event, not
+        // per lane, so a burst written to every topic at once waits once, not once per lane.
+        if anyIdle, waitForIdle, maxIdleMillis > 0, now - lanesByPartition[tp]!.first!.arrivedAt < maxIdleMillis {
+            return nil
         }
         let (item, resume) = lanesByPartition[tp]!.release(now: now, pauseThreshold: pauseThreshold)
         return (tp, item, resume)

@@ -29,7 +29,7 @@ final class RouteStage: StageLoop {
             let pending = InputAligner.Pending(
                 source: tp, event: event, offset: message.offset, position: message.offset,
                 key: message.key.map { Array($0) },
-                raw: Array(message.value), consumedAt: DispatchTime.now().uptimeNanoseconds)
+                raw: Array(message.value), consumedAt: DispatchTime.now().uptimeNanoseconds, arrivedAt: pollStarted)
             lastEventTime[tp] = max(lastEventTime[tp] ?? .min, event.occurredAt)
             if aligner.push(tp, pending) { consumer.pause([tp]) }
         case .unknownType:

@@ -3,10 +3,10 @@
 ///
 /// Changes older than every window that could still be created are folded into one base count.
 package struct CustomerLedger: Sendable, Equatable, Codable {
+    /// Unfolded changes, sorted by time. (Before `base`, so a flag after the ledger packs.)
+    private var changes: [(time: EpochMillis, delta: Int32)] = []
     /// Net customers of all folded changes.
     package private(set) var base: Int32 = 0
-    /// Unfolded changes, sorted by time.
-    private var changes: [(time: EpochMillis, delta: Int32)] = []
 
     package init() {}
 

@@ -12,9 +12,20 @@ package struct QuantileSketch: Sendable, Equatable, Codable {
     /// Values at or below this (in days) count as zero: a deal won the second it was opened.
     static let zeroThreshold = 1e-9
 
-    // Bins first: with the 4-byte count after them the sketch packs into 12 bytes.
-    package private(set) var bins: [Bin] = []
+    /// The lowest bin (count 0: none) is kept inline and only the others in an array: most
+    /// windows see one cycle time or a few alike, and an array is a heap block of 48 bytes.
+    private var first = Bin(index: 0, count: 0)
+    private var rest: [Bin] = []
     package private(set) var zeroCount: UInt32 = 0
+
+    /// The non-empty bins, by index.
+    package var bins: [Bin] { first.count == 0 ? [] : [first] + rest }
+
+    /// Stores sorted, non-empty bins in the canonical inline-first form (so == compares contents).
+    private mutating func store(_ sorted: [Bin]) {
+        first = sorted.first ?? Bin(index: 0, count: 0)
+        rest = sorted.count > 1 ? Array(sorted.dropFirst()) : []
+    }
 
     package struct Bin: Sendable, Equatable, Codable {
         package var index: Int16
@@ -30,10 +41,10 @@ package struct QuantileSketch: Sendable, Equatable, Codable {
 
     package init(zeroCount: UInt32, bins: [Bin]) {
         self.zeroCount = zeroCount
-        self.bins = bins.filter { $0.count > 0 }.sorted { $0.index < $1.index }
+        store(bins.filter { $0.count > 0 }.sorted { $0.index < $1.index })
     }
 
-    package var count: Int { Int(zeroCount) + bins.reduce(0) { $0 + Int($1.count) } }
+    package var count: Int { Int(zeroCount) + Int(first.count) + rest.reduce(0) { $0 + Int($1.count) } }
 
     static func binIndex(_ value: Double) -> Int16 {
         Int16(clamping: Int((log(value) / logGamma).rounded(.up)))
@@ -54,6 +65,17 @@ package struct QuantileSketch: Sendable, Equatable, Codable {
             return
         }
         let index = QuantileSketch.binIndex(value)
+        if first.count == 0 {
+            if delta > 0 { first = Bin(index: index, count: UInt32(delta)) }
+            return
+        }
+        if rest.isEmpty, first.index == index {
+            let next = Int(first.count) + delta
+            first = next == 0 ? Bin(index: 0, count: 0) : Bin(index: index, count: UInt32(next))
+            return
+        }
+        var bins = self.bins
+        defer { store(bins) }
         var lo = 0
         var hi = bins.count
         while lo < hi {
@@ -70,6 +92,8 @@ package struct QuantileSketch: Sendable, Equatable, Codable {
 
     package mutating func merge(_ other: QuantileSketch) {
         zeroCount += other.zeroCount
+        var bins = self.bins
+        defer { store(bins) }
         for bin in other.bins {
             if let k = bins.firstIndex(where: { $0.index == bin.index }) {
                 bins[k].count += bin.count
@@ -87,6 +111,7 @@ package struct QuantileSketch: Sendable, Equatable, Codable {
         let rank = Int((q * Double(n - 1)).rounded(.down))
         var seen = Int(zeroCount)
         if rank < seen { return 0 }
+        let bins = self.bins
         for bin in bins {
             seen += Int(bin.count)
             if rank < seen { return QuantileSketch.representative(bin.index) }

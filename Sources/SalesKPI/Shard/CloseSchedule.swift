@@ -1,28 +1,23 @@
-/// Open windows grouped by end time, so closing everything the watermark passed is a prefix scan.
+/// The distinct end times of open windows, in order, so the watermark knows when it closes some.
+///
+/// Only the times are kept, not which windows end then: at a close the shard scans its scopes,
+/// a few times per day of event time, instead of holding a (scope, window) entry per open window.
 struct CloseSchedule: Sendable {
-    private var byEnd: [EpochMillis: [(ScopeKey, Window)]] = [:]
     private var ends: [EpochMillis] = []
 
-    mutating func schedule(_ scope: ScopeKey, _ window: Window) {
-        if byEnd[window.end] == nil {
-            var lo = 0
-            var hi = ends.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if ends[mid] < window.end { lo = mid + 1 } else { hi = mid }
-            }
-            ends.insert(window.end, at: lo)
+    mutating func schedule(_ end: EpochMillis) {
+        var lo = 0
+        var hi = ends.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if ends[mid] < end { lo = mid + 1 } else { hi = mid }
         }
-        byEnd[window.end, default: []].append((scope, window))
+        if lo == ends.count || ends[lo] != end { ends.insert(end, at: lo) }
     }
 
     /// The earliest end of any open window.
     var nextEnd: EpochMillis? { ends.first }
 
-    /// Removes and returns the windows ending at the earliest end.
-    mutating func popEarliest() -> [(ScopeKey, Window)] {
-        guard !ends.isEmpty else { return [] }
-        let end = ends.removeFirst()
-        return byEnd.removeValue(forKey: end) ?? []
-    }
+    /// Removes and returns the earliest end.
+    mutating func popEarliest() -> EpochMillis? { ends.isEmpty ? nil : ends.removeFirst() }
 }

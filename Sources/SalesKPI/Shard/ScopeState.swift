@@ -8,4 +8,9 @@ struct ScopeState: Sendable, Codable {
 
     var windows = WindowTable()
     var ledger = CustomerLedger()
+    /// Changed since the last changelog flush. A flag rather than a set of keys: it costs no
+    /// memory (it sits in the ledger's tail padding) and no hashing per event.
+    var dirty = true
+
+    private enum CodingKeys: String, CodingKey { case windows, ledger }
 }

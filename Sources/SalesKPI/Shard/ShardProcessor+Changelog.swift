@@ -39,16 +39,15 @@ extension ShardProcessor {
     package mutating func takeChangelog() -> [StateRecord] {
         var out: [StateRecord] = []
         out.append(StateRecord(key: "m", value: encodeMeta()))
-        for scope in dirtyScopes.sorted() {
-            let value = scopes[scope].map { state -> [UInt8] in
-                var w = Self.writer()
-                scope.write(to: &w)
-                state.write(to: &w)
-                return w.bytes
-            }
-            out.append(StateRecord(key: Self.scopeKey(scope), value: value))
+        var dirty: [ScopeKey] = []
+        for (scope, state) in scopes where state.dirty { dirty.append(scope) }
+        for scope in dirty.sorted() {
+            var w = Self.writer()
+            scope.write(to: &w)
+            scopes[scope]!.write(to: &w)
+            scopes[scope]!.dirty = false
+            out.append(StateRecord(key: Self.scopeKey(scope), value: w.bytes))
         }
-        dirtyScopes.removeAll()
         for (bucket, ids) in dedupe.takeChanges() {
             let value = ids.map { ids -> [UInt8] in
                 var w = Self.writer()
@@ -136,9 +135,10 @@ extension ShardProcessor {
             case "m":
                 try shard.restoreMeta(value)
             case "s":
-                let (scope, state) = try decodeScope(value, decoder)
+                var (scope, state) = try decodeScope(value, decoder)
+                state.dirty = false
                 shard.scopes[scope] = state
-                for window in state.windows.keys { shard.closing.schedule(scope, window) }
+                for window in state.windows.keys { shard.closing.schedule(window.end) }
             case "d":
                 guard let bucket = Int64(key.dropFirst(2)) else { continue }
                 shard.dedupe.restore(bucket: bucket, ids: try decodeIds(value, decoder))

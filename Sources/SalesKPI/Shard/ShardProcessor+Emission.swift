@@ -31,8 +31,8 @@ extension ShardProcessor {
                 w.revision += 1
                 effects.append(.summary(makeSummary(scope, window, w, final: false)))
             }
+            state.dirty = true
             scopes[scope] = state
-            dirtyScopes.insert(scope)
         }
     }
 

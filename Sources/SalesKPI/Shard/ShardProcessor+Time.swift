@@ -55,8 +55,8 @@ extension ShardProcessor {
     /// its customer count at each window start reaches the company rollup.
     mutating func ensureRegionWindows(_ region: String, from: EpochMillis, to: EpochMillis) {
         let scope = ScopeKey.region(region)
-        dirtyScopes.insert(scope)
         var state = scopes.removeValue(forKey: scope) ?? ScopeState()
+        state.dirty = true
         // Windows that ended at or before `from` were closed already and are never reopened.
         for window in assigner.windows(overlapping: from, through: to) where state.windows[window] == nil {
             state.windows[window] = openWindow(window, scope: scope, ledger: state.ledger)
@@ -65,11 +65,15 @@ extension ShardProcessor {
     }
 
     private mutating func closeWindows(effects: inout [ShardEffect]) {
-        var closed = closing.popEarliest()
+        guard let end = closing.popEarliest() else { return }
+        var closed: [(ScopeKey, Window)] = []
+        for (scope, state) in scopes {
+            for entry in state.windows where entry.window.end <= end { closed.append((scope, entry.window)) }
+        }
         closed.sort { ($0.0, $0.1) < ($1.0, $1.1) }
         for (scope, window) in closed {
             guard var w = scopes[scope]?.windows.removeValue(forKey: window) else { continue }
-            dirtyScopes.insert(scope)
+            scopes[scope]!.dirty = true
             w.revision += 1
             let summary = makeSummary(scope, window, w, final: true)
             effects.append(.summary(summary))

@@ -24,8 +24,6 @@ package struct ShardProcessor: Sendable {
     var nextPrune: EpochMillis = .min
     /// The watermark at which the next window of any kind begins (see `advanceWatermark`).
     var nextWindowStart: EpochMillis = .min
-    /// Scopes changed since the last changelog flush.
-    var dirtyScopes: Set<ScopeKey> = []
     /// Target trackers or CAC detectors changed since the last changelog flush.
     var rulesDirty = false
     var lastInputWall: EpochMillis?
@@ -123,10 +121,10 @@ package struct ShardProcessor: Sendable {
         update(scope, at: t) { a in
             if delta > 0 { a.newCustomers += 1 } else { a.churnedCustomers += 1 }
         }
-        // Windows that start after this (out-of-order) event had it missing from their start count.
-        dirtyScopes.insert(scope)
         // Taken out of the dictionary so the ledger is mutated in place, not copied.
         var state = scopes.removeValue(forKey: scope)!
+        // Windows that start after this (out-of-order) event had it missing from their start count.
+        state.dirty = true
         state.windows.update(where: { $0.start > t }) { _, w in
             w.aggregate.activeCustomersStart += delta
             w.dirty = true
@@ -140,8 +138,8 @@ package struct ShardProcessor: Sendable {
     private mutating func update(_ scope: ScopeKey, at t: EpochMillis, _ change: (inout KPIAggregate) -> Void) {
         scratch.removeAll(keepingCapacity: true)
         assigner.windows(containing: t, into: &scratch)
-        dirtyScopes.insert(scope)
         var state = scopes.removeValue(forKey: scope) ?? ScopeState()
+        state.dirty = true
         for window in scratch {
             var w = state.windows[window] ?? openWindow(window, scope: scope, ledger: state.ledger)
             change(&w.aggregate)
@@ -155,7 +153,7 @@ package struct ShardProcessor: Sendable {
         scratch.removeAll(keepingCapacity: true)
         assigner.windows(containing: t, into: &scratch)
         guard var state = scopes.removeValue(forKey: scope) else { return }
-        dirtyScopes.insert(scope)
+        state.dirty = true
         for window in scratch {
             guard var w = state.windows[window] else { continue }
             change(&w.aggregate)
@@ -166,7 +164,7 @@ package struct ShardProcessor: Sendable {
     }
 
     mutating func openWindow(_ window: Window, scope: ScopeKey, ledger: CustomerLedger) -> ScopeState.WindowState {
-        closing.schedule(scope, window)
+        closing.schedule(window.end)
         var w = ScopeState.WindowState()
         w.aggregate.activeCustomersStart = ledger.net(before: window.start)
         return w

@@ -3,9 +3,16 @@
  *
  * usage: mockbroker BROKERS TOPIC:PARTITIONS...
  * Prints the bootstrap servers on one line, then serves until SIGTERM/SIGINT or until the
- * process that started it exits (unless MOCKBROKER_DETACHED is set, for manual runs). */
+ * process that started it exits (unless MOCKBROKER_DETACHED is set, for manual runs).
+ *
+ * With MOCKBROKER_CONTROL set to the path of a FIFO, it also takes fault commands from it, one
+ * per line (the benchmark's back-pressure mode uses them):
+ *   rtt BROKER MILLISECONDS
+ *   leader TOPIC PARTITION BROKER */
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +22,35 @@
 
 static volatile sig_atomic_t stop;
 static void on_signal(int sig) { (void)sig; stop = 1; }
+
+static void run_command(rd_kafka_mock_cluster_t *mc, const char *line) {
+        char topic[256];
+        int broker, ms, partition;
+        if (sscanf(line, "rtt %d %d", &broker, &ms) == 2)
+                rd_kafka_mock_broker_set_rtt(mc, broker, ms);
+        else if (sscanf(line, "leader %255s %d %d", topic, &partition, &broker) == 3)
+                rd_kafka_mock_partition_set_leader(mc, topic, partition, broker);
+        else
+                fprintf(stderr, "mockbroker: unknown command: %s\n", line);
+}
+
+/* Reads whole lines from the control FIFO without blocking. */
+static void poll_control(rd_kafka_mock_cluster_t *mc, int fd, char *buf, size_t *len, size_t cap) {
+        ssize_t n;
+        while ((n = read(fd, buf + *len, cap - 1 - *len)) > 0) {
+                *len += (size_t)n;
+                buf[*len] = 0;
+                char *start = buf, *nl;
+                while ((nl = strchr(start, '\n'))) {
+                        *nl = 0;
+                        if (*start) run_command(mc, start);
+                        start = nl + 1;
+                }
+                *len = strlen(start);
+                memmove(buf, start, *len + 1);
+                if (*len == cap - 1) *len = 0; /* an overlong line: drop it */
+        }
+}
 
 int main(int argc, char **argv) {
         if (argc < 2) {
@@ -56,7 +92,19 @@ int main(int argc, char **argv) {
         signal(SIGINT, on_signal);
         /* Never outlive the benchmark script, however it ends. */
         if (!getenv("MOCKBROKER_DETACHED")) prctl(PR_SET_PDEATHSIG, SIGTERM);
-        while (!stop) usleep(100000);
+        const char *control = getenv("MOCKBROKER_CONTROL");
+        /* Read-write, so the FIFO never reports end of file between writers. */
+        int fd = control ? open(control, O_RDWR | O_NONBLOCK) : -1;
+        if (control && fd < 0) {
+                fprintf(stderr, "mockbroker: cannot open %s: %s\n", control, strerror(errno));
+                return 1;
+        }
+        char buf[4096];
+        size_t len = 0;
+        while (!stop) {
+                if (fd >= 0) poll_control(mc, fd, buf, &len, sizeof buf);
+                usleep(100000);
+        }
         rd_kafka_mock_cluster_destroy(mc);
         rd_kafka_destroy(rk);
         return 0;

@@ -14,6 +14,8 @@
 #    pre-keyed (route_stage: false).
 # 4. The decoder alone on the same payloads, and bytes of state per (scope, window) aggregate
 #    for 100,000 reps x 3 windows.
+# 5. Back-pressure: one more worker over the same data while the broker leading everything it
+#    writes answers after a second, then at full speed: its resident memory over time.
 # Every partition's log start offset is checked to still be 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,12 +35,14 @@ TOOL="$(swift build -c release --show-bin-path)/salespulse-bench"
 
 RUNS=(eos alos keyed)
 topics=(bench.crm:8)
-for r in "${RUNS[@]}"; do
+for r in "${RUNS[@]}" bp; do
   topics+=("$r.kpi.events:8" "$r.kpi.changelog:8" "$r.kpi.summaries:6" "$r.kpi.alerts:6" "$r.kpi.dlq:6"
     "$r.kpi.rollup:1" "$r.kpi.rollup-changelog:1")
 done
 log="$BENCH_DIR/broker.log"
-"$BENCH_DIR/mockbroker" 3 "${topics[@]}" >"$BENCH_DIR/broker.out" 2>"$log" &
+control="$BENCH_DIR/broker.control"
+rm -f "$control" && mkfifo "$control"
+MOCKBROKER_CONTROL="$control" "$BENCH_DIR/mockbroker" 3 "${topics[@]}" >"$BENCH_DIR/broker.out" 2>"$log" &
 broker=$!
 trap 'kill $broker 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [[ -s "$BENCH_DIR/broker.out" ]] && break; sleep 0.1; done
@@ -65,8 +69,10 @@ done
 echo "measuring the decoder and state size..." >&2
 decode=$("$TOOL" decode --events "$EVENTS")
 state=$("$TOOL" state --reps 100000)
+echo "measuring memory under back-pressure..." >&2
+bp=$("$TOOL" backpressure --brokers "$BOOTSTRAP" --control "$control" --events "$EVENTS" 2>>"$BENCH_DIR/process-bp.log")
 # The floor checked its own topic; the workers' topics are checked here.
-lows=$("$TOOL" check-offsets --brokers "$BOOTSTRAP" --prefixes "$(IFS=,; echo "${RUNS[*]}")")
+lows=$("$TOOL" check-offsets --brokers "$BOOTSTRAP" --prefixes "$(IFS=,; echo "${RUNS[*]}"),bp")
 
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f%%", 100 * a / b }'; }
@@ -89,3 +95,9 @@ echo "final summaries per run: eos $(field finals "${result[eos]}"), alos $(fiel
 echo "decoder alone (1 core): $(field events_per_s "$decode") events/s, $(field mb_per_s "$decode") MB/s"
 echo "state: $(field aggregates "$state") aggregates (100,000 reps x day/week/month + regions): $(field bytes_per_aggregate "$state") bytes per aggregate, everything included"
 echo "log start offsets: $lows"
+bp_line=$(head -1 <<<"$bp")
+echo "back-pressure (output broker answering after $(field rtt_ms "$bp_line") ms for $(field slow_seconds "$bp_line") s, default bounds):" \
+  "consumed $(field slow_consumed "$bp_line"), aggregated $(field slow_aggregated "$bp_line"), peak RSS $(field slow_peak_mib "$bp_line") MiB" \
+  "(from $(field baseline_mib "$bp_line")), producer queue peak $(field slow_queue_peak "$bp_line"), waits for room $(field slow_waits_for_room "$bp_line");" \
+  "then at full speed: all $(field fast_aggregated "$bp_line") aggregated in $(field fast_seconds "$bp_line") s, peak RSS $(field fast_peak_mib "$bp_line") MiB"
+sed -n '2,$p' <<<"$bp"

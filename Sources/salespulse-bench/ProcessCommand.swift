@@ -22,27 +22,10 @@ struct ProcessCommand: ParsableCommand {
     @Option(help: "Seconds without a new final summary after the last event before stopping.") var settle = 5.0
 
     func run() throws {
-        var w = WorkerConfig()
-        w.kafka.brokers = brokers
-        w.kafka.groupId = "bench-\(UInt32.random(in: 0...UInt32.max))"
-        w.topics.deals = topic
-        w.topics.customers = topic
-        w.topics.spend = topic
-        w.topics.summaries = prefix + w.topics.summaries
-        w.topics.alerts = prefix + w.topics.alerts
-        w.topics.dlq = prefix + w.topics.dlq
-        w.topics.internal = prefix + w.topics.internal
-        w.topics.changelog = prefix + w.topics.changelog
-        w.topics.rollup = prefix + w.topics.rollup
-        w.topics.rollupChangelog = prefix + w.topics.rollupChangelog
-        w.topics.internalPartitions = internalPartitions
+        var w = benchWorkerConfig(
+            brokers: brokers, topic: topic, prefix: prefix, internalPartitions: internalPartitions)
         w.processing.processingGuarantee = guarantee
         w.processing.routeStage = !preKeyed
-        w.time.windows = ["day", "week", "month", "quarter"]
-        // The feed is history: nothing may be closed by the wall clock while it is read.
-        w.time.idleTimeout = "1000d"
-        w.time.emitInterval = "1h"
-        w.logLevel = "warning"
         let config = try ResolvedConfig.resolve(w, TargetsFile(), MarketsFile())
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "bench")

@@ -11,8 +11,11 @@ package enum KafkaProperties {
             "auto.offset.reset": "earliest",
             // Eager assignors: librdkafka 2.0.2's cooperative-sticky has known bugs.
             "partition.assignment.strategy": "range,roundrobin",
-            "queued.min.messages": "200000",
-            "queued.max.messages.kbytes": "262144",
+            // librdkafka's own prefetch bounds (100,000 messages, 64 MiB per consumer): a stage
+            // processes far below the rate they allow, and they are most of the memory ceiling
+            // when output is slow (a stage waiting for room stops polling; prefetch fills up).
+            "queued.min.messages": "100000",
+            "queued.max.messages.kbytes": "65536",
             "fetch.wait.max.ms": "50",
             "log_level": "4",
         ]

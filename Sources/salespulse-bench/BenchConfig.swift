@@ -1,0 +1,26 @@
+import Worker
+
+/// The worker configuration every pipeline mode runs: the preloaded topic as all three inputs,
+/// this run's own `kpi.*` topics under `prefix`, and no wall-clock closing (the feed is history).
+func benchWorkerConfig(brokers: String, topic: String, prefix: String, internalPartitions: Int) -> WorkerConfig {
+    var w = WorkerConfig()
+    w.kafka.brokers = brokers
+    w.kafka.groupId = "bench-\(UInt32.random(in: 0...UInt32.max))"
+    w.topics.deals = topic
+    w.topics.customers = topic
+    w.topics.spend = topic
+    w.topics.summaries = prefix + w.topics.summaries
+    w.topics.alerts = prefix + w.topics.alerts
+    w.topics.dlq = prefix + w.topics.dlq
+    w.topics.internal = prefix + w.topics.internal
+    w.topics.changelog = prefix + w.topics.changelog
+    w.topics.rollup = prefix + w.topics.rollup
+    w.topics.rollupChangelog = prefix + w.topics.rollupChangelog
+    w.topics.internalPartitions = internalPartitions
+    w.time.windows = ["day", "week", "month", "quarter"]
+    // Nothing may be closed by the wall clock while the history is read.
+    w.time.idleTimeout = "1000d"
+    w.time.emitInterval = "1h"
+    w.logLevel = "warning"
+    return w
+}

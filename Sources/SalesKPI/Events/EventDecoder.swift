@@ -46,28 +46,34 @@ package struct EventDecoder: Sendable {
         }
         let occurredAt = try timestamp(f.occurredAt, "occurred_at", f)
         let region = try required(f.region, "region", f)
-        var event = SalesEvent(eventId: eventId, type: type, occurredAt: occurredAt, region: region)
-        event.repId = try optional(f.repId, "rep_id", f)
-        if (type.isDeal || type.isCustomer) && (event.repId ?? "").isEmpty {
+        let repId = try optional(f.repId, "rep_id", f)
+        if (type.isDeal || type.isCustomer) && (repId ?? "").isEmpty {
             throw Rejection(.missingField, "rep_id is missing")
         }
+        var dealId: String?
+        var createdAt: EpochMillis?
         if type.isDeal {
-            event.dealId = try required(f.dealId, "deal_id", f)
-            let createdAt = try timestamp(f.createdAt, "created_at", f)
-            guard createdAt <= occurredAt else {
+            dealId = try required(f.dealId, "deal_id", f)
+            let created = try timestamp(f.createdAt, "created_at", f)
+            guard created <= occurredAt else {
                 throw Rejection(.createdAfterOccurred, "created_at is after occurred_at")
             }
-            event.createdAt = createdAt
+            createdAt = created
         }
-        if type == .dealStageChanged { event.stage = try required(f.stage, "stage", f) }
-        if type.isCustomer { event.customerId = try required(f.customerId, "customer_id", f) }
-        if type == .spendRecorded { event.channel = try required(f.channel, "channel", f) }
+        let stage = type == .dealStageChanged ? try required(f.stage, "stage", f) : nil
+        let customerId = type.isCustomer ? try required(f.customerId, "customer_id", f) : nil
+        let channel = type == .spendRecorded ? try required(f.channel, "channel", f) : nil
+        var amount = Money.zero
         if type.hasAmount {
-            guard let amount = f.amount else { throw Rejection(.missingField, "amount is missing") }
+            guard let raw = f.amount else { throw Rejection(.missingField, "amount is missing") }
             let currency = try required(f.currency, "currency", f)
-            event.amount = try convert(amount, currency)
+            amount = try convert(raw, currency)
         }
-        return .event(event)
+        // Built once, in the return: a var filled field by field was copied into the outcome.
+        return .event(
+            SalesEvent(
+                eventId: eventId, type: type, occurredAt: occurredAt, region: region, repId: repId, dealId: dealId,
+                customerId: customerId, amount: amount, createdAt: createdAt, stage: stage, channel: channel))
     }
 
     private func required(_ value: RawEventFields.Value?, _ name: String, _ f: RawEventFields) throws(Rejection)

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#else
+    import Darwin
+#endif
+
 /// The event types of SPEC §1. The `type` field, not the topic, decides what an event means.
 package enum EventType: UInt8, Sendable, CaseIterable, Codable {
     case dealCreated, dealStageChanged, dealWon, dealLost
@@ -16,15 +22,35 @@ package enum EventType: UInt8, Sendable, CaseIterable, Codable {
         }
     }
 
-    private static let wireBytes: [(EventType, [UInt8])] = allCases.map { ($0, Array($0.wireName.utf8)) }
-
-    /// The type named by these UTF-8 bytes, without making a `String` of them.
+    /// The type named by these UTF-8 bytes, without making a `String` of them. Every wire name
+    /// has its own length, so the length picks the one candidate to compare.
     init?(wireBytes bytes: UnsafeRawBufferPointer) {
-        for (type, name) in Self.wireBytes where name.count == bytes.count && name.elementsEqual(bytes) {
-            self = type
-            return
+        let candidate: EventType
+        switch bytes.count {
+        case 12: candidate = .dealCreated
+        case 18: candidate = .dealStageChanged
+        case 8: candidate = .dealWon
+        case 9: candidate = .dealLost
+        case 17: candidate = .customerAcquired
+        case 16: candidate = .customerChurned
+        case 14: candidate = .spendRecorded
+        default: return nil
         }
-        return nil
+        let name = candidate.staticWireName
+        guard memcmp(name.utf8Start, bytes.baseAddress!, bytes.count) == 0 else { return nil }
+        self = candidate
+    }
+
+    private var staticWireName: StaticString {
+        switch self {
+        case .dealCreated: "deal.created"
+        case .dealStageChanged: "deal.stage_changed"
+        case .dealWon: "deal.won"
+        case .dealLost: "deal.lost"
+        case .customerAcquired: "customer.acquired"
+        case .customerChurned: "customer.churned"
+        case .spendRecorded: "spend.recorded"
+        }
     }
 
     package var wireName: String {

@@ -46,6 +46,24 @@ struct RawEventFields {
         "stage", "customer_id", "channel",
     ].map { Array($0.utf8) }
 
+    /// The field names as static strings: no array to load and retain on every key.
+    private static func staticName(_ slot: Int) -> StaticString {
+        switch slot {
+        case 0: "event_id"
+        case 1: "type"
+        case 2: "occurred_at"
+        case 3: "region"
+        case 4: "rep_id"
+        case 5: "deal_id"
+        case 6: "amount"
+        case 7: "currency"
+        case 8: "created_at"
+        case 9: "stage"
+        case 10: "customer_id"
+        default: "channel"
+        }
+    }
+
     private mutating func set(_ slot: Int, _ value: Value) {
         switch slot {
         case 0: eventId = value
@@ -123,10 +141,7 @@ struct RawEventFields {
         case (7, UInt8(ascii: "c")): slot = 11
         default: return nil
         }
-        let equal = names[slot].withUnsafeBytes { name in
-            memcmp(name.baseAddress!, s.bytes.baseAddress! + at, count) == 0
-        }
-        return equal ? slot : nil
+        return memcmp(staticName(slot).utf8Start, s.bytes.baseAddress! + at, count) == 0 ? slot : nil
     }
 
     private static func value(_ s: inout JSONScanner, isAmount: Bool) throws(JSONScanner.Failure) -> Value {

@@ -2,11 +2,15 @@
 ///
 /// Ids are also grouped by minute of event time, which is the unit the changelog stores and
 /// the unit in which old ids are forgotten.
-package struct DedupeWindow: Sendable, Equatable {
+package struct DedupeWindow: Sendable {
     private var seen: [String: EpochMillis] = [:]
-    private var buckets: [Int64: Set<String>] = [:]
+    /// Ids by minute, in arrival order: an id enters only when `seen` did not have it, so a
+    /// bucket never repeats one and needs no hashing of its own.
+    private var buckets: [Int64: [String]] = [:]
     /// Buckets changed since the last `takeChanges()`.
     private var changed: Set<Int64> = []
+    /// The bucket last marked changed (events come in runs of the same minute).
+    private var lastChanged: Int64?
     private var sizeAtLastPrune = 0
 
     package init() {}
@@ -19,8 +23,11 @@ package struct DedupeWindow: Sendable, Equatable {
     package mutating func insert(_ id: String, at time: EpochMillis) -> Bool {
         guard seen.updateValue(time, forKey: id) == nil else { return false }
         let b = Self.bucket(time)
-        buckets[b, default: []].insert(id)
-        changed.insert(b)
+        buckets[b, default: []].append(id)
+        if b != lastChanged {
+            changed.insert(b)
+            lastChanged = b
+        }
         return true
     }
 
@@ -34,18 +41,22 @@ package struct DedupeWindow: Sendable, Equatable {
             buckets[b] = nil
             changed.insert(b)
         }
+        lastChanged = nil
         sizeAtLastPrune = seen.count
     }
 
     /// Changed buckets since the last call: the ids of each, or nil when it was forgotten.
     package mutating func takeChanges() -> [(bucket: Int64, ids: [String]?)] {
-        defer { changed.removeAll() }
+        defer {
+            changed.removeAll()
+            lastChanged = nil
+        }
         return changed.sorted().map { ($0, buckets[$0].map { $0.sorted() }) }
     }
 
     /// Restores one bucket from the changelog.
     package mutating func restore(bucket: Int64, ids: [String]) {
-        buckets[bucket] = Set(ids)
+        buckets[bucket] = ids
         for id in ids { seen[id] = bucket * 60_000 }
     }
 }

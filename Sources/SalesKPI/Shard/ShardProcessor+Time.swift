@@ -70,7 +70,20 @@ extension ShardProcessor {
         for (scope, state) in scopes {
             for entry in state.windows where entry.window.end <= end { closed.append((scope, entry.window)) }
         }
-        closed.sort { ($0.0, $0.1) < ($1.0, $1.1) }
+        // Sorted so a restored shard emits exactly what an uninterrupted one does. Through
+        // indices, comparing in place: sorting the pairs themselves copied (retained and
+        // released) their strings on every comparison, 5% of the aggregate stage's time.
+        var order = Array(closed.indices)
+        closed.withUnsafeBufferPointer { c in
+            order.sort { a, b in
+                let (x, y) = (c[a].0, c[b].0)
+                if x.kind != y.kind { return x.kind < y.kind }
+                if x.region != y.region { return x.region < y.region }
+                if x.rep != y.rep { return x.rep < y.rep }
+                return c[a].1 < c[b].1
+            }
+        }
+        closed = order.map { closed[$0] }
         for (scope, window) in closed {
             guard var w = scopes[scope]?.windows.removeValue(forKey: window) else { continue }
             scopes[scope]!.dirty = true

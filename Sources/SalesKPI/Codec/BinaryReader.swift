@@ -2,6 +2,7 @@
 package struct BinaryReader {
     package struct Malformed: Error, CustomStringConvertible {
         package var description: String { "malformed binary state record" }
+        package init() {}
     }
 
     private let bytes: [UInt8]

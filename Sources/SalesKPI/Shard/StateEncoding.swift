@@ -34,13 +34,13 @@ extension ScopeKey {
 }
 
 extension Window {
-    func write(to w: inout BinaryWriter) {
+    package func write(to w: inout BinaryWriter) {
         w.byte(kind)
         w.int(start)
         w.int(end - start)
     }
 
-    init(reading r: inout BinaryReader) throws(BinaryReader.Malformed) {
+    package init(reading r: inout BinaryReader) throws(BinaryReader.Malformed) {
         let kind = try r.byte()
         let start = try r.int()
         self.init(kind: kind, start: start, end: start &+ (try r.int()))
@@ -48,7 +48,7 @@ extension Window {
 }
 
 extension KPIAggregate {
-    func write(to w: inout BinaryWriter) {
+    package func write(to w: inout BinaryWriter) {
         w.int(revenue.minorUnits)
         w.int(won)
         w.int(lost)
@@ -65,7 +65,7 @@ extension KPIAggregate {
         w.int(spend.minorUnits)
     }
 
-    init(reading r: inout BinaryReader) throws(BinaryReader.Malformed) {
+    package init(reading r: inout BinaryReader) throws(BinaryReader.Malformed) {
         self.init()
         revenue = Money(minorUnits: try r.int())
         won = try r.int32()

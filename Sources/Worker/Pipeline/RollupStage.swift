@@ -22,7 +22,7 @@ final class RollupStage: StageLoop {
         guard rollup != nil else { return }
         next = message.offset + 1
         changed = true
-        guard let batch = try? JSONDecoder().decode([RollupMessage].self, from: Data(message.value)) else {
+        guard let batch = RollupMessage.decodeBatch(Array(message.value)) else {
             logger.warning("unreadable rollup message", metadata: [LogKey.offsets: "\(message.offset)"])
             return
         }

@@ -133,32 +133,15 @@ struct PipelineEndToEndTests {
     }
 
     private func checkAlerts(_ messages: [ReadMessage], _ model: ReferenceModel, finalWatermark: Int64) throws {
-        var actual: [String: String] = [:]
-        for m in messages {
-            let json = try #require(try JSONSerialization.jsonObject(with: Data(m.value)) as? [String: Any])
-            let id = json["alert_id"] as! String
-            #expect(actual[id] == nil, "alert \(id) published twice")
-            actual[id] = json["severity"] as? String
-            #expect(!(json["message"] as? String ?? "").isEmpty)
-        }
-        let calendar = ReferenceCalendar()
-        let first = calendar.interval("day", containing: ScenarioGenerator.start).start
-        let last = calendar.interval("day", containing: finalWatermark).start
-        let cacScopes =
-            ["east", "west", "north", "south"].map { ReferenceModel.Scope(kind: "region", region: $0) }
-            + [ReferenceModel.Scope(kind: "company")]
-        let expected = ReferenceAlerts.expected(
-            model: model, targets: TestConfig.referenceTargets, cacScopes: cacScopes, rules: ReferenceAlerts.Rules(),
-            coverageStart: ScenarioGenerator.start - 3_600_000, from: first, through: last)
+        let (actual, repeated) = try ScenarioAlerts.published(messages)
+        #expect(repeated.isEmpty, "alerts published twice: \(repeated)")
+        let expected = ScenarioAlerts.expected(model, finalWatermark: finalWatermark)
         #expect(
             expected.keys.contains { $0.hasPrefix("cac.spike:region:south") },
             "the scenario should make south's CAC spike")
         #expect(
             expected.keys.contains { $0.hasPrefix("target.slipping:region:north") },
             "the scenario should make north slip")
-        #expect(
-            actual == expected,
-            "alerts differ: missing \(Set(expected.keys).subtracting(actual.keys).sorted()), unexpected \(Set(actual.keys).subtracting(expected.keys).sorted())"
-        )
+        #expect(actual == expected, "alerts differ: \(ScenarioAlerts.difference(actual, expected))")
     }
 }

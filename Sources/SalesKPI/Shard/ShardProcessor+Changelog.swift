@@ -39,13 +39,12 @@ extension ShardProcessor {
     package mutating func takeChangelog() -> [StateRecord] {
         var out: [StateRecord] = []
         out.append(StateRecord(key: "m", value: encodeMeta()))
-        var dirty: [ScopeKey] = []
-        for (scope, state) in scopes where state.dirty { dirty.append(scope) }
-        for scope in dirty.sorted() {
+        for i in scopes.sorted(scopes.states.indices.filter { scopes.states[$0].dirty }) {
+            let scope = scopes.keys[i]
             var w = Self.writer()
             scope.write(to: &w)
-            scopes[scope]!.write(to: &w)
-            scopes[scope]!.dirty = false
+            scopes.states[i].write(to: &w)
+            scopes.states[i].dirty = false
             out.append(StateRecord(key: Self.scopeKey(scope), value: w.bytes))
         }
         for (bucket, ids) in dedupe.takeChanges() {
@@ -137,7 +136,7 @@ extension ShardProcessor {
             case "s":
                 var (scope, state) = try decodeScope(value, decoder)
                 state.dirty = false
-                shard.scopes[scope] = state
+                shard.scopes.states[shard.scopes.intern(scope).index] = state
                 for window in state.windows.keys { shard.closing.schedule(window.end) }
             case "d":
                 guard let bucket = Int64(key.dropFirst(2)) else { continue }

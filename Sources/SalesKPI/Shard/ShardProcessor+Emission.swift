@@ -22,17 +22,20 @@ extension ShardProcessor {
 
     /// Publishes every changed open window now, regardless of the emit interval.
     package mutating func emitProvisional(effects: inout [ShardEffect]) {
-        for scope in scopes.keys.sorted() where scopes[scope]!.windows.contains(where: \.state.dirty) {
-            // Taken out so its windows change in place.
-            var state = scopes.removeValue(forKey: scope)!
-            state.windows.update(where: { _ in true }) { window, w in
+        let changed = scopes.states.indices.filter { scopes.states[$0].windows.contains(where: \.state.dirty) }
+        for i in scopes.sorted(changed) {
+            let scope = scopes.keys[i]
+            // Swapped out, so it changes in place while summaries are made from the shard.
+            var windows = WindowTable()
+            swap(&windows, &scopes.states[i].windows)
+            windows.update(where: { _ in true }) { window, w in
                 guard w.dirty else { return }
                 w.dirty = false
                 w.revision += 1
                 effects.append(.summary(makeSummary(scope, window, w, final: false)))
             }
-            state.dirty = true
-            scopes[scope] = state
+            scopes.states[i].windows = windows
+            scopes.states[i].dirty = true
         }
     }
 
@@ -47,6 +50,6 @@ extension ShardProcessor {
     }
 
     /// Counts for metrics and memory reports.
-    package var openWindowCount: Int { scopes.values.reduce(0) { $0 + $1.windows.count } }
+    package var openWindowCount: Int { scopes.states.reduce(0) { $0 + $1.windows.count } }
     package var scopeCount: Int { scopes.count }
 }

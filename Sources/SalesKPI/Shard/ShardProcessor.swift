@@ -7,7 +7,7 @@ package struct ShardProcessor: Sendable {
     var assigner: WindowAssigner
     package internal(set) var watermark: EpochMillis = .min
     package internal(set) var maxEventTime: EpochMillis = .min
-    var scopes: [ScopeKey: ScopeState] = [:]
+    var scopes = ScopeTable()
     var knownRegions: Set<String> = []
     /// Scopes of this shard that have a target, evaluated at each business-day close.
     var targetScopes: Set<ScopeKey> = []
@@ -50,7 +50,7 @@ package struct ShardProcessor: Sendable {
     package mutating func apply(_ event: SalesEvent, effects: inout [ShardEffect]) -> Disposition {
         if event.occurredAt < watermark { return .late }
         guard dedupe.insert(event.eventId, at: event.occurredAt) else { return .duplicate }
-        learn(region: event.region, rep: event.repId)
+        let (region, rep) = learn(region: event.region, rep: event.repId)
         var disposition = Disposition.counted
         switch event.type {
         case .dealCreated, .dealStageChanged:
@@ -62,39 +62,43 @@ package struct ShardProcessor: Sendable {
                 occurredAt: event.occurredAt, eventId: event.eventId, rep: event.repId ?? "", amount: event.amount,
                 cycleMillis: event.occurredAt - (event.createdAt ?? event.occurredAt))
             let decision = won ? wonDeals.record(key, outcome) : lostDeals.record(key, outcome)
+            // The outcome's rep is the event's, interned above (or "" for an event without one).
+            let outcomeRep = rep ?? scopes.intern(.rep(outcome.rep, in: event.region)).index
             switch decision {
             case .count:
-                applyOutcome(outcome, won: won, region: event.region, sign: 1)
+                applyOutcome(outcome, won: won, scopes: [outcomeRep, region], sign: 1)
             case .replace(let earlier):
-                applyOutcome(earlier, won: won, region: event.region, sign: -1)
-                applyOutcome(outcome, won: won, region: event.region, sign: 1)
+                // A retraction only reaches scopes that exist (see `updateExisting`).
+                let earlierRep = scopes.find(.rep(earlier.rep, in: event.region))
+                applyOutcome(earlier, won: won, scopes: [earlierRep, region].compactMap { $0 }, sign: -1)
+                applyOutcome(outcome, won: won, scopes: [outcomeRep, region], sign: 1)
             case .superseded:
                 disposition = .superseded
             }
         case .customerAcquired, .customerChurned:
             let delta: Int32 = event.type == .customerAcquired ? 1 : -1
-            applyCustomer(delta, at: event.occurredAt, scope: .region(event.region))
-            if let rep = event.repId { applyCustomer(delta, at: event.occurredAt, scope: .rep(rep, in: event.region)) }
+            applyCustomer(delta, at: event.occurredAt, scope: region)
+            if let rep { applyCustomer(delta, at: event.occurredAt, scope: rep) }
         case .spendRecorded:
-            for scope in scopes(of: event) {
-                update(scope, at: event.occurredAt) { $0.spend += event.amount }
-            }
+            if let rep { update(rep, at: event.occurredAt) { $0.spend += event.amount } }
+            update(region, at: event.occurredAt) { $0.spend += event.amount }
         }
         advanceEventTime(to: event.occurredAt, effects: &effects)
         return disposition
     }
 
-    private func scopes(of event: SalesEvent) -> [ScopeKey] {
-        guard let rep = event.repId else { return [.region(event.region)] }
-        return [.rep(rep, in: event.region), .region(event.region)]
-    }
-
-    private mutating func learn(region: String, rep: String?) {
-        if knownRegions.insert(region).inserted {
+    /// Interns the event's region and rep scopes; notes targets and opens a new region's windows.
+    private mutating func learn(region: String, rep: String?) -> (region: Int, rep: Int?) {
+        let (regionIndex, newRegion) = scopes.intern(.region(region))
+        // A restored region scope is known already: both are restored together.
+        if newRegion, knownRegions.insert(region).inserted {
             noteTargets(for: .region(region))
             if watermark != .min { ensureRegionWindows(region, from: watermark, to: maxEventTime) }
         }
-        if let rep, scopes[.rep(rep, in: region)] == nil { noteTargets(for: .rep(rep, in: region)) }
+        guard let rep else { return (regionIndex, nil) }
+        let (repIndex, newRep) = scopes.intern(.rep(rep, in: region))
+        if newRep { noteTargets(for: .rep(rep, in: region)) }
+        return (regionIndex, repIndex)
     }
 
     private mutating func noteTargets(for scope: ScopeKey) {
@@ -103,8 +107,8 @@ package struct ShardProcessor: Sendable {
         }
     }
 
-    private mutating func applyOutcome(_ o: DealBook.Outcome, won: Bool, region: String, sign: Int32) {
-        for scope in [ScopeKey.rep(o.rep, in: region), .region(region)] {
+    private mutating func applyOutcome(_ o: DealBook.Outcome, won: Bool, scopes: [Int], sign: Int32) {
+        for scope in scopes {
             let apply: (inout KPIAggregate) -> Void = { a in
                 if won { a.applyWon(amount: o.amount, cycleMillis: o.cycleMillis, sign: sign) } else { a.lost += sign }
             }
@@ -117,53 +121,45 @@ package struct ShardProcessor: Sendable {
         }
     }
 
-    private mutating func applyCustomer(_ delta: Int32, at t: EpochMillis, scope: ScopeKey) {
-        update(scope, at: t) { a in
+    private mutating func applyCustomer(_ delta: Int32, at t: EpochMillis, scope i: Int) {
+        update(i, at: t) { a in
             if delta > 0 { a.newCustomers += 1 } else { a.churnedCustomers += 1 }
         }
-        // Taken out of the dictionary so the ledger is mutated in place, not copied.
-        var state = scopes.removeValue(forKey: scope)!
         // Windows that start after this (out-of-order) event had it missing from their start count.
-        state.dirty = true
-        state.windows.update(where: { $0.start > t }) { _, w in
+        scopes.states[i].windows.update(where: { $0.start > t }) { _, w in
             w.aggregate.activeCustomersStart += delta
             w.dirty = true
         }
-        state.ledger.record(at: t, delta: delta)
-        if watermark != .min { state.ledger.fold(before: watermark - settings.maxWindowSpanMillis) }
-        scopes[scope] = state
+        scopes.states[i].ledger.record(at: t, delta: delta)
+        if watermark != .min { scopes.states[i].ledger.fold(before: watermark - settings.maxWindowSpanMillis) }
     }
 
-    /// Applies `change` to every window of `scope` containing `t`, creating them as needed.
-    private mutating func update(_ scope: ScopeKey, at t: EpochMillis, _ change: (inout KPIAggregate) -> Void) {
+    /// Applies `change` to every window of scope `i` containing `t`, creating them as needed.
+    private mutating func update(_ i: Int, at t: EpochMillis, _ change: (inout KPIAggregate) -> Void) {
         scratch.removeAll(keepingCapacity: true)
         assigner.windows(containing: t, into: &scratch)
-        var state = scopes.removeValue(forKey: scope) ?? ScopeState()
-        state.dirty = true
+        scopes.states[i].dirty = true
         for window in scratch {
-            var w = state.windows[window] ?? openWindow(window, scope: scope, ledger: state.ledger)
+            var w = scopes.states[i].windows[window] ?? openWindow(window, ledger: scopes.states[i].ledger)
             change(&w.aggregate)
             w.dirty = true
-            state.windows[window] = w
+            scopes.states[i].windows[window] = w
         }
-        scopes[scope] = state
     }
 
-    private mutating func updateExisting(_ scope: ScopeKey, at t: EpochMillis, _ change: (inout KPIAggregate) -> Void) {
+    private mutating func updateExisting(_ i: Int, at t: EpochMillis, _ change: (inout KPIAggregate) -> Void) {
         scratch.removeAll(keepingCapacity: true)
         assigner.windows(containing: t, into: &scratch)
-        guard var state = scopes.removeValue(forKey: scope) else { return }
-        state.dirty = true
+        scopes.states[i].dirty = true
         for window in scratch {
-            guard var w = state.windows[window] else { continue }
+            guard var w = scopes.states[i].windows[window] else { continue }
             change(&w.aggregate)
             w.dirty = true
-            state.windows[window] = w
+            scopes.states[i].windows[window] = w
         }
-        scopes[scope] = state
     }
 
-    mutating func openWindow(_ window: Window, scope: ScopeKey, ledger: CustomerLedger) -> ScopeState.WindowState {
+    mutating func openWindow(_ window: Window, ledger: CustomerLedger) -> ScopeState.WindowState {
         closing.schedule(window.end)
         var w = ScopeState.WindowState()
         w.aggregate.activeCustomersStart = ledger.net(before: window.start)

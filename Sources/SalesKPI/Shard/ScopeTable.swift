@@ -1,0 +1,37 @@
+/// The shard's scopes interned to dense indices: an event's scope keys are hashed once, when
+/// the event arrives, and every window update after that reaches the state by array index, in
+/// place (a dictionary of states was hashed twice per update and copied in and out).
+struct ScopeTable: Sendable {
+    private var index: [ScopeKey: Int] = [:]
+    private(set) var keys: [ScopeKey] = []
+    /// By index; a new scope starts empty and clean (nothing for the changelog yet).
+    var states: [ScopeState] = []
+
+    var count: Int { keys.count }
+
+    func find(_ key: ScopeKey) -> Int? { index[key] }
+
+    /// The index of `key`, adding it with empty state when it is new.
+    mutating func intern(_ key: ScopeKey) -> (index: Int, isNew: Bool) {
+        if let i = index[key] { return (i, false) }
+        let i = keys.count
+        index[key] = i
+        keys.append(key)
+        var state = ScopeState()
+        state.dirty = false
+        states.append(state)
+        return (i, true)
+    }
+
+    /// Indices sorted by key: the deterministic order of everything the shard emits or writes.
+    func sorted(_ indices: [Int]) -> [Int] {
+        keys.withUnsafeBufferPointer { k in
+            // Compared in place: copying keys out would retain and release their strings.
+            indices.sorted { a, b in
+                if k[a].kind != k[b].kind { return k[a].kind < k[b].kind }
+                if k[a].region != k[b].region { return k[a].region < k[b].region }
+                return k[a].rep < k[b].rep
+            }
+        }
+    }
+}

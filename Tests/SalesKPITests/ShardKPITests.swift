@@ -148,6 +148,15 @@ struct ShardKPITests {
         #expect(h.shard.watermark == EventBuilder.t("2026-03-02T11:00:00Z"))
     }
 
+    @Test("a counted event re-sent after the watermark passed it is a duplicate, not a late event")
+    mutating func resentBehindWatermark() {
+        var h = ShardHarness(testSettings(["day"]))
+        let early = make.spend(1, at: "2026-03-02T10:00:00Z")
+        let d = h.apply(early, make.spend(1, at: "2026-03-02T12:00:00Z"), early)
+        #expect(h.shard.watermark > early.occurredAt)
+        #expect(d == [.counted, .counted, .duplicate])
+    }
+
     @Test("a window's final summary comes out once, when the watermark passes its end")
     mutating func finalOnce() {
         var h = ShardHarness(testSettings(["day"]))

@@ -150,7 +150,16 @@ struct BrokerFaultTests {
         func byKind(_ keys: [String]) -> [String: Int] {
             Dictionary(grouping: keys) { String($0.prefix { $0 != "|" }) }.mapValues(\.count)
         }
-        let lateLetters = (byTopic["kpi.dlq"] ?? []).filter { $0.headers["reason"] == "late" }.count
+        let lateRecords = (byTopic["kpi.dlq"] ?? []).filter { $0.headers["reason"] == "late" }
+        let lateLetters = lateRecords.count
+        // Exactly the scenario's late events, each by its source coordinates (repeats allowed).
+        let lateSources = Set(
+            lateRecords.map { m in
+                ["source.topic", "source.partition", "source.offset"].map { m.headers[$0] ?? "?" }.joined(
+                    separator: "/")
+            })
+        #expect(lateSources.count == scenario.late.count, "late dead letters for \(lateSources.count) events")
+        #expect(Set(lateRecords.map(\.value)) == Set(scenario.late.map(\.value)))
         print(
             "FIGURES fault check: mismatches \(byKind(report.mismatches)), missing \(byKind(report.missing)), late dead letters \(lateLetters) for \(scenario.late.count) late events"
         )

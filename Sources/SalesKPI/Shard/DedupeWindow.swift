@@ -19,6 +19,8 @@ package struct DedupeWindow: Sendable {
 
     static func bucket(_ t: EpochMillis) -> Int64 { Timestamp.floorDiv(t, 60_000) }
 
+    package func contains(_ id: String) -> Bool { seen[id] != nil }
+
     /// Records the id; false when it was already there.
     package mutating func insert(_ id: String, at time: EpochMillis) -> Bool {
         guard seen.updateValue(time, forKey: id) == nil else { return false }

@@ -48,7 +48,9 @@ package struct ShardProcessor: Sendable {
 
     /// Applies one decoded event; effects (final summaries, alerts) are appended to `effects`.
     package mutating func apply(_ event: SalesEvent, effects: inout [ShardEffect]) -> Disposition {
-        if event.occurredAt < watermark { return .late }
+        // A re-sent event already counted is a duplicate even behind the watermark (a stage
+        // rebuilt after a failed transaction re-sends what it held): not a late event to report.
+        if event.occurredAt < watermark { return dedupe.contains(event.eventId) ? .duplicate : .late }
         guard dedupe.insert(event.eventId, at: event.occurredAt) else { return .duplicate }
         let (region, rep) = learn(region: event.region, rep: event.repId)
         var disposition = Disposition.counted

@@ -37,9 +37,9 @@ struct BackPressureCommand: ParsableCommand {
         func command(_ line: String) { fifo.write(Data((line + "\n").utf8)) }
         let t = config.worker.topics
         for p in 0..<inputPartitions { command("leader \(topic) \(p) \(1 + p % 2)") }
+        let metadata = try KafkaProducer(properties: ["bootstrap.servers": brokers])
         for name in [t.internal, t.changelog, t.summaries, t.alerts, t.dlq, t.rollup, t.rollupChangelog] {
-            let count = try KafkaProducer(properties: ["bootstrap.servers": brokers]).partitionCount(name)
-            for p in 0..<count { command("leader \(name) \(p) 3") }
+            for p in 0..<(try metadata.partitionCount(name)) { command("leader \(name) \(p) 3") }
         }
         command("rtt 3 \(rtt)")
         Thread.sleep(forTimeInterval: 1)

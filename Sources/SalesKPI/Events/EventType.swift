@@ -10,16 +10,9 @@ package enum EventType: UInt8, Sendable, CaseIterable, Codable {
     case customerAcquired, customerChurned, spendRecorded
 
     package init?(wireName: String) {
-        switch wireName {
-        case "deal.created": self = .dealCreated
-        case "deal.stage_changed": self = .dealStageChanged
-        case "deal.won": self = .dealWon
-        case "deal.lost": self = .dealLost
-        case "customer.acquired": self = .customerAcquired
-        case "customer.churned": self = .customerChurned
-        case "spend.recorded": self = .spendRecorded
-        default: return nil
-        }
+        var name = wireName
+        guard let type = name.withUTF8({ EventType(wireBytes: UnsafeRawBufferPointer($0)) }) else { return nil }
+        self = type
     }
 
     /// The type named by these UTF-8 bytes, without making a `String` of them. Every wire name
@@ -36,8 +29,7 @@ package enum EventType: UInt8, Sendable, CaseIterable, Codable {
         case 14: candidate = .spendRecorded
         default: return nil
         }
-        let name = candidate.staticWireName
-        guard memcmp(name.utf8Start, bytes.baseAddress!, bytes.count) == 0 else { return nil }
+        guard memcmp(candidate.staticWireName.utf8Start, bytes.baseAddress!, bytes.count) == 0 else { return nil }
         self = candidate
     }
 
@@ -53,17 +45,7 @@ package enum EventType: UInt8, Sendable, CaseIterable, Codable {
         }
     }
 
-    package var wireName: String {
-        switch self {
-        case .dealCreated: "deal.created"
-        case .dealStageChanged: "deal.stage_changed"
-        case .dealWon: "deal.won"
-        case .dealLost: "deal.lost"
-        case .customerAcquired: "customer.acquired"
-        case .customerChurned: "customer.churned"
-        case .spendRecorded: "spend.recorded"
-        }
-    }
+    package var wireName: String { staticWireName.description }
 
     package var isDeal: Bool { self.rawValue <= EventType.dealLost.rawValue }
     package var isCustomer: Bool { self == .customerAcquired || self == .customerChurned }

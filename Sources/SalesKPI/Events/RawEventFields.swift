@@ -41,10 +41,11 @@ struct RawEventFields {
     /// The payload bytes of an unescaped string.
     func slice(_ range: Range<Int>) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[range]) }
 
-    private static let names: [[UInt8]] = [
-        "event_id", "type", "occurred_at", "region", "rep_id", "deal_id", "amount", "currency", "created_at",
-        "stage", "customer_id", "channel",
-    ].map { Array($0.utf8) }
+    /// The names as byte arrays, for keys with escapes (rare; they are decoded first).
+    private static let names: [[UInt8]] = (0..<12).map { slot in
+        let name = staticName(slot)
+        return Array(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+    }
 
     /// The field names as static strings: no array to load and retain on every key.
     private static func staticName(_ slot: Int) -> StaticString {
@@ -96,7 +97,7 @@ struct RawEventFields {
                 let slot = try slotIndex(of: key, in: s)
                 if let slot {
                     guard seen & (1 << slot) == 0 else {
-                        throw .malformed("duplicate key \(String(decoding: names[slot], as: UTF8.self))")
+                        throw .malformed("duplicate key \(staticName(slot))")
                     }
                     seen |= 1 << slot
                     fields.set(slot, try value(&s, isAmount: slot == 6))

@@ -129,8 +129,7 @@ class StageLoop {
     /// as fresh as its last fetch, and while a leader is unreachable that can be far behind.
     /// nil when the leader does not answer (the caller then waits for it, for a while).
     func laneCaughtUp(_ tp: TopicPartition, next: Int64) -> Bool? {
-        if let known = laneEnds[tp], pollStarted - known.at < 1_000, next < known.high { return false }
-        if let known = laneEnds[tp], pollStarted - known.at < 1_000 { return true }
+        if let known = laneEnds[tp], pollStarted - known.at < 1_000 { return next >= known.high }
         // No answer (or only "not the leader"): unknown, never assumed caught up; the fetcher's
         // cached end can be stale through exactly these moments.
         // A generous timeout: with slow round trips a short one would make every lane unknown.

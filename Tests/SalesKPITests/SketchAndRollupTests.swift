@@ -1,5 +1,6 @@
 import TestSupport
 import Testing
+import Worker
 
 @testable import SalesKPI
 
@@ -35,6 +36,35 @@ struct SketchTests {
         s.remove(0)
         #expect(s == QuantileSketch())
         #expect(s.quantile(0.5) == nil)
+    }
+
+    @Test("random adds and removals keep exactly the bins a plain count per bin has")
+    func binsMatchAPlainCount() {
+        var rng = SplitMix64(seed: 42)
+        for _ in 0..<200 {
+            var s = QuantileSketch()
+            var added: [Double] = []
+            var counts: [Int16: UInt32] = [:]
+            for _ in 0..<Int.random(in: 1...40, using: &rng) {
+                if !added.isEmpty, Bool.random(using: &rng) {
+                    let v = added.remove(at: Int.random(in: 0..<added.count, using: &rng))
+                    s.remove(v)
+                    if v > QuantileSketch.zeroThreshold { counts[QuantileSketch.binIndex(v), default: 0] -= 1 }
+                } else {
+                    // A few distinct values, so bins are hit again, emptied and refilled.
+                    let v = [0, 0.4, 1.5, 3, 7.2, 30, 90][Int.random(in: 0..<7, using: &rng)]
+                    added.append(v)
+                    s.add(v)
+                    if v > QuantileSketch.zeroThreshold { counts[QuantileSketch.binIndex(v), default: 0] += 1 }
+                }
+            }
+            let expected = counts.filter { $0.value > 0 }.sorted { $0.key < $1.key }
+                .map { QuantileSketch.Bin(index: $0.key, count: $0.value) }
+            #expect(s.bins == expected)
+            #expect(s.binCount == expected.count)
+            #expect(s == QuantileSketch(zeroCount: s.zeroCount, bins: expected))
+            #expect(s.count == added.count)
+        }
     }
 }
 

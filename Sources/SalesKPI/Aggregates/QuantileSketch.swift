@@ -21,6 +21,16 @@ package struct QuantileSketch: Sendable, Equatable, Codable {
     /// The non-empty bins, by index.
     package var bins: [Bin] { first.count == 0 ? [] : [first] + rest }
 
+    /// How many bins are non-empty.
+    package var binCount: Int { first.count == 0 ? 0 : 1 + rest.count }
+
+    /// The non-empty bins, by index, without building an array.
+    package func forEachBin(_ body: (Bin) -> Void) {
+        guard first.count > 0 else { return }
+        body(first)
+        for bin in rest { body(bin) }
+    }
+
     /// Stores sorted, non-empty bins in the canonical inline-first form (so == compares contents).
     private mutating func store(_ sorted: [Bin]) {
         first = sorted.first ?? Bin(index: 0, count: 0)
@@ -65,28 +75,38 @@ package struct QuantileSketch: Sendable, Equatable, Codable {
             return
         }
         let index = QuantileSketch.binIndex(value)
+        // In place, in the inline-first form: this runs for every won deal in every window it
+        // reaches, and building the bins as one array would cost two allocations each time.
         if first.count == 0 {
             if delta > 0 { first = Bin(index: index, count: UInt32(delta)) }
             return
         }
-        if rest.isEmpty, first.index == index {
+        if index == first.index {
             let next = Int(first.count) + delta
-            first = next == 0 ? Bin(index: 0, count: 0) : Bin(index: index, count: UInt32(next))
+            if next > 0 {
+                first.count = UInt32(next)
+            } else {
+                first = rest.isEmpty ? Bin(index: 0, count: 0) : rest.removeFirst()
+            }
             return
         }
-        var bins = self.bins
-        defer { store(bins) }
+        if index < first.index {
+            guard delta > 0 else { return }
+            rest.insert(first, at: 0)
+            first = Bin(index: index, count: UInt32(delta))
+            return
+        }
         var lo = 0
-        var hi = bins.count
+        var hi = rest.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            if bins[mid].index < index { lo = mid + 1 } else { hi = mid }
+            if rest[mid].index < index { lo = mid + 1 } else { hi = mid }
         }
-        if lo < bins.count, bins[lo].index == index {
-            let next = Int(bins[lo].count) + delta
-            if next == 0 { bins.remove(at: lo) } else { bins[lo].count = UInt32(next) }
+        if lo < rest.count, rest[lo].index == index {
+            let next = Int(rest[lo].count) + delta
+            if next == 0 { rest.remove(at: lo) } else { rest[lo].count = UInt32(next) }
         } else if delta > 0 {
-            bins.insert(Bin(index: index, count: UInt32(delta)), at: lo)
+            rest.insert(Bin(index: index, count: UInt32(delta)), at: lo)
         }
     }
 
@@ -111,11 +131,14 @@ package struct QuantileSketch: Sendable, Equatable, Codable {
         let rank = Int((q * Double(n - 1)).rounded(.down))
         var seen = Int(zeroCount)
         if rank < seen { return 0 }
-        let bins = self.bins
-        for bin in bins {
+        var last = first.index
+        var found: Int16?
+        forEachBin { bin in
+            guard found == nil else { return }
             seen += Int(bin.count)
-            if rank < seen { return QuantileSketch.representative(bin.index) }
+            last = bin.index
+            if rank < seen { found = bin.index }
         }
-        return QuantileSketch.representative(bins.last!.index)
+        return QuantileSketch.representative(found ?? last)
     }
 }

@@ -55,7 +55,7 @@ extension Summary {
         w.field("relative_accuracy", QuantileSketch.relativeAccuracy)
         w.field("zero", Int(a.cycleSketch.zeroCount))
         w.beginArray("bins")
-        for bin in a.cycleSketch.bins { w.pairElement(Int64(bin.index), Int64(bin.count)) }
+        a.cycleSketch.forEachBin { bin in w.pairElement(Int64(bin.index), Int64(bin.count)) }
         w.endArray()
         w.endObject()
         w.field("new_customers", Int(a.newCustomers))

@@ -68,12 +68,16 @@ package struct ShardProcessor: Sendable {
             let outcomeRep = rep ?? scopes.intern(.rep(outcome.rep, in: event.region)).index
             switch decision {
             case .count:
-                applyOutcome(outcome, won: won, scopes: [outcomeRep, region], sign: 1)
+                applyOutcome(outcome, won: won, scope: outcomeRep, sign: 1)
+                applyOutcome(outcome, won: won, scope: region, sign: 1)
             case .replace(let earlier):
                 // A retraction only reaches scopes that exist (see `updateExisting`).
-                let earlierRep = scopes.find(.rep(earlier.rep, in: event.region))
-                applyOutcome(earlier, won: won, scopes: [earlierRep, region].compactMap { $0 }, sign: -1)
-                applyOutcome(outcome, won: won, scopes: [outcomeRep, region], sign: 1)
+                if let earlierRep = scopes.find(.rep(earlier.rep, in: event.region)) {
+                    applyOutcome(earlier, won: won, scope: earlierRep, sign: -1)
+                }
+                applyOutcome(earlier, won: won, scope: region, sign: -1)
+                applyOutcome(outcome, won: won, scope: outcomeRep, sign: 1)
+                applyOutcome(outcome, won: won, scope: region, sign: 1)
             case .superseded:
                 disposition = .superseded
             }
@@ -109,17 +113,15 @@ package struct ShardProcessor: Sendable {
         }
     }
 
-    private mutating func applyOutcome(_ o: DealBook.Outcome, won: Bool, scopes: [Int], sign: Int32) {
-        for scope in scopes {
-            let apply: (inout KPIAggregate) -> Void = { a in
-                if won { a.applyWon(amount: o.amount, cycleMillis: o.cycleMillis, sign: sign) } else { a.lost += sign }
-            }
-            if sign > 0 {
-                update(scope, at: o.occurredAt, apply)
-            } else {
-                // A retraction only reaches windows still open: a final summary is never revised.
-                updateExisting(scope, at: o.occurredAt, apply)
-            }
+    private mutating func applyOutcome(_ o: DealBook.Outcome, won: Bool, scope: Int, sign: Int32) {
+        let apply: (inout KPIAggregate) -> Void = { a in
+            if won { a.applyWon(amount: o.amount, cycleMillis: o.cycleMillis, sign: sign) } else { a.lost += sign }
+        }
+        if sign > 0 {
+            update(scope, at: o.occurredAt, apply)
+        } else {
+            // A retraction only reaches windows still open: a final summary is never revised.
+            updateExisting(scope, at: o.occurredAt, apply)
         }
     }
 
@@ -142,10 +144,16 @@ package struct ShardProcessor: Sendable {
         assigner.windows(containing: t, into: &scratch)
         scopes.states[i].dirty = true
         for window in scratch {
-            var w = scopes.states[i].windows[window] ?? openWindow(window, ledger: scopes.states[i].ledger)
-            change(&w.aggregate)
-            w.dirty = true
-            scopes.states[i].windows[window] = w
+            var k = scopes.states[i].windows.position(of: window)
+            if k == nil {
+                let fresh = openWindow(window, ledger: scopes.states[i].ledger)
+                k = scopes.states[i].windows.insert(window, fresh)
+            }
+            guard let k else { continue }
+            scopes.states[i].windows.modify(at: k) { w in
+                change(&w.aggregate)
+                w.dirty = true
+            }
         }
     }
 
@@ -154,10 +162,11 @@ package struct ShardProcessor: Sendable {
         assigner.windows(containing: t, into: &scratch)
         scopes.states[i].dirty = true
         for window in scratch {
-            guard var w = scopes.states[i].windows[window] else { continue }
-            change(&w.aggregate)
-            w.dirty = true
-            scopes.states[i].windows[window] = w
+            guard let k = scopes.states[i].windows.position(of: window) else { continue }
+            scopes.states[i].windows.modify(at: k) { w in
+                change(&w.aggregate)
+                w.dirty = true
+            }
         }
     }
 

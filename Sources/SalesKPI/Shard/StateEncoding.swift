@@ -54,8 +54,8 @@ extension KPIAggregate {
         w.int(lost)
         w.int(cycleMillisSum)
         w.int(Int64(cycleSketch.zeroCount))
-        w.count(cycleSketch.bins.count)
-        for bin in cycleSketch.bins {
+        w.count(cycleSketch.binCount)
+        cycleSketch.forEachBin { bin in
             w.int(Int64(bin.index))
             w.int(Int64(bin.count))
         }

@@ -14,23 +14,36 @@ struct WindowTable: Sendable, Sequence {
     /// The windows in order (end, start, kind).
     var keys: [Window] { entries.map(\.window) }
 
-    private func index(of window: Window) -> Int? { entries.firstIndex { $0.window == window } }
+    /// Where `window` sits, for `modify(at:)`; nil when it is not open.
+    func position(of window: Window) -> Int? { entries.firstIndex { $0.window == window } }
+
+    /// Opens `window` with `state`, returning its position. The window must not be open yet.
+    mutating func insert(_ window: Window, _ state: ScopeState.WindowState) -> Int {
+        let at = entries.firstIndex { window < $0.window } ?? entries.count
+        entries.insert((window, state), at: at)
+        return at
+    }
+
+    /// Changes the state at `position` in place: copying a state out and back would retain and
+    /// release its sketch's bins for every window an event reaches.
+    mutating func modify(at position: Int, _ change: (inout ScopeState.WindowState) -> Void) {
+        change(&entries[position].state)
+    }
 
     subscript(window: Window) -> ScopeState.WindowState? {
-        get { index(of: window).map { entries[$0].state } }
+        get { position(of: window).map { entries[$0].state } }
         set {
-            if let k = index(of: window) {
+            if let k = position(of: window) {
                 if let newValue { entries[k].state = newValue } else { entries.remove(at: k) }
             } else if let newValue {
-                let at = entries.firstIndex { window < $0.window } ?? entries.count
-                entries.insert((window, newValue), at: at)
+                _ = insert(window, newValue)
             }
         }
     }
 
     @discardableResult
     mutating func removeValue(forKey window: Window) -> ScopeState.WindowState? {
-        guard let k = index(of: window) else { return nil }
+        guard let k = position(of: window) else { return nil }
         return entries.remove(at: k).state
     }
 

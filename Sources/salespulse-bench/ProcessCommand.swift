@@ -18,6 +18,7 @@ struct ProcessCommand: ParsableCommand {
     @Option(help: "exactly_once or at_least_once.") var guarantee = "exactly_once"
     @Flag(help: "Read the region-keyed input directly (processing.route_stage: false).") var preKeyed = false
     @Option(help: "Prefix of this run's own kpi.* topics (each run needs fresh ones).") var prefix = ""
+    @Option(help: "Aggregate stage instances (processing.aggregate_threads).") var aggregateThreads = 1
     @Option var events = 2_000_000
     @Option(help: "Seconds without a new final summary after the last event before stopping.") var settle = 5.0
 
@@ -26,6 +27,7 @@ struct ProcessCommand: ParsableCommand {
             brokers: brokers, topic: topic, prefix: prefix, internalPartitions: internalPartitions)
         w.processing.processingGuarantee = guarantee
         w.processing.routeStage = !preKeyed
+        w.processing.aggregateThreads = aggregateThreads
         let config = try ResolvedConfig.resolve(w, TargetsFile(), MarketsFile())
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "bench")

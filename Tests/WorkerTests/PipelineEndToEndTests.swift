@@ -9,11 +9,13 @@ struct PipelineEndToEndTests {
     static let inputs = ["crm.deals", "crm.customers", "crm.spend"]
     static let outputs = ["kpi.summaries", "kpi.alerts", "kpi.dlq"]
 
+    /// Run once with one aggregate stage and once with two in the process (`aggregate_threads`),
+    /// which share the internal partitions through the consumer group.
     @Test(
         "summaries equal the reference, bad input (the corpus too) is dead-lettered with its reason, alerts match the rules",
-        .timeLimit(.minutes(5)))
-    func endToEnd() throws {
-        let config = try TestConfig.make()
+        .timeLimit(.minutes(5)), arguments: [1, 2])
+    func endToEnd(aggregateThreads: Int) throws {
+        let config = try TestConfig.make(aggregateThreads: aggregateThreads)
         let cluster = try MockCluster(brokers: 3)
         try EmbeddedBroker.createTopics(on: cluster, config: config, partitions: 6)
         let bootstrap = cluster.bootstrapServers
@@ -39,9 +41,16 @@ struct PipelineEndToEndTests {
             harness.wait(timeout: .seconds(60)) {
                 $0.consumed == total && $0.isSettled && $0.companyWatermark >= finalWatermark
             }, "closing events not processed")
+        let perInstance = (1...aggregateThreads).map {
+            harness.pipeline.stats.stage($0 == 1 ? "aggregate" : "aggregate-\($0)")
+        }
         try #require(harness.stop(), "pipeline did not stop")
         #expect(harness.error == nil)
         let stats = harness.pipeline.stats.snapshot
+        // Each instance owned some of the tasks: the work was really shared.
+        for (k, instance) in perInstance.enumerated() {
+            #expect((instance?.aggregated ?? 0) > 0, "aggregate instance \(k + 1) applied nothing")
+        }
 
         let messages = try TopicReader.readAll(bootstrap: bootstrap, topics: Self.inputs + Self.outputs)
         let byTopic = Dictionary(grouping: messages, by: \.topic)

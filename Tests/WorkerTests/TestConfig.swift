@@ -15,7 +15,9 @@ enum TestConfig {
         .init(scope: "company", period: "quarter", amount: "9000000"),
     ]
 
-    static func make(partitions: Int = 8, properties: [String: String] = [:]) throws -> ResolvedConfig {
+    static func make(partitions: Int = 8, properties: [String: String] = [:], aggregateThreads: Int = 1) throws
+        -> ResolvedConfig
+    {
         var w = WorkerConfig()
         w.kafka.properties = properties
         w.kafka.brokers = "set-by-test"
@@ -24,6 +26,7 @@ enum TestConfig {
         w.topics.internalPartitions = 6
         w.processing.commitInterval = "500ms"
         w.processing.maxEventBytes = ScenarioGenerator.maxEventBytes
+        w.processing.aggregateThreads = aggregateThreads
         w.time.windows = windows
         w.time.emitInterval = "1s"
         w.time.idleTimeout = "1h"

@@ -78,6 +78,9 @@ package struct ResolvedConfig: Sendable {
         if !(1...100_000).contains(w.processing.pollBatch) {
             problem("processing.poll_batch", "must be between 1 and 100000")
         }
+        if !(1...64).contains(w.processing.aggregateThreads) {
+            problem("processing.aggregate_threads", "must be between 1 and 64")
+        }
         if !(1...10_000).contains(w.topics.partitions) { problem("topics.partitions", "must be between 1 and 10000") }
         if !(1...16).contains(w.topics.replicationFactor) {
             problem("topics.replication_factor", "must be between 1 and 16")

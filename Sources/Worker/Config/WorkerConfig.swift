@@ -149,6 +149,12 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
         package var maxTaskIdle = "0s"
         package var maxEventBytes = 65536
         package var pollBatch = 2048
+        /// Aggregate stage instances in this process, each a member of the aggregate group on its
+        /// own thread with its own tasks: one process uses that many cores the way as many
+        /// processes would. The route stage stays one per process: its instances forward to the
+        /// same internal partitions independently, and in a backfill one running ahead in event
+        /// time would push those tasks' watermarks past what the others have yet to send.
+        package var aggregateThreads = 1
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case processingGuarantee = "processing_guarantee"
@@ -158,6 +164,7 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
             case maxTaskIdle = "max_task_idle"
             case maxEventBytes = "max_event_bytes"
             case pollBatch = "poll_batch"
+            case aggregateThreads = "aggregate_threads"
         }
 
         package init() {}
@@ -174,6 +181,7 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
             maxTaskIdle = try c.decodeIfPresent(String.self, forKey: .maxTaskIdle) ?? maxTaskIdle
             maxEventBytes = try c.decodeIfPresent(Int.self, forKey: .maxEventBytes) ?? maxEventBytes
             pollBatch = try c.decodeIfPresent(Int.self, forKey: .pollBatch) ?? pollBatch
+            aggregateThreads = try c.decodeIfPresent(Int.self, forKey: .aggregateThreads) ?? aggregateThreads
         }
     }
 

@@ -12,11 +12,15 @@ final class AggregateStage: StageLoop {
     var effects: [ShardEffect] = []
     let inputs: [String]
 
-    init(pipeline: Pipeline) throws(KafkaError) {
+    init(pipeline: Pipeline, slot: Int = 0) throws(KafkaError) {
         let t = pipeline.config.worker.topics
         inputs = pipeline.config.worker.processing.routeStage ? [t.internal] : t.inputs
-        super.init(pipeline: pipeline, name: "aggregate")
-        try connect(inputs: inputs, groupId: pipeline.config.worker.kafka.groupId, readHeaders: true)
+        super.init(pipeline: pipeline, kind: "aggregate", slot: slot)
+        // Only routed events carry headers we use (their raw coordinates); parsing the headers
+        // of raw input costs librdkafka a list per message.
+        try connect(
+            inputs: inputs, groupId: pipeline.config.worker.kafka.groupId,
+            readHeaders: pipeline.config.worker.processing.routeStage)
     }
 
     override func take(_ message: ConsumedMessage) {

@@ -5,7 +5,8 @@ import SalesKPI
 import Synchronization
 
 /// The worker: route, aggregate and rollup stages, each on its own thread with its own consumer
-/// group membership and producer, so any number of instances share the work through Kafka.
+/// group membership and producer, so any number of instances (threads of one process, or
+/// processes) share the work through Kafka.
 ///
 /// A stage whose commit fails in a way that loses the transaction is rebuilt from its changelog
 /// (new consumer and producer, rejoin, restore); `run()` returns once every stage has stopped.
@@ -77,19 +78,19 @@ package final class Pipeline: Sendable {
                 LogKey.kafka:
                     "\(kafka.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))",
             ])
-        var makers: [(String, () throws(KafkaError) -> StageLoop)] = []
-        if config.worker.processing.routeStage {
-            makers.append(("route", { () throws(KafkaError) in try RouteStage(pipeline: self) }))
-        }
-        makers.append(("aggregate", { () throws(KafkaError) in try AggregateStage(pipeline: self) }))
-        makers.append(("rollup", { () throws(KafkaError) in try RollupStage(pipeline: self) }))
+        var kinds: [(kind: StageKind, slot: Int)] = []
+        // One route instance: see `aggregateThreads`.
+        if config.worker.processing.routeStage { kinds.append((.route, 0)) }
+        for slot in 0..<config.worker.processing.aggregateThreads { kinds.append((.aggregate, slot)) }
+        // One partition: a second instance would only stand by.
+        kinds.append((.rollup, 0))
         // Create every stage up front so configuration errors surface here, not on a thread.
         var first: [StageLoop] = []
-        for (_, make) in makers { first.append(try make()) }
+        for (kind, slot) in kinds { first.append(try makeStage(kind, slot: slot)) }
         let done = DispatchGroup()
-        for (k, (name, make)) in makers.enumerated() {
+        for (k, (kind, slot)) in kinds.enumerated() {
+            let name = first[k].name
             let initial = UncheckedBox(first[k])
-            let rebuild = UncheckedBox(make)
             done.enter()
             let thread = Thread { [self] in
                 defer { done.leave() }
@@ -101,7 +102,7 @@ package final class Pipeline: Sendable {
                     stage = nil
                     while stage == nil, !isStopping {
                         Thread.sleep(forTimeInterval: 1)
-                        do { stage = try rebuild.value() } catch {
+                        do { stage = try makeStage(kind, slot: slot) } catch {
                             logger.error(
                                 "cannot rebuild stage", metadata: [LogKey.stage: "\(name)", LogKey.error: "\(error)"])
                         }
@@ -116,6 +117,18 @@ package final class Pipeline: Sendable {
         while done.wait(timeout: .now() + .milliseconds(500)) == .timedOut { refreshMetrics() }
         refreshMetrics()
         logger.info("pipeline stopped", metadata: [LogKey.events: "\(stats.snapshot.events)"])
+    }
+}
+
+enum StageKind { case route, aggregate, rollup }
+
+extension Pipeline {
+    func makeStage(_ kind: StageKind, slot: Int) throws(KafkaError) -> StageLoop {
+        switch kind {
+        case .route: try RouteStage(pipeline: self)
+        case .aggregate: try AggregateStage(pipeline: self, slot: slot)
+        case .rollup: try RollupStage(pipeline: self)
+        }
     }
 }
 

@@ -94,6 +94,9 @@ package final class StatsBox: Sendable {
         }
     }
 
+    /// One stage instance's counters (`aggregate`, `aggregate-2`, …), while it runs.
+    package func stage(_ name: String) -> PipelineStats? { parts.withLock { $0.current[name] } }
+
     func publish(_ stage: String, _ stats: PipelineStats) { parts.withLock { $0.current[stage] = stats } }
 
     /// Keeps a broken stage's counters when it is rebuilt from scratch.

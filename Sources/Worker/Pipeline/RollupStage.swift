@@ -12,7 +12,7 @@ final class RollupStage: StageLoop {
     var effects: [ShardEffect] = []
 
     init(pipeline: Pipeline) throws(KafkaError) {
-        super.init(pipeline: pipeline, name: "rollup")
+        super.init(pipeline: pipeline, kind: "rollup", slot: 0)
         try connect(
             inputs: [pipeline.config.worker.topics.rollup], groupId: pipeline.config.worker.kafka.groupId + ".rollup",
             readHeaders: false)

@@ -14,7 +14,7 @@ final class RouteStage: StageLoop {
 
     init(pipeline: Pipeline) throws(KafkaError) {
         aligner = InputAligner(pauseThreshold: 50_000, maxIdleMillis: pipeline.config.maxTaskIdleMillis)
-        super.init(pipeline: pipeline, name: "route")
+        super.init(pipeline: pipeline, kind: "route", slot: 0)
         try connect(
             inputs: pipeline.config.worker.topics.inputs, groupId: pipeline.config.worker.kafka.groupId + ".route",
             readHeaders: false)

@@ -10,6 +10,9 @@ import SalesKPI
 /// Subclasses override the hooks; nothing else touches their state.
 class StageLoop {
     let pipeline: Pipeline
+    /// The stage kind, numbered from the second instance on (`aggregate-2`) when the process runs
+    /// several (`processing.aggregate_threads`): the key of its stats, its thread and its
+    /// transactional id, which must stay the same when the instance is rebuilt.
     let name: String
     var consumer: KafkaConsumer!
     var output: StageOutput!
@@ -29,9 +32,9 @@ class StageLoop {
         weak var loop: StageLoop?
     }
 
-    init(pipeline: Pipeline, name: String) {
+    init(pipeline: Pipeline, kind: String, slot: Int) {
         self.pipeline = pipeline
-        self.name = name
+        name = slot == 0 ? kind : "\(kind)-\(slot + 1)"
     }
 
     /// Connects: the consumer in `groupId` subscribed to `inputs`, and the output producer.

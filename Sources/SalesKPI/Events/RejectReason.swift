@@ -14,6 +14,9 @@ package enum RejectReason: String, Sendable, CaseIterable, Codable {
     case absurdTimestamp = "absurd_timestamp"
     case createdAfterOccurred = "created_after_occurred"
     case late = "late"
+    /// A record on the internal topic that is not a readable routed batch (only the route stage
+    /// should write there).
+    case unreadableBatch = "unreadable_batch"
 }
 
 /// A rejection with a human-readable detail (which field, what was wrong).

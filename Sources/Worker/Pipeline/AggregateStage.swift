@@ -28,7 +28,29 @@ final class AggregateStage: StageLoop {
         if !config.worker.processing.routeStage { counters.consumed += 1 }
         guard let task = tasks[message.partition] else { return }
         task.received[tp] = message.offset + 1
-        // Routed events carry their raw coordinates; unrouted ones are read where they were written.
+        let consumedAt = pipeline.metrics == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+        // Only the route stage writes the internal topic; a raw input event never starts with
+        // the batch version byte, but it is only looked for where batches can be.
+        if config.worker.processing.routeStage, RoutedBatch.isBatch(message.value) {
+            let entries: [RoutedBatch.Entry]
+            do {
+                entries = try RoutedBatch.entries(message.value)
+            } catch {
+                deadLetter(
+                    Rejection(.unreadableBatch, "\(error)"), source: tp, offset: message.offset,
+                    key: message.key.map { Array($0) }, value: Array(message.value))
+                return
+            }
+            for entry in entries {
+                let key = entry.key.map { UnsafeRawBufferPointer(rebasing: message.value[$0]) }
+                take(
+                    UnsafeRawBufferPointer(rebasing: message.value[entry.raw]), key: key, source: entry.source,
+                    offset: entry.offset, lane: tp, position: message.offset, consumedAt: consumedAt, task: task)
+            }
+            return
+        }
+        // One routed event per message (written before batches) carries its coordinates in
+        // headers; unrouted ones are read where they were written.
         var source = tp
         if let topic = message.headerBytes("source.topic") {
             source = TopicPartition(
@@ -36,27 +58,33 @@ final class AggregateStage: StageLoop {
                 Int32(truncatingIfNeeded: Self.integer(message.headerBytes("source.partition")) ?? -1))
         }
         let offset = Self.integer(message.headerBytes("source.offset")) ?? message.offset
-        let consumedAt = pipeline.metrics == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-        switch config.decoder.decode(message.value) {
+        take(
+            message.value, key: message.key, source: source, offset: offset, lane: tp, position: message.offset,
+            consumedAt: consumedAt, task: task)
+    }
+
+    /// Decodes one event and applies it, or buffers it while the task's lanes are merged.
+    private func take(
+        _ value: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer?, source: TopicPartition, offset: Int64,
+        lane tp: TopicPartition, position: Int64, consumedAt: UInt64, task: AggregateTask
+    ) {
+        switch config.decoder.decode(value) {
         case .event(let event):
             // A single lane has nothing to merge: apply straight from the borrowed message.
             if task.aligner.laneCount == 1, task.aligner.buffered == 0 {
                 apply(event, source: source, offset: offset, consumedAt: consumedAt, task: task) {
-                    (message.key.map { Array($0) }, Array(message.value))
+                    (key.map { Array($0) }, Array(value))
                 }
                 return
             }
             let pending = InputAligner.Pending(
-                source: source, event: event, offset: offset, position: message.offset,
-                key: message.key.map { Array($0) }, raw: Array(message.value), consumedAt: consumedAt,
-                arrivedAt: pollStarted)
+                source: source, event: event, offset: offset, position: position, key: key.map { Array($0) },
+                raw: Array(value), consumedAt: consumedAt, arrivedAt: pollStarted)
             if task.aligner.push(tp, pending) { consumer.pause([tp]) }
         case .unknownType:
             counters.unknownTypes += 1
         case .rejected(let rejection):
-            deadLetter(
-                rejection, source: source, offset: offset, key: message.key.map { Array($0) },
-                value: Array(message.value))
+            deadLetter(rejection, source: source, offset: offset, key: key.map { Array($0) }, value: Array(value))
         }
     }
 

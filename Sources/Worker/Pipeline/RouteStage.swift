@@ -11,6 +11,10 @@ final class RouteStage: StageLoop {
     var lastEventTime: [TopicPartition: EpochMillis] = [:]
     /// Lanes last reported as overdue (reported once, not on every poll).
     var lastOverdue: Set<TopicPartition> = []
+    /// Events forwarded since the last flush, per internal partition.
+    var outbox: [Int32: RoutedBatch.Writer] = [:]
+    /// The internal topic's partition count, asked of the cluster once.
+    var internalPartitions: Int?
 
     init(pipeline: Pipeline) throws(KafkaError) {
         aligner = InputAligner(pauseThreshold: 50_000, maxIdleMillis: pipeline.config.maxTaskIdleMillis)
@@ -49,6 +53,7 @@ final class RouteStage: StageLoop {
             forward(item)
             if resume { consumer.resume([tp]) }
         }
+        flushAll()
         counters.buffered = aligner.buffered
         let overdue = aligner.takeOverdue()
         defer { lastOverdue = overdue }
@@ -62,18 +67,45 @@ final class RouteStage: StageLoop {
     private func caughtUp(_ tp: TopicPartition) -> Bool? { laneCaughtUp(tp, next: received[tp] ?? 0) }
 
     private func forward(_ item: InputAligner.Pending) {
+        guard let partitions = internalPartitionCount() else { return }
         counters.routed += 1
-        send(
-            OutgoingMessage(
-                topic: topics.internal, key: Array(item.event.region.utf8), value: item.raw,
-                headers: [
-                    ("source.topic", Array(item.source.topic.utf8)),
-                    ("source.partition", Array(String(item.source.partition).utf8)),
-                    ("source.offset", Array(String(item.offset).utf8)),
-                ]))
+        let p = RoutedBatch.partition(ofRegion: item.event.region, partitions: partitions)
+        outbox[p, default: RoutedBatch.Writer()].append(
+            source: item.source, offset: item.offset, key: item.key, raw: item.raw)
+        if outbox[p]!.bytes.count >= RoutedBatch.flushBytes { flush(p) }
+    }
+
+    /// Sends every partition's batch; called before anything is committed.
+    private func flushAll() {
+        for p in outbox.keys.sorted() { flush(p) }
+    }
+
+    private func flush(_ p: Int32) {
+        guard var writer = outbox[p], !writer.isEmpty else { return }
+        outbox[p] = nil
+        send(OutgoingMessage(topic: topics.internal, partition: p, key: nil, value: writer.take()))
+    }
+
+    /// nil (and the stage marked broken, to be rebuilt from its committed offsets, so nothing is
+    /// lost) when the cluster cannot say.
+    private func internalPartitionCount() -> Int? {
+        if let internalPartitions { return internalPartitions }
+        do throws(KafkaError) {
+            let n = try output.producer.partitionCount(topics.internal)
+            guard n > 0 else { throw KafkaError(code: 0, message: "\(topics.internal) has no partitions") }
+            internalPartitions = n
+            return n
+        } catch {
+            logger.error(
+                "cannot learn the internal topic's partitions",
+                metadata: [LogKey.stage: "\(name)", LogKey.error: "\(error)"])
+            broken = error
+            return nil
+        }
     }
 
     override func prepareCommit() -> [TopicPartition: Int64] {
+        flushAll()
         var offsets: [TopicPartition: Int64] = [:]
         for (tp, next) in received { offsets[tp] = aligner.firstBufferedOffset(tp) ?? next }
         return offsets
@@ -88,6 +120,7 @@ final class RouteStage: StageLoop {
         for item in aligner.revoke(partitions).sorted(by: { $0.event.occurredAt < $1.event.occurredAt }) {
             forward(item)
         }
+        flushAll()
     }
 
     override func revoked(_ partitions: [TopicPartition]) {
@@ -99,6 +132,7 @@ final class RouteStage: StageLoop {
 
     override func drainAll() {
         for (_, item) in aligner.drain() { forward(item) }
+        flushAll()
     }
 
     override func publishStats() {

@@ -93,20 +93,94 @@ struct ChangelogRestoreTests {
         #expect(!whole.alerts.isEmpty)
     }
 
+    @Test("a shard restored twice continues exactly like one that never stopped")
+    func restoreTwice() throws {
+        let events = Self.events()
+        let settings = Self.settings()
+        var whole = ShardHarness(settings)
+        for e in events { whole.apply(e) }
+        whole.closeAll(through: "2026-06-01T00:00:00Z")
+
+        // One log across two lives: the second writes after the first's records, and the third
+        // restores from both (its chunks must not collide with the first life's).
+        var log: [StateRecord] = []
+        var life = ShardHarness(settings)
+        for e in events[..<1500] { life.apply(e) }
+        log += life.shard.takeChangelog()
+        life = ShardHarness(settings)
+        life.shard = try ShardProcessor.restore(settings: settings, records: log)
+        for (k, e) in events[1500..<3100].enumerated() {
+            life.apply(e)
+            if (k + 1) % 400 == 0 { log += life.shard.takeChangelog() }
+        }
+        var restored = ShardHarness(settings)
+        restored.shard = try ShardProcessor.restore(settings: settings, records: log)
+        for e in events[3100...] { restored.apply(e) }
+        restored.closeAll(through: "2026-06-01T00:00:00Z")
+
+        var reference = ShardHarness(settings)
+        for e in events[..<3100] { reference.apply(e) }
+        #expect(Array(whole.effects[reference.effects.count...]) == restored.effects)
+        // Chunks are small in number and the ones nothing refers to any more were deleted.
+        let latest = StateRecord.latestValues(log)
+        let chunks = latest.filter { ["D", "W", "L"].contains($0.key.first) }
+        #expect(chunks.contains { $0.value == nil })
+        #expect(chunks.count < 40)
+    }
+
     @Test("deleted parts become tombstones and restoring ignores unknown keys")
     func tombstones() throws {
         var make = EventBuilder()
         var h = ShardHarness(testSettings(["day"]))
-        h.apply(make.spend(1, at: "2026-03-02T10:00:00Z"))
+        h.apply(make.spend(1, at: "2026-03-02T10:00:00Z"), make.won("d1", 5, at: "2026-03-02T10:05:00Z"))
         let first = h.shard.takeChangelog()
         #expect(first.contains { $0.key.hasPrefix("s|region") && $0.value != nil })
-        #expect(first.contains { $0.key.hasPrefix("d|") && $0.value != nil })
+        #expect(first.contains { $0.key == "D|0" && $0.value != nil })
+        #expect(first.contains { $0.key == "W|0" && $0.value != nil })
         h.closeAll()
         let second = h.shard.takeChangelog()
         #expect(second.contains { $0.key == "m" })
+        // Past the dedupe horizon and every window: both chunks are deleted.
+        #expect(second.contains { $0.key == "D|0" && $0.value == nil })
+        #expect(second.contains { $0.key == "W|0" && $0.value == nil })
         let restored = try ShardProcessor.restore(
             settings: testSettings(["day"]), records: first + second + [StateRecord(key: "x", value: [1, 2, 3])])
         #expect(restored.watermark == h.shard.watermark)
         #expect(restored.openWindowCount == h.shard.openWindowCount)
+    }
+
+    @Test("records of the earlier form (ids per minute, one per deal) restore, and are deleted when done")
+    func earlierForm() throws {
+        let settings = testSettings(["day"])
+        var make = EventBuilder()
+        let sent = make.won("d1", 100, at: "2026-03-02T10:05:00Z")
+        // What the earlier version wrote for that event, in its binary form.
+        var ids = BinaryWriter()
+        ids.byte(StateEncoding.version)
+        ids.count(1)
+        ids.string(sent.eventId)
+        var deal = BinaryWriter()
+        deal.byte(StateEncoding.version)
+        deal.string("east")
+        deal.string("d1")
+        DealBook.Outcome(
+            occurredAt: sent.occurredAt, eventId: sent.eventId, rep: "r1", amount: sent.amount, cycleMillis: 0
+        ).write(to: &deal)
+        let minute = Timestamp.floorDiv(sent.occurredAt, 60_000)
+        var h = ShardHarness(settings)
+        h.shard = try ShardProcessor.restore(
+            settings: settings,
+            records: [
+                StateRecord(key: "d|\(minute)", value: ids.bytes),
+                StateRecord(key: "w|east\u{1}d1", value: deal.bytes),
+            ])
+        // The id is known, and a later win of the same deal replaces the restored one.
+        #expect(h.apply(sent) == [.duplicate])
+        #expect(h.apply(make.won("d1", 300, at: "2026-03-02T11:00:00Z")) == [.counted])
+        let changes = h.shard.takeChangelog()
+        #expect(changes.contains { $0.key == "w|east\u{1}d1" && $0.value == nil })
+        #expect(!changes.contains { $0.key == "d|\(minute)" })
+        h.closeAll()
+        #expect(h.shard.takeChangelog().contains { $0.key == "d|\(minute)" && $0.value == nil })
     }
 }

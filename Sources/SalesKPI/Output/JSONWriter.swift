@@ -2,7 +2,10 @@
 /// machinery, and bytes because they go straight to the producer (one summary per few events).
 package struct JSONWriter {
     package private(set) var bytes: [UInt8] = []
-    private var needsComma = [false]
+    /// Bit n: the container at depth n has a member already (a comma goes before the next).
+    /// Bits rather than an array of flags: this is checked for every field of every summary.
+    private var needsComma: UInt64 = 0
+    private var depth = 0
 
     package init() { bytes.reserveCapacity(1024) }
 
@@ -10,8 +13,21 @@ package struct JSONWriter {
     package var text: String { String(decoding: bytes, as: UTF8.self) }
 
     private mutating func separator() {
-        if needsComma[needsComma.count - 1] { bytes.append(UInt8(ascii: ",")) }
-        needsComma[needsComma.count - 1] = true
+        let bit: UInt64 = 1 << UInt64(depth)
+        if needsComma & bit != 0 { bytes.append(UInt8(ascii: ",")) }
+        needsComma |= bit
+    }
+
+    private mutating func open(_ bracket: UInt8) {
+        bytes.append(bracket)
+        precondition(depth < 63, "JSON output nested too deeply")
+        depth += 1
+        needsComma &= ~(1 << UInt64(depth))
+    }
+
+    private mutating func close(_ bracket: UInt8) {
+        depth -= 1
+        bytes.append(bracket)
     }
 
     private mutating func key(_ k: StaticString) {
@@ -31,26 +47,18 @@ package struct JSONWriter {
     private mutating func raw(_ s: StaticString) { s.withUTF8Buffer { bytes.append(contentsOf: $0) } }
 
     package mutating func beginObject(_ k: StaticString? = nil) {
-        if let k { key(k) } else if needsComma.count > 1 { separator() }
-        bytes.append(UInt8(ascii: "{"))
-        needsComma.append(false)
+        if let k { key(k) } else if depth > 0 { separator() }
+        open(UInt8(ascii: "{"))
     }
 
-    package mutating func endObject() {
-        needsComma.removeLast()
-        bytes.append(UInt8(ascii: "}"))
-    }
+    package mutating func endObject() { close(UInt8(ascii: "}")) }
 
     package mutating func beginArray(_ k: StaticString) {
         key(k)
-        bytes.append(UInt8(ascii: "["))
-        needsComma.append(false)
+        open(UInt8(ascii: "["))
     }
 
-    package mutating func endArray() {
-        needsComma.removeLast()
-        bytes.append(UInt8(ascii: "]"))
-    }
+    package mutating func endArray() { close(UInt8(ascii: "]")) }
 
     /// A `[a,b]` pair of integers as one array element.
     package mutating func pairElement(_ a: Int64, _ b: Int64) {
@@ -126,6 +134,16 @@ package struct JSONWriter {
 
     package static func quote(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Ids, names and kinds almost never need escaping: copied whole when they do not.
+        var s = s
+        let plain = s.withUTF8 { utf8 in
+            guard utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else {
+                return false
+            }
+            out.append(contentsOf: utf8)
+            return true
+        }
+        if plain { return out.append(UInt8(ascii: "\"")) }
         for b in s.utf8 {
             switch b {
             case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])

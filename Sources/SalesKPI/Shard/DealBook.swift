@@ -1,5 +1,10 @@
 /// The counted outcome (won or lost) of each deal, so a deal counts at most once: the event with
 /// the latest `occurred_at` counts and earlier ones are retracted (SPEC §2).
+///
+/// For the changelog the outcomes come in parts: a chunk holds the outcomes recorded between two
+/// flushes, written once and deleted once none of them is current any more (replaced by a later
+/// outcome, or forgotten). A record per outcome, as before, cost more than the event it came
+/// from; such records are still restored, each as its own part, and deleted the same way.
 package struct DealBook: Sendable, Equatable {
     package struct Key: Hashable, Sendable, Codable {
         package var region: String
@@ -28,9 +33,27 @@ package struct DealBook: Sendable, Equatable {
         case superseded
     }
 
-    private var outcomes: [Key: Outcome] = [:]
-    /// Keys changed since the last `takeChanges()`.
-    private var changed: Set<Key> = []
+    package enum Part: Hashable, Sendable {
+        /// The outcomes recorded in one flush interval, numbered in order.
+        case chunk(Int64)
+        /// One deal's outcome (the earlier form).
+        case deal(Key)
+    }
+
+    private struct Entry: Equatable {
+        var outcome: Outcome
+        /// The part it was written in; nil until the next flush.
+        var part: Part?
+    }
+
+    private var outcomes: [Key: Entry] = [:]
+    /// Current outcomes per written part: a part with none left is deleted.
+    private var live: [Part: Int] = [:]
+    /// Keys recorded since the last `takeChanges()` (a key may repeat).
+    private var pending: [Key] = []
+    /// Parts with nothing current left since the last `takeChanges()`.
+    private var removed: [Part] = []
+    private var nextChunk: Int64 = 0
 
     package init() {}
 
@@ -38,29 +61,77 @@ package struct DealBook: Sendable, Equatable {
 
     package mutating func record(_ key: Key, _ outcome: Outcome) -> Decision {
         guard let existing = outcomes[key] else {
-            outcomes[key] = outcome
-            changed.insert(key)
+            outcomes[key] = Entry(outcome: outcome)
+            pending.append(key)
             return .count
         }
-        guard outcome.supersedes(existing) else { return .superseded }
-        outcomes[key] = outcome
-        changed.insert(key)
-        return .replace(existing)
+        guard outcome.supersedes(existing.outcome) else { return .superseded }
+        if let part = existing.part { release(part) }
+        outcomes[key] = Entry(outcome: outcome)
+        pending.append(key)
+        return .replace(existing.outcome)
+    }
+
+    private mutating func release(_ part: Part) {
+        let left = (live[part] ?? 1) - 1
+        if left > 0 {
+            live[part] = left
+        } else {
+            live[part] = nil
+            removed.append(part)
+        }
     }
 
     /// Forgets outcomes whose windows have all closed; they can no longer be retracted.
     package mutating func prune(olderThan horizon: EpochMillis) {
-        for (key, outcome) in outcomes where outcome.occurredAt < horizon {
+        for (key, entry) in outcomes where entry.outcome.occurredAt < horizon {
             outcomes[key] = nil
-            changed.insert(key)
+            if let part = entry.part { release(part) }
         }
     }
 
-    /// Changed keys since the last call, with their outcome or nil when forgotten.
-    package mutating func takeChanges() -> [(Key, Outcome?)] {
-        defer { changed.removeAll() }
-        return changed.map { ($0, outcomes[$0]) }
+    /// What to write since the last call: parts to delete, then a chunk of the new outcomes.
+    package mutating func takeChanges() -> (removed: [Part], written: (part: Part, outcomes: [(Key, Outcome)])?) {
+        defer {
+            pending.removeAll()
+            removed.removeAll()
+        }
+        let part = Part.chunk(nextChunk)
+        var written: [(Key, Outcome)] = []
+        for key in pending {
+            // Written once, with its latest outcome; gone (pruned) or already taken otherwise.
+            guard var entry = outcomes[key], entry.part == nil else { continue }
+            entry.part = part
+            outcomes[key] = entry
+            written.append((key, entry.outcome))
+        }
+        guard !written.isEmpty else { return (removed, nil) }
+        nextChunk += 1
+        live[part] = written.count
+        return (removed, (part, written))
     }
 
-    package mutating func restore(_ key: Key, _ outcome: Outcome) { outcomes[key] = outcome }
+    /// Restores one part from the changelog, in any order: an outcome superseded by one from
+    /// another part is not current, and a part left with none current is deleted at the next flush.
+    package mutating func restore(_ part: Part, _ entries: [(Key, Outcome)]) {
+        if case .chunk(let n) = part { nextChunk = max(nextChunk, n + 1) }
+        var current = 0
+        for (key, outcome) in entries {
+            if let existing = outcomes[key] {
+                guard outcome.supersedes(existing.outcome) else { continue }
+                if let other = existing.part { release(other) }
+            }
+            outcomes[key] = Entry(outcome: outcome, part: part)
+            current += 1
+        }
+        if current > 0 {
+            live[part, default: 0] += current
+        } else {
+            removed.append(part)
+        }
+    }
+
+    package static func == (a: DealBook, b: DealBook) -> Bool {
+        a.outcomes.mapValues(\.outcome) == b.outcomes.mapValues(\.outcome)
+    }
 }

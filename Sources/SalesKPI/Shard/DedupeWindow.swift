@@ -1,64 +1,88 @@
 /// Event ids seen recently, for dropping re-sent events (SPEC §2: at least the allowed lateness).
 ///
-/// Ids are also grouped by minute of event time, which is the unit the changelog stores and
-/// the unit in which old ids are forgotten.
+/// For the changelog the ids come in parts: a chunk holds the ids first seen between two
+/// flushes, written once and deleted when all of its events are older than the horizon. (Parts
+/// by minute of event time, as before, cost a record per one or two events in a backfill that
+/// runs days of event time per second, and rewrote the current minute's ids at every flush in
+/// real time; such parts are still restored, and deleted the same way.)
 package struct DedupeWindow: Sendable {
-    private var seen: [String: EpochMillis] = [:]
-    /// Ids by minute, in arrival order: an id enters only when `seen` did not have it, so a
-    /// bucket never repeats one and needs no hashing of its own.
-    private var buckets: [Int64: [String]] = [:]
-    /// Buckets changed since the last `takeChanges()`.
-    private var changed: Set<Int64> = []
-    /// The bucket last marked changed (events come in runs of the same minute).
-    private var lastChanged: Int64?
-    private var sizeAtLastPrune = 0
+    package enum Part: Hashable, Sendable {
+        /// The ids first seen in one flush interval, numbered in order.
+        case chunk(Int64)
+        /// The ids of one minute of event time (the earlier form).
+        case minute(Int64)
+    }
+
+    package enum Change: Equatable, Sendable {
+        case written(Part, newest: EpochMillis, ids: [String])
+        case removed(Part)
+    }
+
+    private struct Stored {
+        var part: Part
+        var newest: EpochMillis
+        var ids: [String]
+    }
+
+    private var seen: Set<String> = []
+    /// Written parts, oldest first.
+    private var stored: [Stored] = []
+    /// Ids first seen since the last `takeChanges()`, with the latest of their event times.
+    private var pending: [String] = []
+    private var pendingNewest: EpochMillis = .min
+    /// Parts forgotten since the last `takeChanges()`.
+    private var removed: [Part] = []
+    private var nextChunk: Int64 = 0
 
     package init() {}
 
     package var count: Int { seen.count }
 
-    static func bucket(_ t: EpochMillis) -> Int64 { Timestamp.floorDiv(t, 60_000) }
-
-    package func contains(_ id: String) -> Bool { seen[id] != nil }
+    package func contains(_ id: String) -> Bool { seen.contains(id) }
 
     /// Records the id; false when it was already there.
     package mutating func insert(_ id: String, at time: EpochMillis) -> Bool {
-        guard seen.updateValue(time, forKey: id) == nil else { return false }
-        let b = Self.bucket(time)
-        buckets[b, default: []].append(id)
-        if b != lastChanged {
-            changed.insert(b)
-            lastChanged = b
-        }
+        guard seen.insert(id).inserted else { return false }
+        pending.append(id)
+        pendingNewest = max(pendingNewest, time)
         return true
     }
 
-    /// Forgets ids of events older than `horizon`; cheap to call often, it only scans when the set
-    /// has doubled since the last scan.
+    /// Forgets the written parts whose events are all older than `horizon` (ids not written yet
+    /// are recent; they go with their part later).
     package mutating func prune(olderThan horizon: EpochMillis) {
-        guard seen.count >= max(1024, 2 * sizeAtLastPrune) else { return }
-        let limit = Self.bucket(horizon)
-        for (b, ids) in buckets where b < limit {
-            for id in ids { seen[id] = nil }
-            buckets[b] = nil
-            changed.insert(b)
+        guard stored.contains(where: { $0.newest < horizon }) else { return }
+        var kept: [Stored] = []
+        for part in stored {
+            if part.newest < horizon {
+                for id in part.ids { seen.remove(id) }
+                removed.append(part.part)
+            } else {
+                kept.append(part)
+            }
         }
-        lastChanged = nil
-        sizeAtLastPrune = seen.count
+        stored = kept
     }
 
-    /// Changed buckets since the last call: the ids of each, or nil when it was forgotten.
-    package mutating func takeChanges() -> [(bucket: Int64, ids: [String]?)] {
-        defer {
-            changed.removeAll()
-            lastChanged = nil
+    /// What to write since the last call: forgotten parts, then a chunk of the new ids.
+    package mutating func takeChanges() -> [Change] {
+        var out = removed.map(Change.removed)
+        removed.removeAll()
+        if !pending.isEmpty {
+            let part = Part.chunk(nextChunk)
+            nextChunk += 1
+            stored.append(Stored(part: part, newest: pendingNewest, ids: pending))
+            out.append(.written(part, newest: pendingNewest, ids: pending))
+            pending.removeAll()
+            pendingNewest = .min
         }
-        return changed.sorted().map { ($0, buckets[$0].map { $0.sorted() }) }
+        return out
     }
 
-    /// Restores one bucket from the changelog.
-    package mutating func restore(bucket: Int64, ids: [String]) {
-        buckets[bucket] = ids
-        for id in ids { seen[id] = bucket * 60_000 }
+    /// Restores one part from the changelog; `newest` is the latest event time it covers.
+    package mutating func restore(_ part: Part, newest: EpochMillis, ids: [String]) {
+        stored.append(Stored(part: part, newest: newest, ids: ids))
+        for id in ids { seen.insert(id) }
+        if case .chunk(let n) = part { nextChunk = max(nextChunk, n + 1) }
     }
 }

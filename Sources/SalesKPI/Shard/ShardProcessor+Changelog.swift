@@ -4,8 +4,9 @@ import Foundation
 /// compacted topic keeps exactly the latest value of each part.
 ///
 /// Keys: `m` (watermarks and bookkeeping), `s|…` one per scope (its open windows and customer
-/// ledger), `d|minute` the event ids of one minute of event time, `w|…`/`l|…` one per won/lost
-/// deal outcome, `r` the rule trackers.
+/// ledger), `D|n` the event ids first seen in flush interval n, `W|n`/`L|n` the won/lost deal
+/// outcomes recorded in flush interval n, `r` the rule trackers. Restored but no longer written:
+/// `d|minute` (the ids of one minute of event time) and `w|…`/`l|…` (one deal outcome each).
 extension ShardProcessor {
     struct Meta: Codable {
         var watermark: EpochMillis
@@ -35,6 +36,20 @@ extension ShardProcessor {
     static func scopeKey(_ s: ScopeKey) -> String { "s|\(s.kind.rawValue)\u{1}\(s.region)\u{1}\(s.rep)" }
     static func dealKey(_ won: Bool, _ k: DealBook.Key) -> String { "\(won ? "w" : "l")|\(k.region)\u{1}\(k.dealId)" }
 
+    static func dedupeKey(_ part: DedupeWindow.Part) -> String {
+        switch part {
+        case .chunk(let n): "D|\(n)"
+        case .minute(let m): "d|\(m)"
+        }
+    }
+
+    static func dealPartKey(_ won: Bool, _ part: DealBook.Part) -> String {
+        switch part {
+        case .chunk(let n): "\(won ? "W" : "L")|\(n)"
+        case .deal(let key): dealKey(won, key)
+        }
+    }
+
     /// Everything that changed since the previous call, as changelog records.
     package mutating func takeChangelog() -> [StateRecord] {
         var out: [StateRecord] = []
@@ -47,26 +62,30 @@ extension ShardProcessor {
             scopes.states[i].dirty = false
             out.append(StateRecord(key: Self.scopeKey(scope), value: w.bytes))
         }
-        for (bucket, ids) in dedupe.takeChanges() {
-            let value = ids.map { ids -> [UInt8] in
+        for change in dedupe.takeChanges() {
+            switch change {
+            case .removed(let part):
+                out.append(StateRecord(key: Self.dedupeKey(part), value: nil))
+            case .written(let part, let newest, let ids):
                 var w = Self.writer()
+                w.int(newest)
                 w.count(ids.count)
                 for id in ids { w.string(id) }
-                return w.bytes
+                out.append(StateRecord(key: Self.dedupeKey(part), value: w.bytes))
             }
-            out.append(StateRecord(key: "d|\(bucket)", value: value))
         }
-        for (won, book) in [(true, \ShardProcessor.wonDeals), (false, \ShardProcessor.lostDeals)] {
-            for (key, outcome) in self[keyPath: book].takeChanges() {
-                let value = outcome.map { outcome -> [UInt8] in
-                    var w = Self.writer()
-                    w.string(key.region)
-                    w.string(key.dealId)
-                    outcome.write(to: &w)
-                    return w.bytes
-                }
-                out.append(StateRecord(key: Self.dealKey(won, key), value: value))
+        for won in [true, false] {
+            let (removed, written) = won ? wonDeals.takeChanges() : lostDeals.takeChanges()
+            for part in removed { out.append(StateRecord(key: Self.dealPartKey(won, part), value: nil)) }
+            guard let (part, outcomes) = written else { continue }
+            var w = Self.writer()
+            w.count(outcomes.count)
+            for (key, outcome) in outcomes {
+                w.string(key.region)
+                w.string(key.dealId)
+                outcome.write(to: &w)
             }
+            out.append(StateRecord(key: Self.dealPartKey(won, part), value: w.bytes))
         }
         if rulesDirty {
             // Rule state changes at most once per closed day: JSON is cheap enough here.
@@ -138,15 +157,38 @@ extension ShardProcessor {
                 state.dirty = false
                 shard.scopes.states[shard.scopes.intern(scope).index] = state
                 for window in state.windows.keys { shard.closing.schedule(window.end) }
+            case "D":
+                guard let n = Int64(key.dropFirst(2)) else { continue }
+                var r = BinaryReader(value)
+                _ = try r.byte()
+                let newest = try r.int()
+                var ids: [String] = []
+                for _ in 0..<(try r.count()) { ids.append(try r.string()) }
+                shard.dedupe.restore(.chunk(n), newest: newest, ids: ids)
             case "d":
-                guard let bucket = Int64(key.dropFirst(2)) else { continue }
-                shard.dedupe.restore(bucket: bucket, ids: try decodeIds(value, decoder))
+                guard let minute = Int64(key.dropFirst(2)) else { continue }
+                shard.dedupe.restore(
+                    .minute(minute), newest: (minute + 1) * 60_000 - 1, ids: try decodeIds(value, decoder))
+            case "W", "L":
+                guard let n = Int64(key.dropFirst(2)) else { continue }
+                var r = BinaryReader(value)
+                _ = try r.byte()
+                var outcomes: [(DealBook.Key, DealBook.Outcome)] = []
+                for _ in 0..<(try r.count()) {
+                    let dealKey = DealBook.Key(region: try r.string(), dealId: try r.string())
+                    outcomes.append((dealKey, try DealBook.Outcome(reading: &r)))
+                }
+                if key.first == "W" {
+                    shard.wonDeals.restore(.chunk(n), outcomes)
+                } else {
+                    shard.lostDeals.restore(.chunk(n), outcomes)
+                }
             case "w", "l":
                 let (dealKey, outcome) = try decodeDeal(value, decoder)
                 if key.first == "w" {
-                    shard.wonDeals.restore(dealKey, outcome)
+                    shard.wonDeals.restore(.deal(dealKey), [(dealKey, outcome)])
                 } else {
-                    shard.lostDeals.restore(dealKey, outcome)
+                    shard.lostDeals.restore(.deal(dealKey), [(dealKey, outcome)])
                 }
             case "r":
                 let r = try decoder.decode(RulesRecord.self, from: Data(value))

@@ -33,7 +33,7 @@ gcc -O2 -Wall -o "$BENCH_DIR/floor" bench/floor.c $(pkg-config --cflags --libs r
 swift build -c release --product salespulse-bench >&2
 TOOL="$(swift build -c release --show-bin-path)/salespulse-bench"
 
-RUNS=(eos alos keyed)
+RUNS=(eos alos keyed eos2 keyed2)
 topics=(bench.crm:8)
 for r in "${RUNS[@]}" bp; do
   topics+=("$r.kpi.events:8" "$r.kpi.changelog:8" "$r.kpi.summaries:6" "$r.kpi.alerts:6" "$r.kpi.dlq:6"
@@ -63,6 +63,8 @@ for r in "${RUNS[@]}"; do
   case $r in
     alos) args+=(--guarantee at_least_once) ;;
     keyed) args+=(--pre-keyed) ;;
+    eos2) args+=(--aggregate-threads 2) ;;
+    keyed2) args+=(--pre-keyed --aggregate-threads 2) ;;
   esac
   result[$r]=$("$TOOL" process "${args[@]}" 2>>"$BENCH_DIR/process-$r.log")
 done
@@ -79,19 +81,22 @@ pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f%%", 100 * a / b }'; }
 floor_rate=$(rate "$EVENTS" "$floor_s")
 echo
 echo "SalesPulse benchmark: $EVENTS events, $(field bytes "$pre") bytes, 8 input partitions, $(nproc) cores"
-printf '%-44s %12s %10s %10s %12s\n' "run" "events/s" "of floor" "seconds" "peak RSS"
-printf '%-44s %12s %10s %10s %12s\n' "raw floor (C consumer, read only)" "$floor_rate" "100%" "$floor_s" "-"
+printf '%-52s %12s %10s %10s %12s\n' "run" "events/s" "of floor" "seconds" "peak RSS"
+printf '%-52s %12s %10s %10s %12s\n' "raw floor (C consumer, read only)" "$floor_rate" "100%" "$floor_s" "-"
 for r in "${RUNS[@]}"; do
   out=${result[$r]}
   s=$(field seconds_from_first "$out")
   name=$(case $r in eos) echo "SalesPulse routed, exactly_once (default)" ;;
     alos) echo "SalesPulse routed, at_least_once" ;;
-    keyed) echo "SalesPulse pre-keyed (route_stage: false)" ;; esac)
-  printf '%-44s %12s %10s %10s %9s MiB\n' "$name" "$(rate "$EVENTS" "$s")" "$(pct "$(rate "$EVENTS" "$s")" "$floor_rate")" \
+    keyed) echo "SalesPulse pre-keyed (route_stage: false)" ;;
+    eos2) echo "SalesPulse routed, exactly_once, 2 aggregate threads" ;;
+    keyed2) echo "SalesPulse pre-keyed, 2 aggregate threads" ;; esac)
+  printf '%-52s %12s %10s %10s %9s MiB\n' "$name" "$(rate "$EVENTS" "$s")" "$(pct "$(rate "$EVENTS" "$s")" "$floor_rate")" \
     "$s" "$(( $(field peak_rss_kib "$out") / 1024 ))"
 done
 echo
-echo "final summaries per run: eos $(field finals "${result[eos]}"), alos $(field finals "${result[alos]}"), keyed $(field finals "${result[keyed]}"); late: $(field late "${result[eos]}")"
+echo "final summaries per run: $(for r in "${RUNS[@]}"; do printf '%s %s, ' "$r" "$(field finals "${result[$r]}")"; done)late: $(for r in "${RUNS[@]}"; do printf '%s ' "$(field late "${result[$r]}")"; done)"
+echo "changelog records per run: $(for r in "${RUNS[@]}"; do printf '%s %s  ' "$r" "$(field changelog_records "${result[$r]}")"; done)"
 echo "decoder alone (1 core): $(field events_per_s "$decode") events/s, $(field mb_per_s "$decode") MB/s"
 echo "state: $(field aggregates "$state") aggregates (100,000 reps x day/week/month + regions): $(field bytes_per_aggregate "$state") bytes per aggregate, everything included"
 echo "log start offsets: $lows"

@@ -25,7 +25,8 @@ struct DealBookTests {
                 expected = .count
             }
             if expected != .superseded { model[key] = outcome }
-            #expect(book.record(key, outcome) == expected)
+            let decision = book.record(key, outcome)
+            #expect(decision == expected)
             if step % 500 == 499 {
                 horizon += day / 2 + EpochMillis(rng.next() % UInt64(day))
                 book.prune(olderThan: horizon)
@@ -34,5 +35,48 @@ struct DealBookTests {
             }
             if step % 1300 == 0 { _ = book.takeChanges() }
         }
+    }
+}
+
+@Suite("Changelog chunk sizes")
+struct ChunkSizeTests {
+    @Test("a flush interval with more ids than one record should hold is written as several chunks")
+    func dedupeChunks() {
+        var window = DedupeWindow()
+        let ids = (0..<40_000).map { "event-\($0)-0123456789abcdef" }
+        for (k, id) in ids.enumerated() {
+            let inserted = window.insert(id, at: EpochMillis(k))
+            #expect(inserted)
+        }
+        var written: [[String]] = []
+        for case .written(_, _, let chunk) in window.takeChanges() { written.append(chunk) }
+        #expect(written.count > 1)
+        for chunk in written { #expect(chunk.reduce(0) { $0 + $1.utf8.count + 2 } < DedupeWindow.chunkBytes + 64) }
+        #expect(Array(written.joined()) == ids)
+        var restored = DedupeWindow()
+        for (k, chunk) in written.enumerated() { restored.restore(.chunk(Int64(k)), newest: 40_000, ids: chunk) }
+        #expect(ids.allSatisfy { restored.contains($0) })
+    }
+
+    @Test("deal outcomes of one flush interval are split the same way, each written once")
+    func dealChunks() {
+        var book = DealBook()
+        for k in 0..<12_000 {
+            let key = DealBook.Key(region: "east", dealId: "deal-\(k % 10_000)")
+            let outcome = DealBook.Outcome(
+                occurredAt: EpochMillis(k), eventId: "event-\(k)-0123456789", rep: "rep-\(k % 50)", amount: .zero,
+                cycleMillis: 0)
+            _ = book.record(key, outcome)
+        }
+        let (_, written) = book.takeChanges()
+        #expect(written.count > 1)
+        let keys = written.flatMap { $0.outcomes.map(\.0.dealId) }
+        #expect(keys.count == 10_000 && Set(keys).count == 10_000)
+        var restored = DealBook()
+        for (part, outcomes) in written { restored.restore(part, outcomes) }
+        #expect(restored == book)
+        // Everything was written once: a second take has nothing.
+        let again = book.takeChanges()
+        #expect(again.written.isEmpty)
     }
 }

@@ -114,25 +114,40 @@ package struct DealBook: Sendable, Equatable {
         }
     }
 
-    /// What to write since the last call: parts to delete, then a chunk of the new outcomes.
-    package mutating func takeChanges() -> (removed: [Part], written: (part: Part, outcomes: [(Key, Outcome)])?) {
+    /// A chunk is closed at about this many bytes of outcomes (see `DedupeWindow.chunkBytes`).
+    package static let chunkBytes = 256 * 1024
+
+    /// What to write since the last call: parts to delete, then chunks of the new outcomes.
+    package mutating func takeChanges() -> (removed: [Part], written: [(part: Part, outcomes: [(Key, Outcome)])]) {
         defer {
             pending.removeAll()
             removed.removeAll()
         }
-        let part = Part.chunk(nextChunk)
-        var written: [(Key, Outcome)] = []
+        var written: [(part: Part, outcomes: [(Key, Outcome)])] = []
+        var chunk: [(Key, Outcome)] = []
+        var bytes = 0
+        func close() {
+            guard !chunk.isEmpty else { return }
+            let part = Part.chunk(nextChunk)
+            nextChunk += 1
+            live[part] = chunk.count
+            written.append((part, chunk))
+            chunk = []
+            bytes = 0
+        }
         for key in pending {
             // Written once, with its latest outcome; gone (pruned) or already taken otherwise.
             guard var entry = outcomes[key], entry.part == nil else { continue }
-            entry.part = part
+            entry.part = .chunk(nextChunk)
             outcomes[key] = entry
-            written.append((key, entry.outcome))
+            chunk.append((key, entry.outcome))
+            bytes +=
+                key.region.utf8.count + key.dealId.utf8.count + entry.outcome.eventId.utf8.count
+                + entry.outcome.rep.utf8.count + 32
+            if bytes >= Self.chunkBytes { close() }
         }
-        guard !written.isEmpty else { return (removed, nil) }
-        nextChunk += 1
-        live[part] = written.count
-        return (removed, (part, written))
+        close()
+        return (removed, written)
     }
 
     /// Restores one part from the changelog, in any order: an outcome superseded by one from

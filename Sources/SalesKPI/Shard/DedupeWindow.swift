@@ -64,18 +64,31 @@ package struct DedupeWindow: Sendable {
         stored = kept
     }
 
-    /// What to write since the last call: forgotten parts, then a chunk of the new ids.
+    /// A chunk is closed at about this many bytes of ids, so one record stays far below a
+    /// broker's message size limit however many events one flush interval saw.
+    package static let chunkBytes = 256 * 1024
+
+    /// What to write since the last call: forgotten parts, then chunks of the new ids.
     package mutating func takeChanges() -> [Change] {
         var out = removed.map(Change.removed)
         removed.removeAll()
-        if !pending.isEmpty {
-            let part = Part.chunk(nextChunk)
-            nextChunk += 1
-            stored.append(Stored(part: part, newest: pendingNewest, ids: pending))
-            out.append(.written(part, newest: pendingNewest, ids: pending))
-            pending.removeAll()
-            pendingNewest = .min
+        var from = 0
+        var bytes = 0
+        for k in pending.indices {
+            bytes += pending[k].utf8.count + 2
+            if bytes >= Self.chunkBytes || k == pending.count - 1 {
+                let part = Part.chunk(nextChunk)
+                nextChunk += 1
+                let ids = Array(pending[from...k])
+                // The newest of the whole interval: a little later than this chunk's own, at worst.
+                stored.append(Stored(part: part, newest: pendingNewest, ids: ids))
+                out.append(.written(part, newest: pendingNewest, ids: ids))
+                from = k + 1
+                bytes = 0
+            }
         }
+        pending.removeAll()
+        pendingNewest = .min
         return out
     }
 

@@ -77,15 +77,16 @@ extension ShardProcessor {
         for won in [true, false] {
             let (removed, written) = won ? wonDeals.takeChanges() : lostDeals.takeChanges()
             for part in removed { out.append(StateRecord(key: Self.dealPartKey(won, part), value: nil)) }
-            guard let (part, outcomes) = written else { continue }
-            var w = Self.writer()
-            w.count(outcomes.count)
-            for (key, outcome) in outcomes {
-                w.string(key.region)
-                w.string(key.dealId)
-                outcome.write(to: &w)
+            for (part, outcomes) in written {
+                var w = Self.writer()
+                w.count(outcomes.count)
+                for (key, outcome) in outcomes {
+                    w.string(key.region)
+                    w.string(key.dealId)
+                    outcome.write(to: &w)
+                }
+                out.append(StateRecord(key: Self.dealPartKey(won, part), value: w.bytes))
             }
-            out.append(StateRecord(key: Self.dealPartKey(won, part), value: w.bytes))
         }
         if rulesDirty {
             // Rule state changes at most once per closed day: JSON is cheap enough here.

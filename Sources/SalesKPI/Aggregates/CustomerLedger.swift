@@ -55,6 +55,8 @@ package struct CustomerLedger: Sendable, Equatable, Codable {
     }
 
     package mutating func record(at time: EpochMillis, delta: Int32) {
+        // Events mostly come in time order: then it is an append.
+        if changes.last.map({ $0.time <= time }) ?? true { return changes.append((time, delta)) }
         var lo = 0
         var hi = changes.count
         while lo < hi {

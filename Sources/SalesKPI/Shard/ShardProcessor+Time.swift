@@ -134,7 +134,7 @@ extension ShardProcessor {
     private mutating func prune() {
         nextPrune = watermark + Timestamp.millisPerDay
         dedupe.prune(olderThan: watermark - settings.dedupeHorizonMillis)
-        let horizon = watermark - settings.maxWindowSpanMillis
+        let horizon = watermark - maxWindowSpan
         wonDeals.prune(olderThan: horizon)
         lostDeals.prune(olderThan: horizon)
     }

@@ -31,6 +31,8 @@ package struct ShardProcessor: Sendable {
     var lastEmitWall: EpochMillis = 0
     let dayKind: UInt8?
     let cacKind: UInt8?
+    /// `settings.maxWindowSpanMillis`, which is computed from the window specs on every read.
+    let maxWindowSpan: EpochMillis
     private var scratch: [Window] = []
 
     struct TrackerKey: Hashable, Sendable, Codable {
@@ -44,6 +46,7 @@ package struct ShardProcessor: Sendable {
         assigner = WindowAssigner(specs: settings.windows, calendar: settings.calendar)
         dayKind = settings.kindIndex(of: .day)
         cacKind = settings.kindIndex(named: settings.rules.cacSpike.window)
+        maxWindowSpan = settings.maxWindowSpanMillis
     }
 
     /// Applies one decoded event; effects (final summaries, alerts) are appended to `effects`.
@@ -135,7 +138,7 @@ package struct ShardProcessor: Sendable {
             w.dirty = true
         }
         scopes.states[i].ledger.record(at: t, delta: delta)
-        if watermark != .min { scopes.states[i].ledger.fold(before: watermark - settings.maxWindowSpanMillis) }
+        if watermark != .min { scopes.states[i].ledger.fold(before: watermark - maxWindowSpan) }
     }
 
     /// Applies `change` to every window of scope `i` containing `t`, creating them as needed.

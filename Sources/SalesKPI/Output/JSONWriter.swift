@@ -1,9 +1,12 @@
 /// A minimal JSON builder writing UTF-8 bytes: output records are flat and known, so no encoder
 /// machinery, and bytes because they go straight to the producer (one summary per few events).
+///
+/// Each member is written with one capacity check (`put`): appending its bytes one by one
+/// checked the array's uniqueness and capacity for every byte of a kilobyte summary, which made
+/// encoding summaries a seventh of the aggregate stage's work.
 package struct JSONWriter {
     package private(set) var bytes: [UInt8] = []
     /// Bit n: the container at depth n has a member already (a comma goes before the next).
-    /// Bits rather than an array of flags: this is checked for every field of every summary.
     private var needsComma: UInt64 = 0
     private var depth = 0
 
@@ -12,14 +15,35 @@ package struct JSONWriter {
     /// The output as text (logs).
     package var text: String { String(decoding: bytes, as: UTF8.self) }
 
-    private mutating func separator() {
+    /// Whether a comma goes before the next member of the current container.
+    private mutating func nextMember() -> Bool {
         let bit: UInt64 = 1 << UInt64(depth)
-        if needsComma & bit != 0 { bytes.append(UInt8(ascii: ",")) }
-        needsComma |= bit
+        defer { needsComma |= bit }
+        return needsComma & bit != 0
     }
 
-    private mutating func open(_ bracket: UInt8) {
-        bytes.append(bracket)
+    /// Writes one member: the comma, `"k":` (when a key is given) and at most `max` bytes of value.
+    private mutating func put(_ k: StaticString?, max: Int, _ value: (inout OutputSpan<UInt8>) -> Void) {
+        let comma = k != nil || depth > 0 ? nextMember() : false
+        let keyBytes = k.map { $0.utf8CodeUnitCount + 3 } ?? 0
+        bytes.append(addingCapacity: 1 + keyBytes + max) { s in
+            if comma { s.append(UInt8(ascii: ",")) }
+            if let k {
+                s.append(UInt8(ascii: "\""))
+                Self.literal(k, &s)
+                s.append(UInt8(ascii: "\""))
+                s.append(UInt8(ascii: ":"))
+            }
+            value(&s)
+        }
+    }
+
+    private static func literal(_ text: StaticString, _ s: inout OutputSpan<UInt8>) {
+        text.withUTF8Buffer { for b in $0 { s.append(b) } }
+    }
+
+    private mutating func open(_ k: StaticString?, _ bracket: UInt8) {
+        put(k, max: 1) { $0.append(bracket) }
         precondition(depth < 63, "JSON output nested too deeply")
         depth += 1
         needsComma &= ~(1 << UInt64(depth))
@@ -30,133 +54,131 @@ package struct JSONWriter {
         bytes.append(bracket)
     }
 
-    private mutating func key(_ k: StaticString) {
-        separator()
-        bytes.append(UInt8(ascii: "\""))
-        k.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
-    }
-
-    private mutating func key(_ k: String) {
-        separator()
-        JSONWriter.quote(k, into: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-    }
-
-    private mutating func raw(_ s: StaticString) { s.withUTF8Buffer { bytes.append(contentsOf: $0) } }
-
-    package mutating func beginObject(_ k: StaticString? = nil) {
-        if let k { key(k) } else if depth > 0 { separator() }
-        open(UInt8(ascii: "{"))
-    }
+    package mutating func beginObject(_ k: StaticString? = nil) { open(k, UInt8(ascii: "{")) }
 
     package mutating func endObject() { close(UInt8(ascii: "}")) }
 
-    package mutating func beginArray(_ k: StaticString) {
-        key(k)
-        open(UInt8(ascii: "["))
-    }
+    package mutating func beginArray(_ k: StaticString) { open(k, UInt8(ascii: "[")) }
 
     package mutating func endArray() { close(UInt8(ascii: "]")) }
 
     /// A `[a,b]` pair of integers as one array element.
     package mutating func pairElement(_ a: Int64, _ b: Int64) {
-        separator()
-        bytes.append(UInt8(ascii: "["))
-        integer(a)
-        bytes.append(UInt8(ascii: ","))
-        integer(b)
-        bytes.append(UInt8(ascii: "]"))
+        put(nil, max: 43) { s in
+            s.append(UInt8(ascii: "["))
+            Self.integer(a, &s)
+            s.append(UInt8(ascii: ","))
+            Self.integer(b, &s)
+            s.append(UInt8(ascii: "]"))
+        }
     }
 
     package mutating func field(_ k: StaticString, _ v: String?) {
-        key(k)
-        if let v { JSONWriter.quote(v, into: &bytes) } else { raw("null") }
+        guard let v else { return put(k, max: 4) { Self.literal("null", &$0) } }
+        put(k, max: Self.quotedMax(v)) { Self.quote(v, &$0) }
     }
 
     /// A field whose name is only known at run time (log metadata).
     package mutating func field(dynamic k: String, _ v: String) {
-        key(k)
-        JSONWriter.quote(v, into: &bytes)
+        let comma = nextMember()
+        bytes.append(addingCapacity: 2 + Self.quotedMax(k) + Self.quotedMax(v)) { s in
+            if comma { s.append(UInt8(ascii: ",")) }
+            Self.quote(k, &s)
+            s.append(UInt8(ascii: ":"))
+            Self.quote(v, &s)
+        }
     }
 
-    package mutating func field(_ k: StaticString, _ v: Int64) {
-        key(k)
-        integer(v)
-    }
+    package mutating func field(_ k: StaticString, _ v: Int64) { put(k, max: 20) { Self.integer(v, &$0) } }
 
     package mutating func field(_ k: StaticString, _ v: Int) { field(k, Int64(v)) }
 
     package mutating func field(_ k: StaticString, _ v: Bool) {
-        key(k)
-        if v { raw("true") } else { raw("false") }
+        put(k, max: 5) { s in if v { Self.literal("true", &s) } else { Self.literal("false", &s) } }
     }
 
     package mutating func field(_ k: StaticString, _ v: Double?) {
-        key(k)
-        if let v, v.isFinite { bytes.append(contentsOf: String(v).utf8) } else { raw("null") }
+        guard let v, v.isFinite else { return put(k, max: 4) { Self.literal("null", &$0) } }
+        let text = v.description
+        put(k, max: text.utf8.count) { s in for b in text.utf8 { s.append(b) } }
     }
 
     /// Money as an exact decimal string: "1234.50".
     package mutating func field(_ k: StaticString, _ v: Money?) {
-        key(k)
-        guard let v else { return raw("null") }
-        bytes.append(UInt8(ascii: "\""))
-        if v.minorUnits < 0 { bytes.append(UInt8(ascii: "-")) }
-        let magnitude = v.minorUnits.magnitude
-        unsignedInteger(magnitude / 100)
-        bytes.append(UInt8(ascii: "."))
-        bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 100 / 10))
-        bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-        bytes.append(UInt8(ascii: "\""))
+        guard let v else { return put(k, max: 4) { Self.literal("null", &$0) } }
+        put(k, max: 26) { s in
+            s.append(UInt8(ascii: "\""))
+            if v.minorUnits < 0 { s.append(UInt8(ascii: "-")) }
+            let magnitude = v.minorUnits.magnitude
+            Self.unsignedInteger(magnitude / 100, &s)
+            s.append(UInt8(ascii: "."))
+            s.append(UInt8(ascii: "0") + UInt8(magnitude % 100 / 10))
+            s.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            s.append(UInt8(ascii: "\""))
+        }
     }
 
     /// An RFC 3339 timestamp at a fixed UTC offset, or null.
     package mutating func field(_ k: StaticString, timestamp t: EpochMillis?, offsetSeconds: Int = 0) {
-        key(k)
-        guard let t else { return raw("null") }
-        bytes.append(UInt8(ascii: "\""))
+        guard let t else { return put(k, max: 4) { Self.literal("null", &$0) } }
+        put(k, max: 1) { $0.append(UInt8(ascii: "\"")) }
         Timestamp.write(t, offsetSeconds: offsetSeconds, into: &bytes)
         bytes.append(UInt8(ascii: "\""))
     }
 
-    private mutating func integer(_ v: Int64) {
-        if v < 0 { bytes.append(UInt8(ascii: "-")) }
-        unsignedInteger(v.magnitude)
+    private static func integer(_ v: Int64, _ s: inout OutputSpan<UInt8>) {
+        if v < 0 { s.append(UInt8(ascii: "-")) }
+        unsignedInteger(v.magnitude, &s)
     }
 
-    private mutating func unsignedInteger(_ v: UInt64) {
-        guard v >= 10 else { return bytes.append(UInt8(ascii: "0") + UInt8(v)) }
-        unsignedInteger(v / 10)
-        bytes.append(UInt8(ascii: "0") + UInt8(v % 10))
-    }
-
-    package static func quote(_ s: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        // Ids, names and kinds almost never need escaping: copied whole when they do not.
-        var s = s
-        let plain = s.withUTF8 { utf8 in
-            guard utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else {
-                return false
-            }
-            out.append(contentsOf: utf8)
-            return true
+    private static func unsignedInteger(_ v: UInt64, _ s: inout OutputSpan<UInt8>) {
+        var divisor: UInt64 = 1
+        while divisor <= v / 10 { divisor *= 10 }
+        var rest = v
+        while divisor > 0 {
+            s.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
         }
-        if plain { return out.append(UInt8(ascii: "\"")) }
-        for b in s.utf8 {
+    }
+
+    /// The most bytes `quote` can write for `s`: every byte escaped as `\u00XX`, and the quotes.
+    private static func quotedMax(_ s: String) -> Int { s.utf8.count * 6 + 2 }
+
+    private static func quote(_ text: String, _ s: inout OutputSpan<UInt8>) {
+        s.append(UInt8(ascii: "\""))
+        for b in text.utf8 {
             switch b {
-            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
-            case UInt8(ascii: "\n"): out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case UInt8(ascii: "\r"): out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case UInt8(ascii: "\t"): out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                s.append(0x5C)
+                s.append(b)
+            case UInt8(ascii: "\n"):
+                s.append(0x5C)
+                s.append(UInt8(ascii: "n"))
+            case UInt8(ascii: "\r"):
+                s.append(0x5C)
+                s.append(UInt8(ascii: "r"))
+            case UInt8(ascii: "\t"):
+                s.append(0x5C)
+                s.append(UInt8(ascii: "t"))
             case 0..<0x20:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]])
-            default: out.append(b)
+                let hex: StaticString = "0123456789abcdef"
+                s.append(0x5C)
+                s.append(UInt8(ascii: "u"))
+                s.append(0x30)
+                s.append(0x30)
+                hex.withUTF8Buffer { h in
+                    s.append(h[Int(b >> 4)])
+                    s.append(h[Int(b & 15)])
+                }
+            default: s.append(b)
             }
         }
-        out.append(UInt8(ascii: "\""))
+        s.append(UInt8(ascii: "\""))
+    }
+
+    /// `s` as a JSON string, appended to `out`.
+    package static func quote(_ s: String, into out: inout [UInt8]) {
+        out.append(addingCapacity: quotedMax(s)) { quote(s, &$0) }
     }
 }

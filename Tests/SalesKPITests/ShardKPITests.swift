@@ -1,5 +1,6 @@
 import TestSupport
 import Testing
+import Worker
 
 @testable import SalesKPI
 
@@ -201,5 +202,35 @@ struct ShardKPITests {
         #expect(h.shard.watermark == before + 60_000)
         h.shard.tick(now: 1_090_000 + 3_600_000, effects: &h.effects)
         #expect(h.finals.count == 1)
+    }
+}
+
+@Suite("Customer ledger")
+struct CustomerLedgerTests {
+    /// Thousands of customer changes a day in one region, a little out of order, against a count
+    /// of the events themselves.
+    @Test("a busy scope's ledger holds a few entries per day and start counts stay exact")
+    func busyScope() {
+        var make = EventBuilder()
+        var h = ShardHarness(testSettings(["day", "7d/1d"]))
+        var rng = SplitMix64(seed: 9)
+        let start = EventBuilder.t("2026-03-02T00:00:00+08:00")
+        var times: [(EpochMillis, Int32)] = []
+        for k in 0..<12_000 {
+            // 10 days, up to 20 minutes of disorder (well inside the hour of lateness).
+            let t = start + EpochMillis(k) * 72_000 - EpochMillis(rng.next() % 1_200_000)
+            let acquired = rng.next() % 3 != 0
+            h.apply(acquired ? make.acquired(at: Timestamp.format(t)) : make.churned(at: Timestamp.format(t)))
+            times.append((t, acquired ? 1 : -1))
+        }
+        #expect(h.shard.longestLedger < 120)
+        h.closeAll(through: "2026-04-01T00:00:00Z")
+        var checked = 0
+        for s in h.finals where s.scope == .region("east") {
+            let expected = times.filter { $0.0 < s.window.start }.reduce(Int32(0)) { $0 + $1.1 }
+            #expect(s.aggregate.activeCustomersStart == expected, "\(s.windowName) \(s.window.start)")
+            checked += 1
+        }
+        #expect(checked > 15)
     }
 }

@@ -10,6 +10,9 @@ package struct CustomerLedger: Sendable, Equatable, Codable {
 
     package init() {}
 
+    /// Entries not folded into the base yet.
+    package var entryCount: Int { changes.count }
+
     private enum CodingKeys: String, CodingKey { case base, times, deltas }
 
     package init(from decoder: any Decoder) throws {
@@ -54,16 +57,25 @@ package struct CustomerLedger: Sendable, Equatable, Codable {
         a.base == b.base && a.changes.elementsEqual(b.changes) { $0.time == $1.time && $0.delta == $1.delta }
     }
 
+    /// Adds a change; changes at the same time are kept as one.
     package mutating func record(at time: EpochMillis, delta: Int32) {
-        // Events mostly come in time order: then it is an append.
-        if changes.last.map({ $0.time <= time }) ?? true { return changes.append((time, delta)) }
+        // Events mostly come in time order: then it is the last entry or an append.
+        if let last = changes.last, last.time == time {
+            changes[changes.count - 1].delta += delta
+            return
+        }
+        if changes.last.map({ $0.time < time }) ?? true { return changes.append((time, delta)) }
         var lo = 0
         var hi = changes.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            if changes[mid].time <= time { lo = mid + 1 } else { hi = mid }
+            if changes[mid].time < time { lo = mid + 1 } else { hi = mid }
         }
-        changes.insert((time, delta), at: lo)
+        if lo < changes.count, changes[lo].time == time {
+            changes[lo].delta += delta
+        } else {
+            changes.insert((time, delta), at: lo)
+        }
     }
 
     /// Net customers from all changes strictly before `time`.

@@ -50,6 +50,9 @@ extension ShardProcessor {
     }
 
     /// Counts for metrics and memory reports.
+    /// The longest customer ledger of any scope (entries not folded yet).
+    package var longestLedger: Int { scopes.states.map(\.ledger.entryCount).max() ?? 0 }
+
     package var openWindowCount: Int { scopes.states.reduce(0) { $0 + $1.windows.count } }
     package var scopeCount: Int { scopes.count }
 }

@@ -137,7 +137,10 @@ package struct ShardProcessor: Sendable {
             w.aggregate.activeCustomersStart += delta
             w.dirty = true
         }
-        scopes.states[i].ledger.record(at: t, delta: delta)
+        // Window starts only ask for customers before them: changes between two possible
+        // starts are kept as one, so a busy scope's ledger (and its changelog record) holds a
+        // few entries per day instead of one per customer event.
+        scopes.states[i].ledger.record(at: assigner.latestBoundary(atOrBefore: t), delta: delta)
         if watermark != .min { scopes.states[i].ledger.fold(before: watermark - maxWindowSpan) }
     }
 

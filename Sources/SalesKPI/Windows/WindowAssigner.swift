@@ -15,6 +15,22 @@ package struct WindowAssigner: Sendable {
     }
 
     /// Appends every window containing `t` to `into`.
+    /// The latest time at or before `t` at which a window of any kind can start: every window
+    /// start is one, so changes between two of them are indistinguishable to windows.
+    package mutating func latestBoundary(atOrBefore t: EpochMillis) -> EpochMillis {
+        var latest = EpochMillis.min
+        for k in specs.indices {
+            switch specs[k] {
+            case .fixed(let size): latest = max(latest, Timestamp.floorDiv(t, size) * size)
+            case .hopping(_, let hop): latest = max(latest, Timestamp.floorDiv(t, hop) * hop)
+            case .calendar(let unit):
+                if !(t >= cache[k].start && t < cache[k].end) { cache[k] = calendar.interval(unit, containing: t) }
+                latest = max(latest, cache[k].start)
+            }
+        }
+        return latest == .min ? t : latest
+    }
+
     package mutating func windows(containing t: EpochMillis, into out: inout [Window]) {
         for k in specs.indices {
             let kind = UInt8(k)

@@ -9,6 +9,11 @@ package struct BinaryWriter {
 
     package mutating func byte(_ b: UInt8) { bytes.append(b) }
 
+    /// Bytes as they are, without a length (the caller wrote one).
+    package mutating func raw(_ b: some Collection<UInt8>) { bytes.append(contentsOf: b) }
+
+    package mutating func reserve(_ n: Int) { bytes.reserveCapacity(n) }
+
     package mutating func unsigned(_ v: UInt64) {
         var v = v
         while v >= 0x80 {

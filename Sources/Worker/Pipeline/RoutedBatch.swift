@@ -1,4 +1,5 @@
 import Kafka
+import SalesKPI
 
 /// The events the route stage forwards to one internal partition as one Kafka message.
 ///
@@ -19,37 +20,35 @@ enum RoutedBatch {
     static let flushBytes = 256 * 1024
 
     struct Writer {
-        private(set) var bytes: [UInt8] = []
+        private var out = BinaryWriter(capacity: 0)
         private(set) var count = 0
         private var lastTopic = ""
 
+        var bytes: [UInt8] { out.bytes }
         var isEmpty: Bool { count == 0 }
 
         mutating func append(source: TopicPartition, offset: Int64, key: [UInt8]?, raw: [UInt8]) {
-            if bytes.isEmpty {
-                bytes.reserveCapacity(min(Self.reserve, raw.count * 64))
-                bytes.append(RoutedBatch.version)
+            if count == 0 {
+                out.reserve(min(Self.reserve, raw.count * 64))
+                out.byte(RoutedBatch.version)
             }
             if count > 0, source.topic == lastTopic {
-                unsigned(0)
+                out.unsigned(0)
             } else {
-                var topic = source.topic
-                topic.withUTF8 { utf8 in
-                    unsigned(UInt64(utf8.count) + 1)
-                    bytes.append(contentsOf: utf8)
-                }
+                out.unsigned(UInt64(source.topic.utf8.count) + 1)
+                out.raw(source.topic.utf8)
                 lastTopic = source.topic
             }
-            signed(Int64(source.partition))
-            signed(offset)
+            out.int(Int64(source.partition))
+            out.int(offset)
             if let key {
-                unsigned(UInt64(key.count) + 1)
-                bytes.append(contentsOf: key)
+                out.unsigned(UInt64(key.count) + 1)
+                out.raw(key)
             } else {
-                unsigned(0)
+                out.unsigned(0)
             }
-            unsigned(UInt64(raw.count))
-            bytes.append(contentsOf: raw)
+            out.unsigned(UInt64(raw.count))
+            out.raw(raw)
             count += 1
         }
 
@@ -58,19 +57,8 @@ enum RoutedBatch {
         /// The batch so far; the writer starts over.
         mutating func take() -> [UInt8] {
             defer { self = Writer() }
-            return bytes
+            return out.bytes
         }
-
-        private mutating func unsigned(_ v: UInt64) {
-            var v = v
-            while v >= 0x80 {
-                bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
-                v >>= 7
-            }
-            bytes.append(UInt8(v))
-        }
-
-        private mutating func signed(_ v: Int64) { unsigned(UInt64(bitPattern: (v << 1) ^ (v >> 63))) }
     }
 
     struct Entry {

@@ -22,5 +22,12 @@ func benchWorkerConfig(brokers: String, topic: String, prefix: String, internalP
     w.time.idleTimeout = "1000d"
     w.time.emitInterval = "1h"
     w.logLevel = "warning"
+    // The mock's group coordinator holds a rebalance open for the session timeout less a second
+    // whenever a member joins a group that is not empty, even once every member has rejoined
+    // (rdkafka_mock_cgrp.c): with the 45 s default, an aggregate consumer that joined after the
+    // first three seconds stalled a whole run. A real coordinator completes the rebalance as
+    // soon as the members are back.
+    w.kafka.properties["session.timeout.ms"] = "6000"
+    w.kafka.properties["heartbeat.interval.ms"] = "500"
     return w
 }

@@ -98,3 +98,22 @@ package struct ShardHarness {
         finals.first { $0.scope == scope && $0.windowName == kind && $0.window.start == EventBuilder.t(start) }
     }
 }
+
+extension EventBuilder {
+    /// Any event the decoder could produce, with every optional field present or absent at
+    /// random and strings of any Unicode (binary forms must carry them all).
+    package static func random(using rng: inout some RandomNumberGenerator) -> SalesEvent {
+        let alphabet: [Character] = ["a", "Z", "0", "-", "/", " ", "\"", "\\", "é", "华", "东", "😀", "\u{0}"]
+        func text() -> String {
+            String((0..<Int.random(in: 0...24, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
+        }
+        func maybe<T>(_ make: () -> T) -> T? { Bool.random(using: &rng) ? make() : nil }
+        return SalesEvent(
+            eventId: text(), type: EventType.allCases.randomElement(using: &rng)!,
+            occurredAt: Int64.random(in: -62_135_596_800_000...253_402_300_799_999, using: &rng), region: text(),
+            repId: maybe(text), dealId: maybe(text), customerId: maybe(text),
+            amount: Money(minorUnits: Int64.random(in: Int64.min...Int64.max, using: &rng)),
+            createdAt: maybe { Int64.random(in: Int64.min...Int64.max, using: &rng) }, stage: maybe(text),
+            channel: maybe(text))
+    }
+}

@@ -1,4 +1,5 @@
 import Kafka
+import SalesKPI
 import TestSupport
 import Testing
 
@@ -11,6 +12,8 @@ struct RoutedBatchTests {
         var offset: Int64
         var key: [UInt8]?
         var raw: [UInt8]
+        /// nil when read from a legacy batch.
+        var event: SalesEvent?
     }
 
     static func random(_ rng: inout SplitMix64) -> [Written] {
@@ -22,32 +25,67 @@ struct RoutedBatchTests {
                     topics[Int.random(in: 0..<topics.count, using: &rng)], Int32.random(in: 0...300, using: &rng)),
                 offset: Int64.random(in: 0...Int64(1) << 40, using: &rng),
                 key: keyLength < 0 ? nil : (0..<keyLength).map { _ in UInt8.random(in: 0...255, using: &rng) },
-                raw: (0..<Int.random(in: 0...400, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) })
+                raw: (0..<Int.random(in: 0...400, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) },
+                event: EventBuilder.random(using: &rng))
         }
     }
 
     static func write(_ entries: [Written]) -> [UInt8] {
         var w = RoutedBatch.Writer()
-        for e in entries { w.append(source: e.source, offset: e.offset, key: e.key, raw: e.raw) }
+        for e in entries { w.append(source: e.source, offset: e.offset, key: e.key, raw: e.raw, event: e.event!) }
         return w.take()
+    }
+
+    /// The layout written before batches carried decoded events.
+    static func writeLegacy(_ entries: [Written]) -> [UInt8] {
+        var w = BinaryWriter()
+        w.byte(RoutedBatch.legacyVersion)
+        for e in entries {
+            w.unsigned(UInt64(e.source.topic.utf8.count) + 1)
+            w.raw(e.source.topic.utf8)
+            w.int(Int64(e.source.partition))
+            w.int(e.offset)
+            if let key = e.key {
+                w.unsigned(UInt64(key.count) + 1)
+                w.raw(key)
+            } else {
+                w.unsigned(0)
+            }
+            w.unsigned(UInt64(e.raw.count))
+            w.raw(e.raw)
+        }
+        return w.bytes
     }
 
     static func read(_ bytes: [UInt8]) throws -> [Written] {
         try bytes.withUnsafeBytes { value in
             try RoutedBatch.entries(value).map { e in
                 Written(
-                    source: e.source, offset: e.offset, key: e.key.map { Array(value[$0]) }, raw: Array(value[e.raw]))
+                    source: e.source, offset: e.offset, key: e.key.map { Array(value[$0]) }, raw: Array(value[e.raw]),
+                    event: try e.event.map { try SalesEvent(binary: UnsafeRawBufferPointer(rebasing: value[$0])) })
             }
         }
     }
 
-    @Test("every entry reads back as written, in order: coordinates, key (or none) and raw bytes")
+    @Test("every entry reads back as written, in order: coordinates, key (or none), raw bytes and decoded event")
     func roundTrip() throws {
         var rng = SplitMix64(seed: 11)
         for _ in 0..<300 {
             let entries = Self.random(&rng)
             let bytes = Self.write(entries)
+            #expect(bytes.first == RoutedBatch.version && bytes.withUnsafeBytes { RoutedBatch.isBatch($0) })
+            #expect(try Self.read(bytes) == entries)
+        }
+    }
+
+    @Test("a batch written before decoded events were carried still reads, without them")
+    func legacy() throws {
+        var rng = SplitMix64(seed: 13)
+        for _ in 0..<100 {
+            var entries = Self.random(&rng)
+            let bytes = Self.writeLegacy(entries)
             #expect(bytes.withUnsafeBytes { RoutedBatch.isBatch($0) })
+            for k in entries.indices { entries[k].event = nil }
             #expect(try Self.read(bytes) == entries)
         }
     }
@@ -98,5 +136,76 @@ struct RoutedBatchTests {
             let region = String(decoding: m.value, as: UTF8.self)
             #expect(m.partition == RoutedBatch.partition(ofRegion: region, partitions: n), "\(region) in \(m.topic)")
         }
+    }
+}
+
+@Suite("The aggregate stage reading the internal topic", .serialized)
+struct RoutedBatchReadingTests {
+    static func json(_ n: Int) -> [UInt8] {
+        Array(
+            #"{"event_id":"routed-\#(n)","type":"deal.won","occurred_at":"2026-03-02T10:00:00+08:00","region":"east","rep_id":"east-r1","deal_id":"d-\#(n)","amount":"1000.50","currency":"CNY","created_at":"2026-02-20T10:00:00+08:00"}"#
+                .utf8)
+    }
+
+    /// A batch laid out by hand: `events` nil writes the legacy form, else each entry's copy.
+    static func batch(_ raws: [[UInt8]], events: [[UInt8]]?) -> [UInt8] {
+        var w = BinaryWriter()
+        w.byte(events == nil ? RoutedBatch.legacyVersion : RoutedBatch.version)
+        for (k, raw) in raws.enumerated() {
+            w.unsigned(UInt64("crm.deals".utf8.count) + 1)
+            w.raw("crm.deals")
+            w.int(Int64(0))
+            w.int(Int64(k))
+            w.unsigned(0)
+            w.unsigned(UInt64(raw.count))
+            w.raw(raw)
+            if let events {
+                w.unsigned(UInt64(events[k].count))
+                w.raw(events[k])
+            }
+        }
+        return w.bytes
+    }
+
+    @Test(
+        "legacy batches are decoded from raw bytes, the decoded copy is preferred, a damaged copy falls back to the raw bytes, a damaged batch is dead-lettered",
+        .timeLimit(.minutes(3)))
+    func readsEveryForm() throws {
+        let config = try TestConfig.make()
+        let cluster = try MockCluster(brokers: 1)
+        try EmbeddedBroker.createTopics(on: cluster, config: config, partitions: 6)
+        let decode = { (raw: [UInt8]) -> [UInt8] in
+            guard case .event(let e) = config.decoder.decode(raw) else { fatalError("test event does not decode") }
+            var w = BinaryWriter()
+            e.write(to: &w)
+            return w.bytes
+        }
+        let legacy = Self.batch([Self.json(1), Self.json(2)], events: nil)
+        // The second entry's raw bytes are not JSON: only its copy can count it. The third's
+        // copy is damaged: only its raw bytes can.
+        let current = Self.batch(
+            [Self.json(3), Array("{not json".utf8), Self.json(5)],
+            events: [decode(Self.json(3)), decode(Self.json(4)), [0xFF, 0x00]])
+        let damaged: [UInt8] = [RoutedBatch.version, 0x05]
+        let internalTopic = config.worker.topics.internal
+        let partition = RoutedBatch.partition(ofRegion: "east", partitions: config.worker.topics.internalPartitions)
+        let producer = try KafkaProducer(properties: ["bootstrap.servers": cluster.bootstrapServers])
+        for value in [legacy, current, damaged] {
+            try producer.send(OutgoingMessage(topic: internalTopic, partition: partition, key: nil, value: value))
+        }
+        #expect(producer.flush(timeoutMs: 30_000))
+
+        let harness = PipelineHarness(config: config, bootstrap: cluster.bootstrapServers)
+        harness.start()
+        defer { harness.stop() }
+        let settled = harness.wait(timeout: .seconds(60)) { $0.aggregated == 5 && $0.deadLetters == 1 }
+        let stats = harness.pipeline.stats.snapshot
+        #expect(settled, "aggregated \(stats.aggregated), dead letters \(stats.deadLettersByReason)")
+        #expect(stats.eventsByType[.dealWon] == 5 && stats.duplicates == 0)
+        #expect(stats.deadLettersByReason == [.unreadableBatch: 1])
+        try #require(harness.stop(), "pipeline did not stop")
+        let dlq = try TopicReader.readAll(bootstrap: cluster.bootstrapServers, topics: [config.worker.topics.dlq])
+        #expect(dlq.map(\.value) == [damaged])
+        #expect(dlq.first?.headers["reason"] == "unreadable_batch")
     }
 }

@@ -43,9 +43,15 @@ final class AggregateStage: StageLoop {
             }
             for entry in entries {
                 let key = entry.key.map { UnsafeRawBufferPointer(rebasing: message.value[$0]) }
+                let raw = UnsafeRawBufferPointer(rebasing: message.value[entry.raw])
+                // The route stage's decoding, read back; the raw bytes decoded again only for a
+                // batch written without it (or an entry whose copy cannot be read).
+                let outcome =
+                    entry.event.flatMap { try? SalesEvent(binary: UnsafeRawBufferPointer(rebasing: message.value[$0])) }
+                    .map(DecodeOutcome.event) ?? config.decoder.decode(raw)
                 take(
-                    UnsafeRawBufferPointer(rebasing: message.value[entry.raw]), key: key, source: entry.source,
-                    offset: entry.offset, lane: tp, position: message.offset, consumedAt: consumedAt, task: task)
+                    outcome, raw, key: key, source: entry.source, offset: entry.offset, lane: tp,
+                    position: message.offset, consumedAt: consumedAt, task: task)
             }
             return
         }
@@ -59,16 +65,18 @@ final class AggregateStage: StageLoop {
         }
         let offset = Self.integer(message.headerBytes("source.offset")) ?? message.offset
         take(
-            message.value, key: message.key, source: source, offset: offset, lane: tp, position: message.offset,
-            consumedAt: consumedAt, task: task)
+            config.decoder.decode(message.value), message.value, key: message.key, source: source, offset: offset,
+            lane: tp, position: message.offset, consumedAt: consumedAt, task: task)
     }
 
-    /// Decodes one event and applies it, or buffers it while the task's lanes are merged.
+    /// Applies one decoded event, or buffers it while the task's lanes are merged; `value` is
+    /// its raw form, for dead letters.
     private func take(
-        _ value: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer?, source: TopicPartition, offset: Int64,
-        lane tp: TopicPartition, position: Int64, consumedAt: UInt64, task: AggregateTask
+        _ outcome: DecodeOutcome, _ value: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer?,
+        source: TopicPartition, offset: Int64, lane tp: TopicPartition, position: Int64, consumedAt: UInt64,
+        task: AggregateTask
     ) {
-        switch config.decoder.decode(value) {
+        switch outcome {
         case .event(let event):
             // A single lane has nothing to merge: apply straight from the borrowed message.
             if task.aligner.laneCount == 1, task.aligner.buffered == 0 {

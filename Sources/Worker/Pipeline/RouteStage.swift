@@ -71,7 +71,7 @@ final class RouteStage: StageLoop {
         counters.routed += 1
         let p = RoutedBatch.partition(ofRegion: item.event.region, partitions: partitions)
         outbox[p, default: RoutedBatch.Writer()].append(
-            source: item.source, offset: item.offset, key: item.key, raw: item.raw)
+            source: item.source, offset: item.offset, key: item.key, raw: item.raw, event: item.event)
         if outbox[p]!.bytes.count >= RoutedBatch.flushBytes { flush(p) }
     }
 

@@ -9,12 +9,19 @@ import SalesKPI
 /// coordinates it was first read at (for dead letters), so the aggregate stage sees exactly the
 /// events, in exactly the order, that one message each would have given it.
 ///
+/// Each entry also carries the event as the route stage decoded it (`SalesEvent.write(to:)`), so
+/// the aggregate stage does not parse its JSON a second time; the raw bytes stay for dead letters.
+///
 /// Layout: the version byte, then per entry: the source topic (a varint n: 0 for the previous
 /// entry's, else n − 1 UTF-8 bytes follow), the source partition and offset (zigzag varints),
-/// the key (a varint n: 0 for none, else n − 1 bytes) and the raw event (a varint length and its
-/// bytes). A raw JSON event starts with `{` or whitespace, never with the version byte.
+/// the key (a varint n: 0 for none, else n − 1 bytes), the raw event (a varint length and its
+/// bytes) and the decoded event (a varint length and its bytes; not in `legacyVersion` batches,
+/// whose events are decoded from their raw bytes). A raw JSON event starts with `{` or
+/// whitespace, never with a version byte.
 enum RoutedBatch {
-    static let version: UInt8 = 0xB2
+    static let version: UInt8 = 0xB3
+    /// Batches without the decoded events, as written before.
+    static let legacyVersion: UInt8 = 0xB2
     /// A batch is sent once it holds this many bytes, so one message stays far below the
     /// producer's `message.max.bytes` (an event larger than this travels alone).
     static let flushBytes = 256 * 1024
@@ -23,11 +30,13 @@ enum RoutedBatch {
         private var out = BinaryWriter(capacity: 0)
         private(set) var count = 0
         private var lastTopic = ""
+        /// The event's binary form, written here first for its length.
+        private var scratch = BinaryWriter(capacity: 128)
 
         var bytes: [UInt8] { out.bytes }
         var isEmpty: Bool { count == 0 }
 
-        mutating func append(source: TopicPartition, offset: Int64, key: [UInt8]?, raw: [UInt8]) {
+        mutating func append(source: TopicPartition, offset: Int64, key: [UInt8]?, raw: [UInt8], event: SalesEvent) {
             if count == 0 {
                 out.reserve(min(Self.reserve, raw.count * 64))
                 out.byte(RoutedBatch.version)
@@ -36,7 +45,7 @@ enum RoutedBatch {
                 out.unsigned(0)
             } else {
                 out.unsigned(UInt64(source.topic.utf8.count) + 1)
-                out.raw(source.topic.utf8)
+                out.raw(source.topic)
                 lastTopic = source.topic
             }
             out.int(Int64(source.partition))
@@ -49,6 +58,10 @@ enum RoutedBatch {
             }
             out.unsigned(UInt64(raw.count))
             out.raw(raw)
+            scratch.reset()
+            event.write(to: &scratch)
+            out.unsigned(UInt64(scratch.bytes.count))
+            out.raw(scratch.bytes)
             count += 1
         }
 
@@ -67,63 +80,50 @@ enum RoutedBatch {
         /// Byte ranges inside the message value.
         var key: Range<Int>?
         var raw: Range<Int>
+        /// The decoded event's bytes (nil in a legacy batch).
+        var event: Range<Int>?
     }
 
     struct Malformed: Error, CustomStringConvertible {
         var description: String
     }
 
-    static func isBatch(_ value: UnsafeRawBufferPointer) -> Bool { value.first == version }
+    static func isBatch(_ value: UnsafeRawBufferPointer) -> Bool {
+        value.first == version || value.first == legacyVersion
+    }
 
     /// Every entry of a batch, all read before any is used: a damaged batch is refused whole
     /// rather than applied in part.
     static func entries(_ value: UnsafeRawBufferPointer) throws(Malformed) -> [Entry] {
-        guard value.first == version else { throw Malformed(description: "not a routed batch") }
-        var at = 1
+        guard isBatch(value) else { throw Malformed(description: "not a routed batch") }
+        do throws(BinaryCursor.Malformed) {
+            return try read(value, decoded: value.first == version)
+        } catch {
+            throw Malformed(description: error.description)
+        }
+    }
+
+    private static func read(_ value: UnsafeRawBufferPointer, decoded: Bool) throws(BinaryCursor.Malformed) -> [Entry] {
+        var r = BinaryCursor(value, at: 1)
         var out: [Entry] = []
         var topic = ""
-
-        func unsigned() throws(Malformed) -> UInt64 {
-            var v: UInt64 = 0
-            var shift: UInt64 = 0
-            while true {
-                guard at < value.count, shift < 64 else {
-                    throw Malformed(description: "truncated varint at byte \(at)")
-                }
-                let b = value[at]
-                at += 1
-                v |= UInt64(b & 0x7F) << shift
-                if b < 0x80 { return v }
-                shift += 7
-            }
-        }
-        func signed() throws(Malformed) -> Int64 {
-            let u = try unsigned()
-            return Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
-        }
-        func bytes(_ n: UInt64) throws(Malformed) -> Range<Int> {
-            guard n <= UInt64(value.count - at) else { throw Malformed(description: "length \(n) past the end") }
-            defer { at += Int(n) }
-            return at..<at + Int(n)
-        }
-
-        while at < value.count {
-            let t = try unsigned()
+        while !r.isAtEnd {
+            let t = try r.unsigned()
             if t > 0 {
-                topic = String(decoding: UnsafeRawBufferPointer(rebasing: value[try bytes(t - 1)]), as: UTF8.self)
+                topic = String(decoding: UnsafeRawBufferPointer(rebasing: value[try r.range(t - 1)]), as: UTF8.self)
             } else if out.isEmpty {
-                throw Malformed(description: "first entry without a topic")
+                throw BinaryCursor.Malformed("first entry without a topic")
             }
-            guard let partition = Int32(exactly: try signed()) else {
-                throw Malformed(description: "partition out of range")
-            }
-            let offset = try signed()
-            let k = try unsigned()
-            let key = k == 0 ? nil : try bytes(k - 1)
-            let raw = try bytes(try unsigned())
-            out.append(Entry(source: TopicPartition(topic, partition), offset: offset, key: key, raw: raw))
+            let partition = try r.int32()
+            let offset = try r.int()
+            let k = try r.unsigned()
+            let key = k == 0 ? nil : try r.range(k - 1)
+            let raw = try r.range(try r.unsigned())
+            let event = decoded ? try r.range(try r.unsigned()) : nil
+            out.append(
+                Entry(source: TopicPartition(topic, partition), offset: offset, key: key, raw: raw, event: event))
         }
-        guard !out.isEmpty else { throw Malformed(description: "empty batch") }
+        guard !out.isEmpty else { throw BinaryCursor.Malformed("empty batch") }
         return out
     }
 

@@ -32,6 +32,7 @@ struct JSONWriterTests {
         w.endArray()
         w.endObject()
         w.field("after", 1)
+        w.field("joined", "华东\"", UInt8(ascii: "/"), "r\n1")
         w.endObject()
         let parsed = try JSONSerialization.jsonObject(with: Data(w.bytes)) as? [String: Any]
         let json = try #require(parsed, "\(w.text)")
@@ -51,5 +52,28 @@ struct JSONWriterTests {
         #expect((inner["pairs"] as? [[Int]]) == [[-1, 2], [30, 0]])
         #expect((inner["empty"] as? [Any])?.isEmpty == true)
         #expect(json["after"] as? Int == 1)
+        #expect(json["joined"] as? String == "华东\"/r\n1")
+    }
+
+    @Test("a number is written exactly as its description: shortest round-trip digits, exponents, signs")
+    func doubles() throws {
+        var rng = SystemRandomNumberGenerator()
+        var values: [Double] = [
+            0, -0.0, 1, 0.1, 1.0 / 3, 2.0 / 3, 1e-7, 1e16, 1e300, -.leastNonzeroMagnitude, .greatestFiniteMagnitude,
+        ]
+        for _ in 0..<20_000 {
+            values.append(Double(bitPattern: rng.next()))
+            values.append(
+                Double(Int.random(in: 0...1_000_000, using: &rng)) / Double(Int.random(in: 1...10_000, using: &rng)))
+        }
+        for v in values where v.isFinite {
+            var w = JSONWriter()
+            w.beginObject()
+            w.field("v", v)
+            w.endObject()
+            #expect(w.text == "{\"v\":\(v.description)}")
+            // Valid JSON (the digits themselves round-trip: that is what `description` promises).
+            #expect((try? JSONSerialization.jsonObject(with: Data(w.bytes))) != nil)
+        }
     }
 }

@@ -97,10 +97,38 @@ package struct JSONWriter {
         put(k, max: 5) { s in if v { Self.literal("true", &s) } else { Self.literal("false", &s) } }
     }
 
+    /// A finite number in its shortest round-trip form (as `description` gives it), or null.
     package mutating func field(_ k: StaticString, _ v: Double?) {
         guard let v, v.isFinite else { return put(k, max: 4) { Self.literal("null", &$0) } }
-        let text = v.description
-        put(k, max: text.utf8.count) { s in for b in text.utf8 { s.append(b) } }
+        put(k, max: 0) { _ in }
+        // Written through a text stream, straight into the output: `description` allocates a
+        // string for most ratios (over 15 characters), five times per summary.
+        var sink = ASCIISink()
+        swap(&sink.bytes, &bytes)
+        v.write(to: &sink)
+        swap(&sink.bytes, &bytes)
+    }
+
+    /// Receives a number's digits as bytes: the standard library hands ASCII output to
+    /// `_writeASCII` when a stream implements it (and makes a `String` for `write` otherwise, so
+    /// the output is the same either way).
+    private struct ASCIISink: TextOutputStream {
+        var bytes: [UInt8] = []
+        mutating func write(_ string: String) { bytes.append(contentsOf: string.utf8) }
+        mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: buffer) }
+    }
+
+    /// `a`, the separator and `b` as one JSON string, without joining them first (a rep's scope
+    /// id). The separator must be printable ASCII other than a quote or backslash.
+    package mutating func field(_ k: StaticString, _ a: String, _ separator: UInt8, _ b: String) {
+        precondition((0x20..<0x7F).contains(separator) && separator != 0x22 && separator != 0x5C)
+        put(k, max: Self.quotedMax(a) + Self.quotedMax(b) + 1) { s in
+            s.append(UInt8(ascii: "\""))
+            Self.escape(a, &s)
+            s.append(separator)
+            Self.escape(b, &s)
+            s.append(UInt8(ascii: "\""))
+        }
     }
 
     /// Money as an exact decimal string: "1234.50".
@@ -147,6 +175,12 @@ package struct JSONWriter {
 
     private static func quote(_ text: String, _ s: inout OutputSpan<UInt8>) {
         s.append(UInt8(ascii: "\""))
+        escape(text, &s)
+        s.append(UInt8(ascii: "\""))
+    }
+
+    /// The inside of `text`'s JSON string.
+    private static func escape(_ text: String, _ s: inout OutputSpan<UInt8>) {
         for b in text.utf8 {
             switch b {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"):
@@ -174,7 +208,6 @@ package struct JSONWriter {
             default: s.append(b)
             }
         }
-        s.append(UInt8(ascii: "\""))
     }
 
     /// `s` as a JSON string, appended to `out`.

@@ -7,7 +7,12 @@ extension Summary {
         w.beginObject()
         w.beginObject("scope")
         w.field("kind", scope.kind.rawValue)
-        w.field("id", scope.id)
+        // A rep's id joined as it is written: building `scope.id` costs a string allocation.
+        if scope.kind == .rep {
+            w.field("id", scope.region, UInt8(ascii: "/"), scope.rep)
+        } else {
+            w.field("id", scope.id)
+        }
         w.field("region", scope.kind == .company ? nil : scope.region)
         w.field("rep", scope.kind == .rep ? scope.rep : nil)
         w.endObject()

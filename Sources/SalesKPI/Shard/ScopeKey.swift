@@ -34,5 +34,20 @@ package struct ScopeKey: Hashable, Sendable, Comparable, Codable {
         }
     }
 
+    /// `id` as UTF-8 bytes (a message key), built without the intermediate string.
+    package var idBytes: [UInt8] {
+        switch kind {
+        case .company: return Array("company".utf8)
+        case .region: return Array(region.utf8)
+        case .rep:
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(region.utf8.count + 1 + rep.utf8.count)
+            bytes.append(contentsOf: region.utf8)
+            bytes.append(UInt8(ascii: "/"))
+            bytes.append(contentsOf: rep.utf8)
+            return bytes
+        }
+    }
+
     package static func < (a: ScopeKey, b: ScopeKey) -> Bool { (a.kind, a.region, a.rep) < (b.kind, b.region, b.rep) }
 }

@@ -148,7 +148,7 @@ class StageLoop {
         case .summary(let summary):
             send(
                 OutgoingMessage(
-                    topic: topics.summaries, key: Array(summary.scope.id.utf8),
+                    topic: topics.summaries, key: summary.scope.idBytes,
                     value: summary.json(currency: settings.reportingCurrency, calendar: settings.calendar)))
             counters.summariesPublished += 1
             if summary.final { counters.finalSummariesPublished += 1 }
@@ -156,7 +156,7 @@ class StageLoop {
         case .alert(let alert):
             send(
                 OutgoingMessage(
-                    topic: topics.alerts, key: Array(alert.scope.id.utf8),
+                    topic: topics.alerts, key: alert.scope.idBytes,
                     value: alert.json(detectedAt: pipeline.clock(), calendar: settings.calendar)))
             counters.alertsPublished += 1
             counters.alertsByRule[alert.rule.rawValue, default: 0] += 1

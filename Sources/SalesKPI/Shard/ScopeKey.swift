@@ -4,6 +4,10 @@ package struct ScopeKey: Hashable, Sendable, Comparable, Codable {
         case rep, region, company
 
         package static func < (a: Kind, b: Kind) -> Bool { a.rank < b.rank }
+        // By case, not by raw value: a String-backed enum otherwise compares and hashes its name,
+        // a third string hash in every scope lookup (two per event).
+        package static func == (a: Kind, b: Kind) -> Bool { a.rank == b.rank }
+        package func hash(into hasher: inout Hasher) { hasher.combine(rank) }
         private var rank: Int {
             switch self {
             case .rep: 0

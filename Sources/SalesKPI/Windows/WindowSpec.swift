@@ -9,6 +9,19 @@ package enum WindowSpec: Hashable, Sendable {
 
     package enum CalendarUnit: String, Sendable, CaseIterable, Codable {
         case day, week, month, quarter
+
+        // By case, not by raw value: a String-backed enum otherwise compares and hashes its
+        // name, an extra string hash in every target and tracker lookup.
+        package static func == (a: CalendarUnit, b: CalendarUnit) -> Bool { a.ordinal == b.ordinal }
+        package func hash(into hasher: inout Hasher) { hasher.combine(ordinal) }
+        private var ordinal: Int {
+            switch self {
+            case .day: 0
+            case .week: 1
+            case .month: 2
+            case .quarter: 3
+            }
+        }
     }
 
     /// Parses `day|week|month|quarter`, a duration such as `15m`, `1h`, `7d`, or `size/hop` (`7d/1d`).

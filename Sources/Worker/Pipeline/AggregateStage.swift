@@ -21,6 +21,9 @@ final class AggregateStage: StageLoop {
         try connect(
             inputs: inputs, groupId: pipeline.config.worker.kafka.groupId,
             readHeaders: pipeline.config.worker.processing.routeStage)
+        // Started last: a stage that failed to connect never runs, and would never stop it.
+        let settings = pipeline.config.settings
+        summaryEncoder = SummaryEncoder(name: name, currency: settings.reportingCurrency, calendar: settings.calendar)
     }
 
     override func take(_ message: ConsumedMessage) {

@@ -70,11 +70,13 @@ class StageLoop {
             if now - lastTick >= 100 {
                 lastTick = now
                 tick(now: now)
+                sendEncodedSummaries(wait: false)
                 output.producer.pollDeliveries(timeoutMs: 0)
                 counters.producerQueuePeak = max(counters.producerQueuePeak, output.producer.outstanding)
                 counters.producerQueueFullWaits = output.producer.queueFullWaits
                 publishStats()
             }
+            sendEncodedSummaries(wait: false)
             if now - lastCommit >= config.commitIntervalMillis { commit() }
         }
         if broken == nil {
@@ -83,6 +85,7 @@ class StageLoop {
         } else {
             output.abort(logger: logger)
         }
+        summaryEncoder?.stop()
         // Leave the group now, broken or not: a member that lingers holds the rebuilt stage's
         // join back until the coordinator gives up on it (90 s seen in the fault tests).
         consumer.close()
@@ -95,6 +98,8 @@ class StageLoop {
     func commit() {
         lastCommit = pipeline.clock()
         let offsets = prepareCommit()
+        // Every summary of the committed input goes into this transaction.
+        sendEncodedSummaries(wait: true)
         do {
             try output.commit(offsets, consumer: consumer)
             counters.commits += 1
@@ -141,15 +146,40 @@ class StageLoop {
         return next >= marks.high
     }
 
+    /// Set by a stage that encodes its summaries on another thread (the aggregate stage).
+    var summaryEncoder: SummaryEncoder?
+    /// Summaries published since they were last handed to the encoder.
+    private var unsubmitted: [Summary] = []
+
+    /// Hands the summaries published since the last call to the encoder and produces what it
+    /// has encoded so far; with `wait`, everything (before a commit).
+    func sendEncodedSummaries(wait: Bool) {
+        guard let encoder = summaryEncoder else { return }
+        if !unsubmitted.isEmpty {
+            encoder.submit(unsubmitted)
+            unsubmitted = []
+        }
+        for record in encoder.take(wait: wait) {
+            send(OutgoingMessage(topic: topics.summaries, key: record.key, value: record.value))
+        }
+    }
+
     /// Publishes a summary or an alert to its output topic, counts it and tells the hooks.
     func publish(_ effect: ShardEffect) {
         let settings = config.settings
         switch effect {
         case .summary(let summary):
-            send(
-                OutgoingMessage(
-                    topic: topics.summaries, key: summary.scope.idBytes,
-                    value: summary.json(currency: settings.reportingCurrency, calendar: settings.calendar)))
+            if summaryEncoder != nil {
+                unsubmitted.append(summary)
+                // Handed over in slices within a long poll too, so encoding overlaps with it and
+                // encoded records do not pile up until it ends.
+                if unsubmitted.count >= 256 { sendEncodedSummaries(wait: false) }
+            } else {
+                send(
+                    OutgoingMessage(
+                        topic: topics.summaries, key: summary.scope.idBytes,
+                        value: summary.json(currency: settings.reportingCurrency, calendar: settings.calendar)))
+            }
             counters.summariesPublished += 1
             if summary.final { counters.finalSummariesPublished += 1 }
             pipeline.hooks.onSummary(summary)

@@ -13,7 +13,8 @@
 #    final summary is out: routed (the default topology) in exactly_once and at_least_once, and
 #    pre-keyed (route_stage: false).
 # 4. The decoder alone on the same payloads, the summary encoder alone on their final
-#    summaries, and bytes of state per (scope, window) aggregate for 100,000 reps x 3 windows.
+#    summaries, the aggregate stage's domain work alone (decode, aggregate, encode; no Kafka),
+#    and bytes of state per (scope, window) aggregate for 100,000 reps x 3 windows.
 # 5. Back-pressure: one more worker over the same data while the broker leading everything it
 #    writes answers after a second, then at full speed: its resident memory over time.
 # Every partition's log start offset is checked to still be 0.
@@ -68,9 +69,10 @@ for r in "${RUNS[@]}"; do
   esac
   result[$r]=$("$TOOL" process "${args[@]}" 2>>"$BENCH_DIR/process-$r.log")
 done
-echo "measuring the decoder, the summary encoder and state size..." >&2
+echo "measuring the decoder, the summary encoder, the domain work and state size..." >&2
 decode=$("$TOOL" decode --events "$EVENTS")
 encode=$("$TOOL" encode --events "$EVENTS")
+shard=$("$TOOL" shard --events "$EVENTS")
 state=$("$TOOL" state --reps 100000)
 echo "measuring memory under back-pressure..." >&2
 bp=$("$TOOL" backpressure --brokers "$BOOTSTRAP" --control "$control" --events "$EVENTS" 2>>"$BENCH_DIR/process-bp.log")
@@ -100,6 +102,7 @@ echo "final summaries per run: $(for r in "${RUNS[@]}"; do printf '%s %s, ' "$r"
 echo "changelog records per run: $(for r in "${RUNS[@]}"; do printf '%s %s  ' "$r" "$(field changelog_records "${result[$r]}")"; done)"
 echo "decoder alone (1 core): $(field events_per_s "$decode") events/s, $(field mb_per_s "$decode") MB/s"
 echo "summary encoder alone (1 core): $(field summaries_per_s "$encode") final summaries/s, $(field mb_per_s "$encode") MB/s ($(field summaries "$encode") summaries)"
+echo "domain work alone (decode, aggregate over 8 shards, encode every summary; 1 core, no Kafka): $(field events_per_s "$shard") events/s"
 echo "state: $(field aggregates "$state") aggregates (100,000 reps x day/week/month + regions): $(field bytes_per_aggregate "$state") bytes per aggregate, everything included"
 echo "log start offsets: $lows"
 bp_line=$(head -1 <<<"$bp")

@@ -21,9 +21,14 @@ final class AggregateStage: StageLoop {
         try connect(
             inputs: inputs, groupId: pipeline.config.worker.kafka.groupId,
             readHeaders: pipeline.config.worker.processing.routeStage)
-        // Started last: a stage that failed to connect never runs, and would never stop it.
-        let settings = pipeline.config.settings
+    }
+
+    /// The encoder's thread lives exactly as long as the run, which stops it: a stage built but
+    /// never run (another one failed to connect) leaves no thread behind.
+    override func run() -> Bool {
+        let settings = config.settings
         summaryEncoder = SummaryEncoder(name: name, currency: settings.reportingCurrency, calendar: settings.calendar)
+        return super.run()
     }
 
     override func take(_ message: ConsumedMessage) {

@@ -1,4 +1,5 @@
-/// Reads what `BinaryWriter` wrote; any truncation or overflow is an error, never a crash.
+/// Reads what `BinaryWriter` wrote from an array it holds; any truncation or overflow is an
+/// error, never a crash. The decoding itself is `BinaryCursor`'s, run over the array's bytes.
 package struct BinaryReader {
     package struct Malformed: Error, CustomStringConvertible {
         package var description: String { "malformed binary state record" }
@@ -12,32 +13,38 @@ package struct BinaryReader {
 
     package var isAtEnd: Bool { at >= bytes.count }
 
+    /// Runs one `BinaryCursor` read from the current position and moves past what it read.
+    private mutating func read<T>(_ body: (inout BinaryCursor) throws(BinaryCursor.Malformed) -> T) throws(Malformed)
+        -> T
+    {
+        let start = at
+        let result = bytes.withUnsafeBytes { raw -> Result<(T, Int), BinaryCursor.Malformed> in
+            var cursor = BinaryCursor(raw, at: start)
+            do throws(BinaryCursor.Malformed) {
+                return .success((try body(&cursor), cursor.at))
+            } catch {
+                return .failure(error)
+            }
+        }
+        guard case .success(let (value, end)) = result else { throw Malformed() }
+        at = end
+        return value
+    }
+
     package mutating func byte() throws(Malformed) -> UInt8 {
-        guard at < bytes.count else { throw Malformed() }
-        defer { at += 1 }
-        return bytes[at]
+        try read { c throws(BinaryCursor.Malformed) in try c.byte() }
     }
 
     package mutating func unsigned() throws(Malformed) -> UInt64 {
-        var v: UInt64 = 0
-        var shift: UInt64 = 0
-        while true {
-            let b = try byte()
-            guard shift < 64 else { throw Malformed() }
-            v |= UInt64(b & 0x7F) << shift
-            if b < 0x80 { return v }
-            shift += 7
-        }
+        try read { c throws(BinaryCursor.Malformed) in try c.unsigned() }
     }
 
     package mutating func int() throws(Malformed) -> Int64 {
-        let u = try unsigned()
-        return Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
+        try read { c throws(BinaryCursor.Malformed) in try c.int() }
     }
 
     package mutating func int32() throws(Malformed) -> Int32 {
-        guard let v = Int32(exactly: try int()) else { throw Malformed() }
-        return v
+        try read { c throws(BinaryCursor.Malformed) in try c.int32() }
     }
 
     package mutating func optionalInt() throws(Malformed) -> Int64? {
@@ -65,8 +72,6 @@ package struct BinaryReader {
     }
 
     package mutating func string() throws(Malformed) -> String {
-        let n = try count()
-        defer { at += n }
-        return String(decoding: bytes[at..<at + n], as: UTF8.self)
+        try read { c throws(BinaryCursor.Malformed) in try c.string() }
     }
 }

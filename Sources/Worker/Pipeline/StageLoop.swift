@@ -70,12 +70,12 @@ class StageLoop {
             if now - lastTick >= 100 {
                 lastTick = now
                 tick(now: now)
-                sendEncodedSummaries(wait: false)
                 output.producer.pollDeliveries(timeoutMs: 0)
                 counters.producerQueuePeak = max(counters.producerQueuePeak, output.producer.outstanding)
                 counters.producerQueueFullWaits = output.producer.queueFullWaits
                 publishStats()
             }
+            // After the poll and any tick: their summaries go to the encoder, finished ones out.
             sendEncodedSummaries(wait: false)
             if now - lastCommit >= config.commitIntervalMillis { commit() }
         }

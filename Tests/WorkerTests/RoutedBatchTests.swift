@@ -36,11 +36,13 @@ struct RoutedBatchTests {
         return w.take()
     }
 
-    /// The layout written before batches carried decoded events.
-    static func writeLegacy(_ entries: [Written]) -> [UInt8] {
+    /// A batch laid out by hand, independently of `RoutedBatch.Writer`: with `events` nil the
+    /// layout written before batches carried decoded events, else each entry with those bytes
+    /// as its decoded copy (damaged ones included).
+    static func layOut(_ entries: [Written], events: [[UInt8]]? = nil) -> [UInt8] {
         var w = BinaryWriter()
-        w.byte(RoutedBatch.legacyVersion)
-        for e in entries {
+        w.byte(events == nil ? RoutedBatch.legacyVersion : RoutedBatch.version)
+        for (k, e) in entries.enumerated() {
             w.unsigned(UInt64(e.source.topic.utf8.count) + 1)
             w.raw(e.source.topic.utf8)
             w.int(Int64(e.source.partition))
@@ -53,6 +55,10 @@ struct RoutedBatchTests {
             }
             w.unsigned(UInt64(e.raw.count))
             w.raw(e.raw)
+            if let events {
+                w.unsigned(UInt64(events[k].count))
+                w.raw(events[k])
+            }
         }
         return w.bytes
     }
@@ -83,7 +89,7 @@ struct RoutedBatchTests {
         var rng = SplitMix64(seed: 13)
         for _ in 0..<100 {
             var entries = Self.random(&rng)
-            let bytes = Self.writeLegacy(entries)
+            let bytes = Self.layOut(entries)
             #expect(bytes.withUnsafeBytes { RoutedBatch.isBatch($0) })
             for k in entries.indices { entries[k].event = nil }
             #expect(try Self.read(bytes) == entries)
@@ -147,24 +153,13 @@ struct RoutedBatchReadingTests {
                 .utf8)
     }
 
-    /// A batch laid out by hand: `events` nil writes the legacy form, else each entry's copy.
+    /// Entries read at crm.deals[0], offsets from 0, without keys.
     static func batch(_ raws: [[UInt8]], events: [[UInt8]]?) -> [UInt8] {
-        var w = BinaryWriter()
-        w.byte(events == nil ? RoutedBatch.legacyVersion : RoutedBatch.version)
-        for (k, raw) in raws.enumerated() {
-            w.unsigned(UInt64("crm.deals".utf8.count) + 1)
-            w.raw("crm.deals")
-            w.int(Int64(0))
-            w.int(Int64(k))
-            w.unsigned(0)
-            w.unsigned(UInt64(raw.count))
-            w.raw(raw)
-            if let events {
-                w.unsigned(UInt64(events[k].count))
-                w.raw(events[k])
-            }
-        }
-        return w.bytes
+        RoutedBatchTests.layOut(
+            raws.enumerated().map { k, raw in
+                RoutedBatchTests.Written(
+                    source: TopicPartition("crm.deals", 0), offset: Int64(k), key: nil, raw: raw, event: nil)
+            }, events: events)
     }
 
     @Test(

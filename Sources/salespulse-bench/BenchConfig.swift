@@ -17,7 +17,7 @@ func benchWorkerConfig(brokers: String, topic: String, prefix: String, internalP
     w.topics.rollup = prefix + w.topics.rollup
     w.topics.rollupChangelog = prefix + w.topics.rollupChangelog
     w.topics.internalPartitions = internalPartitions
-    w.time.windows = ["day", "week", "month", "quarter"]
+    w.time.windows = BenchFeed.windows
     // Nothing may be closed by the wall clock while the history is read.
     w.time.idleTimeout = "1000d"
     w.time.emitInterval = "1h"

@@ -17,6 +17,23 @@ struct BenchFeed {
         var json: [UInt8]
     }
 
+    /// The windows every pipeline and domain mode computes.
+    static let windows = ["day", "week", "month", "quarter"]
+
+    /// `count` events' payloads back to back in one array, each with its range and region: the
+    /// in-memory modes read them without a per-event array.
+    func payloads(_ count: Int) -> (arena: [UInt8], events: [(range: Range<Int>, region: Int)]) {
+        var arena: [UInt8] = []
+        var events: [(range: Range<Int>, region: Int)] = []
+        events.reserveCapacity(count)
+        generate(count) { event in
+            let start = arena.count
+            arena.append(contentsOf: event.json)
+            events.append((start..<arena.count, event.region))
+        }
+        return (arena, events)
+    }
+
     /// Calls `body` with each of `count` events, in (roughly) time order.
     func generate(_ count: Int, _ body: (Event) -> Void) {
         var rng = SplitMix64(seed: seed)

@@ -13,14 +13,7 @@ struct DecodeCommand: ParsableCommand {
 
     func run() throws {
         let config = try ResolvedConfig.resolve(WorkerConfig(), TargetsFile(), MarketsFile())
-        var arena: [UInt8] = []
-        var bounds: [Range<Int>] = []
-        bounds.reserveCapacity(feed.events)
-        feed.feed.generate(feed.events) { event in
-            let start = arena.count
-            arena.append(contentsOf: event.json)
-            bounds.append(start..<arena.count)
-        }
+        let (arena, events) = feed.feed.payloads(feed.events)
         let decoder = config.decoder
         var best = Double.infinity
         var valid = 0
@@ -28,7 +21,7 @@ struct DecodeCommand: ParsableCommand {
             for _ in 0..<passes {
                 var ok = 0
                 let began = ContinuousClock.now
-                for range in bounds {
+                for (range, _) in events {
                     if case .event(let e) = decoder.decode(UnsafeRawBufferPointer(rebasing: all[range])),
                         e.occurredAt > 0
                     {

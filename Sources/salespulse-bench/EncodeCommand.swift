@@ -14,7 +14,7 @@ struct EncodeCommand: ParsableCommand {
 
     func run() throws {
         var w = WorkerConfig()
-        w.time.windows = ["day", "week", "month", "quarter"]
+        w.time.windows = BenchFeed.windows
         let config = try ResolvedConfig.resolve(w, TargetsFile(), MarketsFile())
         var shard = ShardProcessor(settings: config.settings)
         var effects: [ShardEffect] = []

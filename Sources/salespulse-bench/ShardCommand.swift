@@ -20,19 +20,12 @@ struct ShardCommand: ParsableCommand {
 
     func run() throws {
         var w = WorkerConfig()
-        w.time.windows = ["day", "week", "month", "quarter"]
+        w.time.windows = BenchFeed.windows
         let config = try ResolvedConfig.resolve(w, TargetsFile(), MarketsFile())
         let settings = config.settings
         // Locals: reading an option's property wrapper in the loop showed in the profile.
         let (shards, flushEvery) = (self.shards, self.flushEvery)
-        var arena: [UInt8] = []
-        var bounds: [(range: Range<Int>, shard: Int)] = []
-        bounds.reserveCapacity(feed.events)
-        feed.feed.generate(feed.events) { event in
-            let start = arena.count
-            arena.append(contentsOf: event.json)
-            bounds.append((start..<arena.count, event.region % shards))
-        }
+        let (arena, events) = feed.feed.payloads(feed.events)
         var best = Double.infinity
         var summaries = 0
         var bytes = 0
@@ -55,7 +48,8 @@ struct ShardCommand: ParsableCommand {
             }
             let began = ContinuousClock.now
             arena.withUnsafeBytes { all in
-                for (n, (range, shard)) in bounds.enumerated() {
+                for (n, (range, region)) in events.enumerated() {
+                    let shard = region % shards
                     if n % flushEvery == flushEvery - 1 { flush() }
                     guard case .event(let e) = config.decoder.decode(UnsafeRawBufferPointer(rebasing: all[range]))
                     else { continue }

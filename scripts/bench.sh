@@ -9,7 +9,9 @@
 # 2. Starts it, preloads EVENTS generated deal, customer and spend events over 8 partitions of
 #    one topic keyed by region, in large producer batches.
 # 3. Measures, in the same run and on the same data: the raw floor (a C consumer on the system
-#    librdkafka that only reads every message), then one SalesPulse worker end to end until every
+#    librdkafka that only reads every message), the output floor (the same consumer writing every
+#    byte it reads back out with SalesPulse's producer settings, about what SalesPulse writes in
+#    final summaries: bench/echo.c), then one SalesPulse worker end to end until every
 #    final summary is out: routed (the default topology) in exactly_once and at_least_once, and
 #    pre-keyed (route_stage: false).
 # 4. The decoder alone on the same payloads, the summary encoder alone on their final
@@ -31,11 +33,12 @@ bench/build-mock.sh
 gcc -O2 -Wall -o "$BENCH_DIR/mockbroker" bench/mockbroker.c -I"$BENCH_DIR/mock/include" \
   "$BENCH_DIR/mock/lib/librdkafka.a" -lm -ldl -lpthread -lrt
 gcc -O2 -Wall -o "$BENCH_DIR/floor" bench/floor.c $(pkg-config --cflags --libs rdkafka)
+gcc -O2 -Wall -o "$BENCH_DIR/echo" bench/echo.c $(pkg-config --cflags --libs rdkafka)
 swift build -c release --product salespulse-bench >&2
 TOOL="$(swift build -c release --show-bin-path)/salespulse-bench"
 
 RUNS=(eos alos keyed eos2 keyed2)
-topics=(bench.crm:8)
+topics=(bench.crm:8 bench.echo:6)
 for r in "${RUNS[@]}" bp; do
   topics+=("$r.kpi.events:8" "$r.kpi.changelog:8" "$r.kpi.summaries:6" "$r.kpi.alerts:6" "$r.kpi.dlq:6"
     "$r.kpi.rollup:1" "$r.kpi.rollup-changelog:1")
@@ -69,6 +72,9 @@ pre=$("$TOOL" preload --brokers "$BOOTSTRAP" --events "$EVENTS")
 echo "measuring the raw floor..." >&2
 floor=$("$BENCH_DIR/floor" "$BOOTSTRAP" bench.crm 8 "$EVENTS")
 floor_s=$(field seconds_from_first "$floor")
+echo "measuring the output floor..." >&2
+# About the bytes of final summaries SalesPulse writes: one message per 4 events of ~210 bytes.
+echo_out=$("$BENCH_DIR/echo" "$BOOTSTRAP" bench.crm 8 "$EVENTS" bench.echo 4)
 declare -A result
 for r in "${RUNS[@]}"; do
   echo "measuring SalesPulse ($r)..." >&2
@@ -98,6 +104,9 @@ echo
 echo "SalesPulse benchmark: $EVENTS events, $(field bytes "$pre") bytes, 8 input partitions, $(nproc) cores"
 printf '%-52s %12s %10s %10s %12s\n' "run" "events/s" "of floor" "seconds" "peak RSS"
 printf '%-52s %12s %10s %10s %12s\n' "raw floor (C consumer, read only)" "$floor_rate" "100%" "$floor_s" "-"
+echo_s=$(field seconds_from_first "$echo_out")
+printf '%-52s %12s %10s %10s %12s\n' "output floor (C, reads and writes every byte back)" "$(rate "$EVENTS" "$echo_s")" \
+  "$(pct "$(rate "$EVENTS" "$echo_s")" "$floor_rate")" "$echo_s" "-"
 for r in "${RUNS[@]}"; do
   out=${result[$r]}
   s=$(field seconds_from_first "$out")

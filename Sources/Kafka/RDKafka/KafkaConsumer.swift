@@ -64,14 +64,16 @@ package final class KafkaConsumer: @unchecked Sendable {
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw RDKafkaConfig.error(err, "subscribe") }
     }
 
-    /// Waits up to `timeoutMs` for messages and hands each to `body`; the message memory is only
-    /// valid inside `body`. Consumer errors (not messages) go to `onError`. Returns the count.
+    /// Waits up to `timeoutMs` for messages and hands each to `body`, at most `limit` of them
+    /// (and at most `maxBatch`; the rest stay queued for the next call); the message memory is
+    /// only valid inside `body`. Consumer errors (not messages) go to `onError`. Returns the count.
     @discardableResult
-    package func poll(timeoutMs: Int32, onError: (KafkaError) -> Void = { _ in }, _ body: (ConsumedMessage) -> Void)
-        -> Int
-    {
+    package func poll(
+        timeoutMs: Int32, limit: Int = .max, onError: (KafkaError) -> Void = { _ in },
+        _ body: (ConsumedMessage) -> Void
+    ) -> Int {
         let n = batch.withUnsafeMutableBufferPointer { buffer in
-            rd_kafka_consume_batch_queue(queue, Int32(timeoutMs), buffer.baseAddress, buffer.count)
+            rd_kafka_consume_batch_queue(queue, Int32(timeoutMs), buffer.baseAddress, min(buffer.count, max(1, limit)))
         }
         if let failure = context.failure {
             context.failure = nil

@@ -31,6 +31,20 @@ final class AggregateStage: StageLoop {
         return super.run()
     }
 
+    /// Events per input message lately (a routed batch holds hundreds): a poll of `poll_batch`
+    /// batches was up to the whole prefetch, over a second of work on a backlog.
+    private var eventsPerMessage = 1.0
+
+    override var pollLimit: Int {
+        Self.pollLimit(events: config.worker.processing.pollBatch, eventsPerMessage: eventsPerMessage)
+    }
+
+    /// The messages of about `events` events, at least one.
+    static func pollLimit(events: Int, eventsPerMessage: Double) -> Int {
+        let messages = (Double(events) / max(1, eventsPerMessage)).rounded(.up)
+        return max(1, min(events, Int(messages)))
+    }
+
     override func take(_ message: ConsumedMessage) {
         let tp = message.topicPartition
         if !config.worker.processing.routeStage { counters.consumed += 1 }
@@ -49,6 +63,8 @@ final class AggregateStage: StageLoop {
                     key: message.key.map { Array($0) }, value: Array(message.value))
                 return
             }
+            // A running mean over about the last eight batches.
+            eventsPerMessage += (Double(entries.count) - eventsPerMessage) / 8
             for entry in entries {
                 let key = entry.key.map { UnsafeRawBufferPointer(rebasing: message.value[$0]) }
                 let raw = UnsafeRawBufferPointer(rebasing: message.value[entry.raw])
@@ -72,6 +88,7 @@ final class AggregateStage: StageLoop {
                 Int32(truncatingIfNeeded: Self.integer(message.headerBytes("source.partition")) ?? -1))
         }
         let offset = Self.integer(message.headerBytes("source.offset")) ?? message.offset
+        eventsPerMessage += (1 - eventsPerMessage) / 8
         take(
             config.decoder.decode(message.value), message.value, key: message.key, source: source, offset: offset,
             lane: tp, position: message.offset, consumedAt: consumedAt, task: task)

@@ -22,6 +22,10 @@ class StageLoop {
     /// The wall clock when the current poll began: precise enough for idle timers, and read once
     /// per batch instead of once per event.
     var pollStarted: EpochMillis = 0
+    /// Messages to take in the next poll (`poll_batch` at most): a stage whose messages each hold
+    /// many events takes fewer, so one poll stays short and commits, ticks and revocations are
+    /// not held up behind it.
+    var pollLimit: Int { config.worker.processing.pollBatch }
     /// Set when a commit failed in a way that needs the stage rebuilt from its changelog.
     var broken: KafkaError?
     var logger: Logger { pipeline.logger }
@@ -60,7 +64,7 @@ class StageLoop {
         while !pipeline.isStopping, broken == nil {
             pollStarted = pipeline.clock()
             consumer.poll(
-                timeoutMs: 100,
+                timeoutMs: 100, limit: pollLimit,
                 onError: { [self] in
                     logger.warning("consumer error", metadata: [LogKey.stage: "\(name)", LogKey.error: "\($0)"])
                 }

@@ -20,6 +20,8 @@ struct ProcessCommand: ParsableCommand {
     @Option(help: "Prefix of this run's own kpi.* topics (each run needs fresh ones).") var prefix = ""
     @Option(help: "Aggregate stage instances (processing.aggregate_threads).") var aggregateThreads = 1
     @Option var events = 2_000_000
+    @Option(help: "processing.commit_interval.") var commitInterval = "1s"
+    @Flag(help: "Print the pipeline's counters to stderr once a second.") var progress = false
     @Option(help: "Seconds without a new final summary after the last event before stopping.") var settle = 5.0
 
     func run() throws {
@@ -28,6 +30,7 @@ struct ProcessCommand: ParsableCommand {
         w.processing.processingGuarantee = guarantee
         w.processing.routeStage = !preKeyed
         w.processing.aggregateThreads = aggregateThreads
+        w.processing.commitInterval = commitInterval
         let config = try ResolvedConfig.resolve(w, TargetsFile(), MarketsFile())
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "bench")
@@ -57,6 +60,7 @@ struct ProcessCommand: ParsableCommand {
         var firstConsumed: Int64?
         var allAggregated: Int64?
         var lastCount = -1
+        var lastProgress: Int64 = 0
         var stableSince = elapsedNanos()
         while !done.load(ordering: .acquiring) {
             Thread.sleep(forTimeInterval: 0.02)
@@ -65,6 +69,15 @@ struct ProcessCommand: ParsableCommand {
             if firstConsumed == nil, s.consumed > 0 { firstConsumed = now }
             let handled = s.aggregated + s.deadLettersByReason.values.reduce(0, +) + s.unknownTypes
             if allAggregated == nil, s.consumed >= events, s.isSettled, handled >= events { allAggregated = now }
+            if progress, now / 1_000_000_000 != lastProgress {
+                // Where the events are: read, routed (sent to the internal topic), aggregated.
+                lastProgress = now / 1_000_000_000
+                FileHandle.standardError.write(
+                    Data(
+                        ("progress seconds=\(lastProgress) consumed=\(s.consumed) routed=\(s.routed) "
+                            + "aggregated=\(s.aggregated) commits=\(s.commits) producer_queue_peak=\(s.producerQueuePeak) "
+                            + "producer_queue_full_waits=\(s.producerQueueFullWaits)\n").utf8))
+            }
             let count = finals.load(ordering: .relaxed)
             if count != lastCount {
                 lastCount = count

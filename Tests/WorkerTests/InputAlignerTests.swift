@@ -83,4 +83,79 @@ struct InputAlignerTests {
         _ = aligner.push(deals, pending(deals, at: 70, offset: 1))
         #expect(aligner.drain().map(\.1.event.occurredAt) == [50, 70])
     }
+
+    @Test("equal event times leave by partition, whichever lane was assigned first")
+    func ties() {
+        var aligner = InputAligner(pauseThreshold: 100)
+        aligner.assign([spend, deals], now: 0)
+        _ = aligner.push(spend, pending(spend, at: 10, offset: 0))
+        _ = aligner.push(deals, pending(deals, at: 10, offset: 0))
+        var order: [TopicPartition] = []
+        while let (tp, _, _) = aligner.next(now: 0, caughtUp: { _ in true }) { order.append(tp) }
+        #expect(order == [deals, spend])
+    }
+
+    @Test("a lane pauses at the threshold once and resumes at a quarter of it")
+    func pauseAndResume() {
+        var aligner = InputAligner(pauseThreshold: 8)
+        aligner.assign([deals], now: 0)
+        let pauses = (0..<12).map { aligner.push(deals, pending(deals, at: EpochMillis($0), offset: Int64($0))) }
+        #expect(pauses == (0..<12).map { $0 == 7 })
+        var resumes: [Int] = []
+        var k = 0
+        while let (_, _, resume) = aligner.next(now: 0, caughtUp: { _ in true }) {
+            if resume { resumes.append(k) }
+            k += 1
+        }
+        // 12 buffered: the tenth release leaves 2 (= 8 / 4).
+        #expect(resumes == [9])
+    }
+
+    /// The merge against a plain reference: per lane in push order, the earliest head first
+    /// (ties by partition), with random pushes, releases and revocations interleaved.
+    @Test("random pushes, releases and revocations merge like the reference")
+    func randomMerge() {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let all = (0..<5).map { TopicPartition($0 % 2 == 0 ? "crm.deals" : "crm.spend", Int32($0)) }
+            var aligner = InputAligner(pauseThreshold: 1_000)
+            aligner.assign(all, now: 0)
+            var model: [TopicPartition: [InputAligner.Pending]] = Dictionary(uniqueKeysWithValues: all.map { ($0, []) })
+            var nextOffset: [TopicPartition: Int64] = [:]
+            for _ in 0..<300 {
+                let tp = all.randomElement(using: &rng)!
+                switch Int.random(in: 0..<10, using: &rng) {
+                case 0..<6:
+                    guard model[tp] != nil else { continue }
+                    let offset = nextOffset[tp, default: 0]
+                    nextOffset[tp] = offset + 1
+                    let item = pending(tp, at: EpochMillis.random(in: 0..<50, using: &rng), offset: offset)
+                    _ = aligner.push(tp, item)
+                    model[tp]!.append(item)
+                case 6..<9:
+                    // Released only while every lane holds something (none may be behind).
+                    let got = aligner.next(now: 0, caughtUp: { _ in false })
+                    let ready = model.values.allSatisfy { !$0.isEmpty } && !model.isEmpty
+                    guard ready else {
+                        #expect(got == nil)
+                        continue
+                    }
+                    let want = model.min { a, b in
+                        let (x, y) = (a.value[0].event.occurredAt, b.value[0].event.occurredAt)
+                        return x != y ? x < y : a.key < b.key
+                    }!.key
+                    let expected = model[want]!.removeFirst()
+                    #expect(got?.0 == want && got?.1.offset == expected.offset)
+                default:
+                    guard let held = model.removeValue(forKey: tp) else { continue }
+                    #expect(aligner.revoke([tp]).map(\.offset) == held.map(\.offset))
+                }
+                for (lane, items) in model {
+                    #expect(aligner.firstBufferedOffset(lane) == items.first?.position)
+                }
+                #expect(aligner.buffered == model.values.reduce(0) { $0 + $1.count })
+                #expect(Set(aligner.lanes) == Set(model.keys))
+            }
+        }
+    }
 }

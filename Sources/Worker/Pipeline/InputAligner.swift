@@ -25,8 +25,12 @@ struct InputAligner {
     }
 
     private struct Lane {
+        let tp: TopicPartition
         var items: [Pending] = []
         var head = 0
+        /// The head's event time (`.max` when empty): compared for every released event, so read
+        /// without copying the head, whose strings and arrays would each be retained.
+        var headTime = EpochMillis.max
         /// Wall-clock time the lane last became empty while possibly behind.
         var emptySince: EpochMillis?
         var paused = false
@@ -35,6 +39,7 @@ struct InputAligner {
         var first: Pending? { head < items.count ? items[head] : nil }
 
         mutating func push(_ item: Pending, pauseThreshold: Int) -> Bool {
+            if head == items.count { headTime = item.event.occurredAt }
             items.append(item)
             emptySince = nil
             let pause = !paused && count >= pauseThreshold
@@ -61,11 +66,17 @@ struct InputAligner {
                 items.removeFirst(head)
                 head = 0
             }
+            headTime = head < items.count ? items[head].event.occurredAt : .max
             return item
         }
     }
 
-    private var lanesByPartition: [TopicPartition: Lane] = [:]
+    /// Lanes in an array, scanned for every released event; found by partition through `index`.
+    private var lanesInOrder: [Lane] = []
+    private var index: [TopicPartition: Int] = [:]
+    /// The lane of the last push: messages come in runs from one partition, and hashing a
+    /// topic name per event was a tenth of the route stage's work with the scan.
+    private var lastPushed: Int?
     /// How long an empty lane known to be behind holds the others back, so a partition whose
     /// leader is gone cannot stop the rest for good.
     let maxBehindMillis: Int64 = 120_000
@@ -87,36 +98,52 @@ struct InputAligner {
         self.maxIdleMillis = maxIdleMillis
     }
 
-    var buffered: Int { lanesByPartition.values.reduce(0) { $0 + $1.count } }
+    var buffered: Int { lanesInOrder.reduce(0) { $0 + $1.count } }
 
-    var laneCount: Int { lanesByPartition.count }
+    var laneCount: Int { lanesInOrder.count }
 
     /// The partitions feeding this aligner.
-    var lanes: [TopicPartition] { Array(lanesByPartition.keys) }
+    var lanes: [TopicPartition] { lanesInOrder.map(\.tp) }
 
     mutating func assign(_ partitions: [TopicPartition], now: EpochMillis) {
-        for tp in partitions where lanesByPartition[tp] == nil { lanesByPartition[tp] = Lane(emptySince: now) }
+        for tp in partitions where index[tp] == nil { addLane(tp, emptySince: now) }
+    }
+
+    @discardableResult
+    private mutating func addLane(_ tp: TopicPartition, emptySince: EpochMillis?) -> Int {
+        index[tp] = lanesInOrder.count
+        lanesInOrder.append(Lane(tp: tp, emptySince: emptySince))
+        return lanesInOrder.count - 1
     }
 
     /// Drops revoked lanes and returns what they still held, so the caller can decide about it.
     mutating func revoke(_ partitions: [TopicPartition]) -> [Pending] {
         var left: [Pending] = []
-        for tp in partitions {
-            if var lane = lanesByPartition.removeValue(forKey: tp) {
-                while lane.count > 0 { left.append(lane.removeFirst()) }
-            }
+        let revoked = Set(partitions)
+        for lane in lanesInOrder where revoked.contains(lane.tp) {
+            left += lane.items[lane.head...]
         }
+        lanesInOrder.removeAll { revoked.contains($0.tp) }
+        index = Dictionary(uniqueKeysWithValues: lanesInOrder.enumerated().map { ($1.tp, $0) })
+        lastPushed = nil
         return left
     }
 
     /// Buffers an event; returns true when the lane just crossed the pause threshold.
     mutating func push(_ tp: TopicPartition, _ item: Pending) -> Bool {
+        let i: Int
+        if let last = lastPushed, lanesInOrder[last].tp == tp {
+            i = last
+        } else {
+            i = index[tp] ?? addLane(tp, emptySince: nil)
+            lastPushed = i
+        }
         // Mutated in place: a copied-out lane would copy its whole buffer on every push.
-        lanesByPartition[tp, default: Lane()].push(item, pauseThreshold: pauseThreshold)
+        return lanesInOrder[i].push(item, pauseThreshold: pauseThreshold)
     }
 
     /// The lowest offset still buffered in a lane (nothing at or after it may be committed).
-    func firstBufferedOffset(_ tp: TopicPartition) -> Int64? { lanesByPartition[tp]?.first?.position }
+    func firstBufferedOffset(_ tp: TopicPartition) -> Int64? { index[tp].flatMap { lanesInOrder[$0].first?.position } }
 
     /// Releases the earliest buffered event if no other partition could still deliver an earlier
     /// one. `caughtUp` tells whether an empty lane has read everything the broker holds (nil:
@@ -128,16 +155,18 @@ struct InputAligner {
     private mutating func next(now: EpochMillis, caughtUp: (TopicPartition) -> Bool?, waitForIdle: Bool) -> (
         TopicPartition, Pending, resume: Bool
     )? {
-        var best: TopicPartition?
+        var best: Int?
         var bestTime = EpochMillis.max
         var anyIdle = false
-        for (tp, lane) in lanesByPartition {
-            if let head = lane.first {
-                if head.event.occurredAt < bestTime || (head.event.occurredAt == bestTime && tp < best!) {
-                    best = tp
-                    bestTime = head.event.occurredAt
+        for i in lanesInOrder.indices {
+            if lanesInOrder[i].head < lanesInOrder[i].items.count {
+                let t = lanesInOrder[i].headTime
+                if t < bestTime || (t == bestTime && lanesInOrder[i].tp < lanesInOrder[best!].tp) {
+                    best = i
+                    bestTime = t
                 }
             } else {
+                let tp = lanesInOrder[i].tp
                 let caught = caughtUp(tp)
                 if caught == true {
                     anyIdle = true
@@ -147,20 +176,22 @@ struct InputAligner {
                 // partition can keep the fetcher busy for seconds) or unknown (its leader does not
                 // answer): wait for it, up to a bound, so one partition cannot stop the rest for
                 // good. Releasing others early would turn this lane's events into late ones.
-                let since = lane.emptySince ?? now
+                let since = lanesInOrder[i].emptySince ?? now
                 if now - since < maxBehindMillis { return nil }
                 overdue.insert(tp)
             }
         }
-        guard let tp = best else { return nil }
+        guard let i = best else { return nil }
         // Another producer may be about to write earlier events to a caught-up empty lane: the
         // earliest event waits until it has been here the idle allowance. Counted per event, not
         // per lane, so a burst written to every topic at once waits once, not once per lane.
-        if anyIdle, waitForIdle, maxIdleMillis > 0, now - lanesByPartition[tp]!.first!.arrivedAt < maxIdleMillis {
+        if anyIdle, waitForIdle, maxIdleMillis > 0,
+            now - lanesInOrder[i].items[lanesInOrder[i].head].arrivedAt < maxIdleMillis
+        {
             return nil
         }
-        let (item, resume) = lanesByPartition[tp]!.release(now: now, pauseThreshold: pauseThreshold)
-        return (tp, item, resume)
+        let (item, resume) = lanesInOrder[i].release(now: now, pauseThreshold: pauseThreshold)
+        return (lanesInOrder[i].tp, item, resume)
     }
 
     /// Releases everything in event-time order regardless of idle lanes (shutdown).

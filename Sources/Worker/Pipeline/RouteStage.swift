@@ -30,11 +30,12 @@ final class RouteStage: StageLoop {
         received[tp] = message.offset + 1
         switch config.decoder.decode(message.value) {
         case .event(let event):
+            // No consumedAt: latency is measured from the aggregate stage's own read.
             let pending = InputAligner.Pending(
                 source: tp, event: event, offset: message.offset, position: message.offset,
-                key: message.key.map { Array($0) },
-                raw: Array(message.value), consumedAt: DispatchTime.now().uptimeNanoseconds, arrivedAt: pollStarted)
-            lastEventTime[tp] = max(lastEventTime[tp] ?? .min, event.occurredAt)
+                key: message.key.map { Array($0) }, raw: Array(message.value), consumedAt: 0, arrivedAt: pollStarted)
+            // Only the lag metric reads it: a hash of the topic name per event saved without metrics.
+            if pipeline.metrics != nil { lastEventTime[tp] = max(lastEventTime[tp] ?? .min, event.occurredAt) }
             if aligner.push(tp, pending) { consumer.pause([tp]) }
         case .unknownType:
             counters.unknownTypes += 1

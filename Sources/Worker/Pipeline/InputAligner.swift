@@ -74,8 +74,8 @@ struct InputAligner {
     /// Lanes in an array, scanned for every released event; found by partition through `index`.
     private var lanesInOrder: [Lane] = []
     private var index: [TopicPartition: Int] = [:]
-    /// The lane of the last push: messages come in runs from one partition, and hashing a
-    /// topic name per event was a tenth of the route stage's work with the scan.
+    /// The lane of the last push: messages come in runs from one partition, so the topic name
+    /// is hashed once per run instead of once per event.
     private var lastPushed: Int?
     /// How long an empty lane known to be behind holds the others back, so a partition whose
     /// leader is gone cannot stop the rest for good.

@@ -6,9 +6,10 @@
  * own producer settings (idempotent, linger 20 ms, LZ4) and delivered before the clock stops.
  *
  * usage: echo BOOTSTRAP TOPIC PARTITIONS EXPECTED OUT_TOPIC GROUP
- * Prints: events=N bytes=B out_messages=M out_bytes=O seconds_from_first=S seconds_total=T */
+ * Prints: events=N bytes=B out_messages=M out_bytes=O seconds_from_first=S seconds_total=T cpu_seconds=C */
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,6 +18,13 @@ static double now(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* User and system CPU of this process so far, in seconds (librdkafka's threads included). */
+static double cpu_seconds(void) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static void set(rd_kafka_conf_t *conf, const char *k, const char *v) {
@@ -136,8 +144,9 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "echo: %lld output messages failed\n", failed);
                 return 1;
         }
-        printf("events=%lld bytes=%lld out_messages=%lld out_bytes=%lld seconds_from_first=%.3f seconds_total=%.3f\n",
-               events, bytes, out_messages, out_bytes, end - first, end - start);
+        printf("events=%lld bytes=%lld out_messages=%lld out_bytes=%lld seconds_from_first=%.3f seconds_total=%.3f "
+               "cpu_seconds=%.2f\n",
+               events, bytes, out_messages, out_bytes, end - first, end - start, cpu_seconds());
         free(pending);
         rd_kafka_queue_destroy(queue);
         rd_kafka_topic_partition_list_destroy(list);

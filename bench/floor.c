@@ -4,9 +4,10 @@
  * partition's log start offset moved (the mock's silent deletion).
  *
  * usage: floor BOOTSTRAP TOPIC PARTITIONS EXPECTED
- * Prints: events=N bytes=B seconds_from_first=S seconds_total=T low_watermarks_ok=1 */
+ * Prints: events=N bytes=B seconds_from_first=S seconds_total=T cpu_seconds=C low_watermarks_ok=1 */
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -14,6 +15,13 @@ static double now(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* User and system CPU of this process so far, in seconds (librdkafka's threads included). */
+static double cpu_seconds(void) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static void set(rd_kafka_conf_t *conf, const char *k, const char *v) {
@@ -84,8 +92,8 @@ int main(int argc, char **argv) {
                         ok = 0;
                 }
         }
-        printf("events=%lld bytes=%lld seconds_from_first=%.3f seconds_total=%.3f low_watermarks_ok=%d\n", events,
-               bytes, end - first, end - start, ok);
+        printf("events=%lld bytes=%lld seconds_from_first=%.3f seconds_total=%.3f cpu_seconds=%.2f low_watermarks_ok=%d\n",
+               events, bytes, end - first, end - start, cpu_seconds(), ok);
         rd_kafka_queue_destroy(queue);
         rd_kafka_topic_partition_list_destroy(list);
         rd_kafka_consumer_close(rk);

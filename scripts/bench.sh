@@ -13,7 +13,8 @@
 #    byte it reads back out with SalesPulse's producer settings, about what SalesPulse writes in
 #    final summaries: bench/echo.c), then one SalesPulse worker end to end until every
 #    final summary is out: routed (the default topology) in exactly_once and at_least_once, and
-#    pre-keyed (route_stage: false).
+#    pre-keyed (route_stage: false). Each with the CPU it used, its own process and the
+#    broker's together.
 # 4. The decoder alone on the same payloads, the summary encoder alone on their final
 #    summaries, the aggregate stage's domain work alone (decode, aggregate, encode; no Kafka),
 #    and bytes of state per (scope, window) aggregate for 100,000 reps x 3 windows.
@@ -66,15 +67,24 @@ done
 [[ -n "$BOOTSTRAP" ]] || { echo "the benchmark broker did not start: $(cat "$log")" >&2; exit 1; }
 
 field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
+# CPU seconds the broker process has used so far: with each run's own, what the run cost the
+# machine (the floor's broker work is part of what any consumer costs).
+hz=$(getconf CLK_TCK)
+broker_cpu() { awk -v hz="$hz" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$broker/stat"; }
 
 echo "preloading $EVENTS events..." >&2
 pre=$("$TOOL" preload --brokers "$BOOTSTRAP" --events "$EVENTS")
 echo "measuring the raw floor..." >&2
+declare -A broker_used
+b0=$(broker_cpu)
 floor=$("$BENCH_DIR/floor" "$BOOTSTRAP" bench.crm 8 "$EVENTS")
+broker_used[floor]=$(awk -v a="$b0" -v b="$(broker_cpu)" 'BEGIN { print b - a }')
 floor_s=$(field seconds_from_first "$floor")
 echo "measuring the output floor..." >&2
 # About the bytes of final summaries SalesPulse writes: one message per 4 events of ~210 bytes.
+b0=$(broker_cpu)
 echo_out=$("$BENCH_DIR/echo" "$BOOTSTRAP" bench.crm 8 "$EVENTS" bench.echo 4)
+broker_used[echo]=$(awk -v a="$b0" -v b="$(broker_cpu)" 'BEGIN { print b - a }')
 declare -A result
 for r in "${RUNS[@]}"; do
   echo "measuring SalesPulse ($r)..." >&2
@@ -85,7 +95,9 @@ for r in "${RUNS[@]}"; do
     eos2) args+=(--aggregate-threads 2) ;;
     keyed2) args+=(--pre-keyed --aggregate-threads 2) ;;
   esac
+  b0=$(broker_cpu)
   result[$r]=$("$TOOL" process "${args[@]}" 2>>"$BENCH_DIR/process-$r.log")
+  broker_used[$r]=$(awk -v a="$b0" -v b="$(broker_cpu)" 'BEGIN { print b - a }')
 done
 echo "measuring the decoder, the summary encoder, the domain work and state size..." >&2
 decode=$("$TOOL" decode --events "$EVENTS")
@@ -102,11 +114,15 @@ pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f%%", 100 * a / b }'; }
 floor_rate=$(rate "$EVENTS" "$floor_s")
 echo
 echo "SalesPulse benchmark: $EVENTS events, $(field bytes "$pre") bytes, 8 input partitions, $(nproc) cores"
-printf '%-52s %12s %10s %10s %12s\n' "run" "events/s" "of floor" "seconds" "peak RSS"
-printf '%-52s %12s %10s %10s %12s\n' "raw floor (C consumer, read only)" "$floor_rate" "100%" "$floor_s" "-"
+# CPU: the run's process and the broker, in seconds and in microseconds per event (at half the
+# floor's rate, two cores give 4 / floor-rate seconds of CPU per event for everything).
+cpu() { awk -v a="$1" -v b="$2" -v n="$EVENTS" 'BEGIN { printf "%7.1f %6.1f", a + b, (a + b) * 1e6 / n }'; }
+printf '%-52s %12s %10s %10s %14s %12s\n' "run" "events/s" "of floor" "seconds" "CPU s, us/ev" "peak RSS"
+printf '%-52s %12s %10s %10s %14s %12s\n' "raw floor (C consumer, read only)" "$floor_rate" "100%" "$floor_s" \
+  "$(cpu "$(field cpu_seconds "$floor")" "${broker_used[floor]}")" "-"
 echo_s=$(field seconds_from_first "$echo_out")
-printf '%-52s %12s %10s %10s %12s\n' "output floor (C, reads and writes every byte back)" "$(rate "$EVENTS" "$echo_s")" \
-  "$(pct "$(rate "$EVENTS" "$echo_s")" "$floor_rate")" "$echo_s" "-"
+printf '%-52s %12s %10s %10s %14s %12s\n' "output floor (C, reads and writes every byte back)" "$(rate "$EVENTS" "$echo_s")" \
+  "$(pct "$(rate "$EVENTS" "$echo_s")" "$floor_rate")" "$echo_s" "$(cpu "$(field cpu_seconds "$echo_out")" "${broker_used[echo]}")" "-"
 for r in "${RUNS[@]}"; do
   out=${result[$r]}
   s=$(field seconds_from_first "$out")
@@ -115,8 +131,8 @@ for r in "${RUNS[@]}"; do
     keyed) echo "SalesPulse pre-keyed (route_stage: false)" ;;
     eos2) echo "SalesPulse routed, exactly_once, 2 aggregate threads" ;;
     keyed2) echo "SalesPulse pre-keyed, 2 aggregate threads" ;; esac)
-  printf '%-52s %12s %10s %10s %9s MiB\n' "$name" "$(rate "$EVENTS" "$s")" "$(pct "$(rate "$EVENTS" "$s")" "$floor_rate")" \
-    "$s" "$(( $(field peak_rss_kib "$out") / 1024 ))"
+  printf '%-52s %12s %10s %10s %14s %8s MiB\n' "$name" "$(rate "$EVENTS" "$s")" "$(pct "$(rate "$EVENTS" "$s")" "$floor_rate")" \
+    "$s" "$(cpu "$(field cpu_seconds "$out")" "${broker_used[$r]}")" "$(( $(field peak_rss_kib "$out") / 1024 ))"
 done
 echo
 echo "final summaries per run: $(for r in "${RUNS[@]}"; do printf '%s %s, ' "$r" "$(field finals "${result[$r]}")"; done)late: $(for r in "${RUNS[@]}"; do printf '%s ' "$(field late "${result[$r]}")"; done)"

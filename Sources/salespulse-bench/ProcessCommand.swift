@@ -24,6 +24,8 @@ struct ProcessCommand: ParsableCommand {
     @Flag(help: "Print the pipeline's counters to stderr once a second.") var progress = false
     @Option(help: "Seconds without a new final summary after the last event before stopping.") var settle = 5.0
 
+    static func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+
     func run() throws {
         var w = benchWorkerConfig(
             brokers: brokers, topic: topic, prefix: prefix, internalPartitions: internalPartitions)
@@ -105,6 +107,7 @@ struct ProcessCommand: ParsableCommand {
                 + "late=\(stats.deadLettersByReason.values.reduce(0, +)) duplicates=\(stats.duplicates) "
                 + "changelog_records=\(stats.changelogRecords) "
                 + String(format: "seconds_from_first=%.3f seconds_total=%.3f ", fromFirst, total)
-                + "peak_rss_kib=\(usage.ru_maxrss) cpu_user=\(usage.ru_utime.tv_sec) cpu_sys=\(usage.ru_stime.tv_sec)")
+                + "peak_rss_kib=\(usage.ru_maxrss) cpu_user=\(usage.ru_utime.tv_sec) cpu_sys=\(usage.ru_stime.tv_sec) "
+                + String(format: "cpu_seconds=%.2f", Self.seconds(usage.ru_utime) + Self.seconds(usage.ru_stime)))
     }
 }

@@ -7,33 +7,9 @@
  *
  * usage: echo BOOTSTRAP TOPIC PARTITIONS EXPECTED OUT_TOPIC GROUP
  * Prints: events=N bytes=B out_messages=M out_bytes=O seconds_from_first=S seconds_total=T cpu_seconds=C */
-#include <librdkafka/rdkafka.h>
-#include <stdio.h>
-#include <sys/resource.h>
-#include <stdlib.h>
+#include "bench_common.h"
+
 #include <string.h>
-#include <time.h>
-
-static double now(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* User and system CPU of this process so far, in seconds (librdkafka's threads included). */
-static double cpu_seconds(void) {
-        struct rusage ru;
-        getrusage(RUSAGE_SELF, &ru);
-        return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-static void set(rd_kafka_conf_t *conf, const char *k, const char *v) {
-        char errstr[256];
-        if (rd_kafka_conf_set(conf, k, v, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-                fprintf(stderr, "echo: %s\n", errstr);
-                exit(2);
-        }
-}
 
 static long long failed;
 
@@ -47,26 +23,11 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "usage: %s BOOTSTRAP TOPIC PARTITIONS EXPECTED OUT_TOPIC GROUP\n", argv[0]);
                 return 2;
         }
+        bench_name = "echo";
         const char *topic = argv[2], *out_topic = argv[5];
         int partitions = atoi(argv[3]), group = atoi(argv[6]);
         long long expected = atoll(argv[4]);
-        char errstr[512];
-
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        set(conf, "bootstrap.servers", argv[1]);
-        set(conf, "group.id", "bench-echo");
-        set(conf, "enable.auto.commit", "false");
-        set(conf, "enable.partition.eof", "false");
-        set(conf, "queued.min.messages", "1000000");
-        set(conf, "queued.max.messages.kbytes", "2097151");
-        set(conf, "fetch.max.bytes", "104857600");
-        set(conf, "max.partition.fetch.bytes", "16777216");
-        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-        if (!rk) {
-                fprintf(stderr, "echo: %s\n", errstr);
-                return 1;
-        }
-        rd_kafka_poll_set_consumer(rk);
+        rd_kafka_t *rk = floor_consumer(argv[1], "bench-echo");
 
         /* SalesPulse's producer defaults (Sources/Worker/Pipeline/KafkaProperties.swift). */
         rd_kafka_conf_t *pconf = rd_kafka_conf_new();
@@ -79,6 +40,7 @@ int main(int argc, char **argv) {
         set(pconf, "queue.buffering.max.kbytes", "65536");
         set(pconf, "compression.type", "lz4");
         rd_kafka_conf_set_dr_msg_cb(pconf, on_delivery);
+        char errstr[512];
         rd_kafka_t *producer = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, errstr, sizeof errstr);
         if (!producer) {
                 fprintf(stderr, "echo: %s\n", errstr);
@@ -86,14 +48,8 @@ int main(int argc, char **argv) {
         }
         rd_kafka_topic_t *out = rd_kafka_topic_new(producer, out_topic, NULL);
 
-        rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(partitions);
-        for (int p = 0; p < partitions; p++)
-                rd_kafka_topic_partition_list_add(list, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
         double start = now(), first = 0;
-        if (rd_kafka_assign(rk, list)) {
-                fprintf(stderr, "echo: assign failed\n");
-                return 1;
-        }
+        assign_all(rk, topic, partitions);
         rd_kafka_queue_t *queue = rd_kafka_queue_get_consumer(rk);
         rd_kafka_message_t *batch[2048];
         long long events = 0, bytes = 0, out_messages = 0, out_bytes = 0;
@@ -149,7 +105,6 @@ int main(int argc, char **argv) {
                events, bytes, out_messages, out_bytes, end - first, end - start, cpu_seconds());
         free(pending);
         rd_kafka_queue_destroy(queue);
-        rd_kafka_topic_partition_list_destroy(list);
         rd_kafka_consumer_close(rk);
         rd_kafka_destroy(rk);
         rd_kafka_topic_destroy(out);

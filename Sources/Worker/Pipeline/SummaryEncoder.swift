@@ -9,7 +9,7 @@ import Synchronization
 /// Only the encoding moves: the stage hands over the summaries of a poll at a time and later
 /// takes the encoded records back, in the order it handed them over, and produces them itself,
 /// so its producer and its transaction stay on one thread. Before a commit it waits for all of
-/// them (`drain`), so a transaction holds every summary the committed input produced.
+/// them (`take(wait: true)`), so a transaction holds every summary the committed input produced.
 final class SummaryEncoder: Sendable {
     struct Encoded: Sendable {
         var key: [UInt8]

@@ -107,7 +107,7 @@ struct ProcessCommand: ParsableCommand {
                 + "late=\(stats.deadLettersByReason.values.reduce(0, +)) duplicates=\(stats.duplicates) "
                 + "changelog_records=\(stats.changelogRecords) "
                 + String(format: "seconds_from_first=%.3f seconds_total=%.3f ", fromFirst, total)
-                + "peak_rss_kib=\(usage.ru_maxrss) cpu_user=\(usage.ru_utime.tv_sec) cpu_sys=\(usage.ru_stime.tv_sec) "
+                + "peak_rss_kib=\(usage.ru_maxrss) "
                 + String(format: "cpu_seconds=%.2f", Self.seconds(usage.ru_utime) + Self.seconds(usage.ru_stime)))
     }
 }

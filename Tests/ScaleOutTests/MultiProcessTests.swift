@@ -236,8 +236,22 @@ struct MultiProcessTests {
                 else { return nil }
                 return ts
             }.min()
+            // Output again: the first region or rep summary of those partitions written after the
+            // kill (only their new owner can write one then).
+            let killedMillis = Int64(killedAt.timeIntervalSince1970 * 1000)
+            let firstOutput = (byTopic["kpi.summaries"] ?? []).compactMap { m -> Int64? in
+                guard let ts = m.timestamp, ts > killedMillis,
+                    let json = try? JSONSerialization.jsonObject(with: Data(m.value)) as? [String: Any],
+                    let region = (json["scope"] as? [String: Any])?["region"] as? String,
+                    owned.contains(Self.internalPartition(ofRegion: region, partitions: 256))
+                else { return nil }
+                return ts
+            }.min()
+            func after(_ date: Date?) -> String {
+                date.map { String(format: "%.1f", $0.timeIntervalSince(killedAt)) } ?? "?"
+            }
             print(
-                "FIGURES kill -9 → \(killed.name)'s \(owned.count) aggregate partitions restored elsewhere after \(recovered.map { String(format: "%.1f", $0.timeIntervalSince(killedAt)) } ?? "?") s"
+                "FIGURES kill -9 → \(killed.name)'s \(owned.count) aggregate partitions restored elsewhere after \(after(recovered)) s, first output from them after \(after(firstOutput.map { Date(timeIntervalSince1970: Double($0) / 1000) })) s"
             )
         }
     }
@@ -262,6 +276,17 @@ struct MultiProcessTests {
             settledChecks = behind == 0 ? settledChecks + 1 : 0
         }
         return settledChecks >= 2
+    }
+
+    /// Where the route stage puts a region: librdkafka's default partitioner for a keyed record,
+    /// CRC-32 (IEEE) of the key modulo the partition count; written out here independently.
+    static func internalPartition(ofRegion region: String, partitions: UInt32) -> Int32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in region.utf8 {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        return Int32((~crc) % partitions)
     }
 
     static func partitionNumbers(_ text: String) -> [Int32] {

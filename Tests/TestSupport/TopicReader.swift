@@ -9,6 +9,8 @@ package struct ReadMessage: Sendable {
     package var key: [UInt8]?
     package var value: [UInt8]
     package var headers: [String: String]
+    /// The record's timestamp (milliseconds since 1970; the producer's send time by default).
+    package var timestamp: Int64?
 
     package var text: String { String(decoding: value, as: UTF8.self) }
 }
@@ -60,7 +62,7 @@ package enum TopicReader {
                         value: Array(m.value),
                         headers: Dictionary(
                             m.headers.map { ($0.0, String(decoding: $0.1, as: UTF8.self)) },
-                            uniquingKeysWith: { a, _ in a })))
+                            uniquingKeysWith: { a, _ in a }), timestamp: m.timestamp))
             }
         }
         consumer.close()

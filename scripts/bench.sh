@@ -18,6 +18,8 @@
 # 4. The decoder alone on the same payloads, the summary encoder alone on their final
 #    summaries, the aggregate stage's domain work alone (decode, aggregate, encode; no Kafka),
 #    and bytes of state per (scope, window) aggregate for 100,000 reps x 3 windows.
+#    Then a new worker joins the exactly_once run's group and restores its state: the changelog
+#    restore rate.
 # 5. Back-pressure: one more worker over the same data while the broker leading everything it
 #    writes answers after a second, then at full speed: its resident memory over time.
 # Every partition's log start offset is checked to still be 0.
@@ -99,6 +101,11 @@ for r in "${RUNS[@]}"; do
   result[$r]=$("$TOOL" process "${args[@]}" 2>>"$BENCH_DIR/process-$r.log")
   broker_used[$r]=$(awk -v a="$b0" -v b="$(broker_cpu)" 'BEGIN { print b - a }')
 done
+echo "measuring the changelog restore..." >&2
+# A new worker joins the exactly_once run's group: it is handed every partition, restores their
+# state from the changelog and finds nothing left to read.
+restore=$("$TOOL" process --brokers "$BOOTSTRAP" --prefix eos. --group "$(field group "${result[eos]}")" --restore \
+  2>>"$BENCH_DIR/process-restore.log")
 echo "measuring the decoder, the summary encoder, the domain work and state size..." >&2
 decode=$("$TOOL" decode --events "$EVENTS")
 encode=$("$TOOL" encode --events "$EVENTS")
@@ -137,6 +144,10 @@ done
 echo
 echo "final summaries per run: $(for r in "${RUNS[@]}"; do printf '%s %s, ' "$r" "$(field finals "${result[$r]}")"; done)late: $(for r in "${RUNS[@]}"; do printf '%s ' "$(field late "${result[$r]}")"; done)"
 echo "changelog records per run: $(for r in "${RUNS[@]}"; do printf '%s %s  ' "$r" "$(field changelog_records "${result[$r]}")"; done)"
+echo "changelog restore (the exactly_once run's 8 partitions and rollup, by a new worker in its group):" \
+  "$(field records "$restore") records, $(awk -v b="$(field bytes "$restore")" 'BEGIN { printf "%.1f", b / 1e6 }') MB" \
+  "in $(field seconds "$restore") s = $(field records_per_s "$restore") records/s," \
+  "$(awk -v b="$(field bytes "$restore")" -v s="$(field seconds "$restore")" 'BEGIN { printf "%.1f", b / 1e6 / s }') MB/s"
 echo "decoder alone (1 core): $(field events_per_s "$decode") events/s, $(field mb_per_s "$decode") MB/s"
 echo "summary encoder alone (1 core): $(field summaries_per_s "$encode") final summaries/s, $(field mb_per_s "$encode") MB/s ($(field summaries "$encode") summaries)"
 echo "domain work alone (decode, aggregate over 8 shards, encode every summary; 1 core, no Kafka): $(field events_per_s "$shard") events/s"

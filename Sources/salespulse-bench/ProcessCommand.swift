@@ -7,7 +7,9 @@ import Synchronization
 import Worker
 
 /// Runs one SalesPulse worker in this process over the preloaded topic until every event has
-/// been aggregated and the last final summary is out, and prints rates and memory.
+/// been aggregated and the last final summary is out, and prints rates and memory. With
+/// `--restore` it instead joins an earlier run's group on its topics, so the new worker is handed
+/// every partition with nothing left to read, and reports how fast it restored the changelog.
 struct ProcessCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "process", abstract: "Process the preloaded feed end to end with one worker.")
@@ -23,6 +25,9 @@ struct ProcessCommand: ParsableCommand {
     @Option(help: "processing.commit_interval.") var commitInterval = "1s"
     @Flag(help: "Print the pipeline's counters to stderr once a second.") var progress = false
     @Option(help: "Seconds without a new final summary after the last event before stopping.") var settle = 5.0
+    @Option(help: "Consumer group (default: a fresh one); with --restore, the earlier run's.") var group: String?
+    @Flag(help: "Only restore an earlier run's state (its --prefix and --group) and report the rate.")
+    var restore = false
 
     static func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
 
@@ -33,6 +38,7 @@ struct ProcessCommand: ParsableCommand {
         w.processing.routeStage = !preKeyed
         w.processing.aggregateThreads = aggregateThreads
         w.processing.commitInterval = commitInterval
+        if let group { w.kafka.groupId = group }
         let config = try ResolvedConfig.resolve(w, TargetsFile(), MarketsFile())
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "bench")
@@ -64,10 +70,18 @@ struct ProcessCommand: ParsableCommand {
         var lastCount = -1
         var lastProgress: Int64 = 0
         var stableSince = elapsedNanos()
+        var restoredAt: Int64?
         while !done.load(ordering: .acquiring) {
             Thread.sleep(forTimeInterval: 0.02)
             let s = pipeline.stats.snapshot
             let now = elapsedNanos()
+            if restore {
+                // The rollup restores its own changelog after the aggregate stage: give it time.
+                if restoredAt == nil, s.restoreMillis > 0 { restoredAt = now }
+                if let restoredAt, Double(now - restoredAt) / 1e9 >= 3 { break }
+                if Double(now) / 1e9 > 300 { throw ValidationError("process: nothing restored in 5 minutes") }
+                continue
+            }
             if firstConsumed == nil, s.consumed > 0 { firstConsumed = now }
             let handled = s.aggregated + s.deadLettersByReason.values.reduce(0, +) + s.unknownTypes
             if allAggregated == nil, s.consumed >= events, s.isSettled, handled >= events { allAggregated = now }
@@ -94,6 +108,14 @@ struct ProcessCommand: ParsableCommand {
         let stats = pipeline.stats.snapshot
         pipeline.stop()
         while !done.load(ordering: .acquiring) { Thread.sleep(forTimeInterval: 0.05) }
+        if restore {
+            print(
+                "restored records=\(stats.restoredRecords) bytes=\(stats.restoredBytes) "
+                    + String(format: "seconds=%.3f ", Double(stats.restoreMillis) / 1000)
+                    + "records_per_s=\(stats.restoreMillis > 0 ? stats.restoredRecords * 1000 / stats.restoreMillis : 0) "
+                    + "consumed=\(stats.consumed)")
+            return
+        }
         guard let first = firstConsumed, let aggregated = allAggregated else {
             throw ValidationError("process: the pipeline stopped before finishing")
         }
@@ -103,7 +125,7 @@ struct ProcessCommand: ParsableCommand {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         print(
-            "processed events=\(stats.consumed) aggregated=\(stats.aggregated) finals=\(finals.load(ordering: .relaxed)) "
+            "processed group=\(config.worker.kafka.groupId) events=\(stats.consumed) aggregated=\(stats.aggregated) finals=\(finals.load(ordering: .relaxed)) "
                 + "late=\(stats.deadLettersByReason.values.reduce(0, +)) duplicates=\(stats.duplicates) "
                 + "changelog_records=\(stats.changelogRecords) "
                 + String(format: "seconds_from_first=%.3f seconds_total=%.3f ", fromFirst, total)

@@ -369,6 +369,7 @@ final class AggregateStage: StageLoop {
                 toRestore.map { TopicPartition(topics.changelog, $0) },
                 properties: KafkaProperties.consumer(config.worker.kafka, bootstrap: pipeline.bootstrap))
             var read = 0
+            var bytes = 0
             for p in toRestore {
                 let r = restored[p] ?? ChangelogMarker.Restored()
                 let task = AggregateTask(
@@ -383,16 +384,19 @@ final class AggregateStage: StageLoop {
                 task.assignedAt = now
                 tasks[p] = task
                 read += r.read
+                bytes += r.bytes
             }
             let elapsed = ContinuousClock.now - began
             let millis = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
             counters.restoredRecords += read
+            counters.restoredBytes += bytes
             counters.restoreMillis += millis
             pipeline.metrics?.recordRestore(seconds: Double(millis) / 1000, records: read)
             logger.info(
                 "tasks restored",
                 metadata: [
                     LogKey.stage: "\(name)", LogKey.partitions: "\(toRestore)", LogKey.records: "\(read)",
+                    LogKey.bytes: "\(bytes)",
                     LogKey.duration: "\(elapsed)",
                 ])
         } catch {

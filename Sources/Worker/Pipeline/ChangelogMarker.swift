@@ -34,6 +34,8 @@ struct ChangelogMarker: Codable {
         var positions: [TopicPartition: Int64]?
         /// Every record read, complete flushes or not.
         var read = 0
+        /// Their keys and values together.
+        var bytes = 0
     }
 
     /// Reads changelog partitions (all at once) and cuts each at its last marker.
@@ -46,6 +48,7 @@ struct ChangelogMarker: Codable {
             let value: [UInt8]? = m.isNull ? nil : Array(m.value)
             all[m.partition, default: []].append(StateRecord(key: key, value: value))
             out[m.partition, default: Restored()].read += 1
+            out[m.partition]!.bytes += m.value.count + (m.key?.count ?? 0)
             if key == Self.key, let value,
                 let marker = try? JSONDecoder().decode(ChangelogMarker.self, from: Data(value))
             {

@@ -16,5 +16,6 @@ package enum LogKey {
     package static let kafka = "kafka"
     package static let stage = "stage"
     package static let records = "records"
+    package static let bytes = "bytes"
     package static let duration = "duration"
 }

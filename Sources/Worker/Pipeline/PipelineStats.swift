@@ -27,6 +27,7 @@ package struct PipelineStats: Sendable, Equatable {
     package var aggregated = 0
     package var changelogRecords = 0
     package var restoredRecords = 0
+    package var restoredBytes = 0
     package var restoreMillis = 0
     /// Region summaries that reached the rollup after their company window was final.
     package var lateRollupSummaries = 0
@@ -60,6 +61,7 @@ package struct PipelineStats: Sendable, Equatable {
         aggregated += o.aggregated
         changelogRecords += o.changelogRecords
         restoredRecords += o.restoredRecords
+        restoredBytes += o.restoredBytes
         restoreMillis += o.restoreMillis
         lateRollupSummaries += o.lateRollupSummaries
     }

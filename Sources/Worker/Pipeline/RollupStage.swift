@@ -78,10 +78,17 @@ final class RollupStage: StageLoop {
                     properties: KafkaProperties.consumer(config.worker.kafka, bootstrap: pipeline.bootstrap))[0]
                 ?? ChangelogMarker.Restored()
             rollup = try CompanyRollup.restore(settings: config.settings, records: restored.records)
-            counters.restoredRecords += restored.read
             let elapsed = ContinuousClock.now - began
+            let millis = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+            counters.restoredRecords += restored.read
+            counters.restoredBytes += restored.bytes
+            counters.restoreMillis += millis
             logger.info(
-                "rollup restored", metadata: [LogKey.records: "\(restored.read)", LogKey.duration: "\(elapsed)"])
+                "rollup restored",
+                metadata: [
+                    LogKey.records: "\(restored.read)", LogKey.bytes: "\(restored.bytes)",
+                    LogKey.duration: "\(elapsed)",
+                ])
             next = restored.positions?[input]
             return next.map { [input: $0] } ?? [:]
         } catch {

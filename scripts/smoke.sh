@@ -19,6 +19,28 @@ set +e
 code=$?
 set -e
 if [ "$code" -eq 2 ] && grep -q "time.allowed_lateness" "$work/bad.out"; then ok "bad config exits 2 naming the key"; else bad "bad config: exit $code: $(cat "$work/bad.out")"; fi
+# The worker itself with the same folder, a folder that does not exist, and command-line misuse:
+# exit code 2 and a message naming what is wrong, before any broker or feed starts.
+expect_misuse() {
+  local what=$1 needle=$2
+  shift 2
+  set +e
+  timeout 20 "$bin" "$@" > "$work/misuse.out" 2>&1
+  local code=$?
+  set -e
+  if [ "$code" -eq 2 ] && grep -q -- "$needle" "$work/misuse.out" && ! grep -q -i "embedded" "$work/misuse.out"; then
+    ok "$what exits 2 naming $needle, nothing started"
+  else
+    bad "$what: exit $code: $(head -5 "$work/misuse.out")"
+  fi
+}
+expect_misuse "run with a bad config" "time.allowed_lateness" run --no-live --config "$work/badconf"
+expect_misuse "run with a missing config folder" "--config $work/nowhere" run --no-live --config "$work/nowhere"
+expect_misuse "an unknown option" "--bogus" run --bogus
+expect_misuse "a malformed option value" "--seconds" run --seconds soon
+expect_misuse "a negative duration" "--seconds" run --seconds -5
+expect_misuse "a broker with no brokers" "--count" broker --count 0
+expect_misuse "simulate without brokers" "--brokers" simulate --config "$work"
 if "$bin" check-config --config config > "$work/good.out" 2>&1 && grep -q "configuration OK" "$work/good.out"; then ok "shipped config is valid"; else bad "check-config on config/: $(cat "$work/good.out")"; fi
 
 # The README's run command without brokers: embedded broker, simulated feed, alerts within 60 s,

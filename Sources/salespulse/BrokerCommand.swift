@@ -20,13 +20,20 @@ struct BrokerCommand: ParsableCommand {
     @Option(help: "Write the bootstrap servers to this file once ready.")
     var bootstrapFile: String?
 
+    func validate() throws {
+        guard count >= 1 else { throw ValidationError("--count must be at least 1, not \(count)") }
+        if let partitions, partitions < 1 {
+            throw ValidationError("--partitions must be at least 1, not \(partitions)")
+        }
+    }
+
     func run() throws {
         let config = loadConfigOrExit(options)
         let broker: EmbeddedBroker
         do {
             broker = try EmbeddedBroker(brokers: count, config: config, partitions: partitions)
         } catch {
-            throw ValidationError("cannot start the broker: \(error)")
+            throw CommandFailure("cannot start the broker: \(error)")
         }
         print(broker.bootstrapServers)
         fflush(nil)

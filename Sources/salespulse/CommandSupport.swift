@@ -4,8 +4,22 @@ import Logging
 import Prometheus
 import Worker
 
+/// A failure at run time (exit code 1), as opposed to misuse of the command line or the
+/// configuration (`ValidationError`, exit code 2).
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
 /// Loads the configuration or exits with code 2 and every problem, before anything connects.
 func loadConfigOrExit(_ options: ConfigOptions) -> ResolvedConfig {
+    var isFolder: ObjCBool = false
+    if let named = options.explicitDirectory,
+        !FileManager.default.fileExists(atPath: named, isDirectory: &isFolder) || !isFolder.boolValue
+    {
+        FileHandle.standardError.write(Data("salespulse: --config \(named): no such folder\n".utf8))
+        exit(2)
+    }
     do {
         var config = try ConfigLoader.load(directory: options.directory)
         if let brokers = options.brokers {

@@ -18,6 +18,10 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Stop by itself after this many seconds (0: run until Ctrl-C).")
     var seconds = 0
 
+    func validate() throws {
+        guard seconds >= 0 else { throw ValidationError("--seconds must be 0 or more, not \(seconds)") }
+    }
+
     func run() throws {
         let config = loadConfigOrExit(options)
         let live = !noLive
@@ -29,7 +33,7 @@ struct RunCommand: ParsableCommand {
             do {
                 broker = try EmbeddedBroker(brokers: 3, config: config)
             } catch {
-                throw ValidationError("cannot start the embedded broker: \(error)")
+                throw CommandFailure("cannot start the embedded broker: \(error)")
             }
             bootstrap = broker!.bootstrapServers
             print(

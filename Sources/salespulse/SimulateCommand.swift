@@ -15,6 +15,11 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Stop after this many live business days (default: until Ctrl-C).")
     var days: Int?
 
+    func validate() throws {
+        guard backfillDays >= 0 else { throw ValidationError("--backfill-days must be 0 or more, not \(backfillDays)") }
+        if let days, days < 1 { throw ValidationError("--days must be at least 1, not \(days)") }
+    }
+
     func run() throws {
         let config = loadConfigOrExit(options)
         guard !config.isEmbedded else {

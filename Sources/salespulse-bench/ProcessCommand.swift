@@ -83,7 +83,7 @@ struct ProcessCommand: ParsableCommand {
                 continue
             }
             if firstConsumed == nil, s.consumed > 0 { firstConsumed = now }
-            let handled = s.aggregated + s.deadLettersByReason.values.reduce(0, +) + s.unknownTypes
+            let handled = s.aggregated + s.deadLetters + s.unknownTypes
             if allAggregated == nil, s.consumed >= events, s.isSettled, handled >= events { allAggregated = now }
             if progress, now / 1_000_000_000 != lastProgress {
                 // Where the events are: read, routed (sent to the internal topic), aggregated.
@@ -126,7 +126,7 @@ struct ProcessCommand: ParsableCommand {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         print(
             "processed group=\(config.worker.kafka.groupId) events=\(stats.consumed) aggregated=\(stats.aggregated) finals=\(finals.load(ordering: .relaxed)) "
-                + "late=\(stats.deadLettersByReason.values.reduce(0, +)) duplicates=\(stats.duplicates) "
+                + "late=\(stats.deadLetters) duplicates=\(stats.duplicates) "
                 + "changelog_records=\(stats.changelogRecords) "
                 + String(format: "seconds_from_first=%.3f seconds_total=%.3f ", fromFirst, total)
                 + "peak_rss_kib=\(usage.ru_maxrss) "

@@ -109,6 +109,7 @@ struct ProcessCommand: ParsableCommand {
         pipeline.stop()
         while !done.load(ordering: .acquiring) { Thread.sleep(forTimeInterval: 0.05) }
         if restore {
+            guard restoredAt != nil else { throw ValidationError("process: the worker stopped before restoring") }
             print(
                 "restored records=\(stats.restoredRecords) bytes=\(stats.restoredBytes) "
                     + String(format: "seconds=%.3f ", Double(stats.restoreMillis) / 1000)

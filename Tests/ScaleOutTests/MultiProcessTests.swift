@@ -243,7 +243,9 @@ struct MultiProcessTests {
                 guard let ts = m.timestamp, ts > killedMillis,
                     let json = try? JSONSerialization.jsonObject(with: Data(m.value)) as? [String: Any],
                     let region = (json["scope"] as? [String: Any])?["region"] as? String,
-                    owned.contains(Self.internalPartition(ofRegion: region, partitions: 256))
+                    owned.contains(
+                        Self.internalPartition(
+                            ofRegion: region, partitions: UInt32(config.worker.topics.internalPartitions)))
                 else { return nil }
                 return ts
             }.min()
@@ -290,7 +292,7 @@ struct MultiProcessTests {
     }
 
     static func partitionNumbers(_ text: String) -> [Int32] {
-        text.split(whereSeparator: { !$0.isNumber }).compactMap { Int32($0) }.filter { _ in true }
+        text.split(whereSeparator: { !$0.isNumber }).compactMap { Int32($0) }
     }
 
     private func referenceTarget(_ t: TargetsFile.Entry) -> ReferenceAlerts.Target {

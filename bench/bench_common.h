@@ -33,6 +33,17 @@ static void set(rd_kafka_conf_t *conf, const char *k, const char *v) {
         }
 }
 
+/* A client of `type` made from `conf` (which it takes over); exits on failure. */
+static rd_kafka_t *new_client(rd_kafka_type_t type, rd_kafka_conf_t *conf) {
+        char errstr[512];
+        rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof errstr);
+        if (!rk) {
+                fprintf(stderr, "%s: %s\n", bench_name, errstr);
+                exit(1);
+        }
+        return rk;
+}
+
 /* A consumer in `group` that reads with the batch call SalesPulse uses; exits on failure. */
 static rd_kafka_t *floor_consumer(const char *bootstrap, const char *group) {
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -45,12 +56,7 @@ static rd_kafka_t *floor_consumer(const char *bootstrap, const char *group) {
         set(conf, "queued.max.messages.kbytes", "2097151");
         set(conf, "fetch.max.bytes", "104857600");
         set(conf, "max.partition.fetch.bytes", "16777216");
-        char errstr[512];
-        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-        if (!rk) {
-                fprintf(stderr, "%s: %s\n", bench_name, errstr);
-                exit(1);
-        }
+        rd_kafka_t *rk = new_client(RD_KAFKA_CONSUMER, conf);
         rd_kafka_poll_set_consumer(rk);
         return rk;
 }

@@ -40,12 +40,7 @@ int main(int argc, char **argv) {
         set(pconf, "queue.buffering.max.kbytes", "65536");
         set(pconf, "compression.type", "lz4");
         rd_kafka_conf_set_dr_msg_cb(pconf, on_delivery);
-        char errstr[512];
-        rd_kafka_t *producer = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, errstr, sizeof errstr);
-        if (!producer) {
-                fprintf(stderr, "echo: %s\n", errstr);
-                return 1;
-        }
+        rd_kafka_t *producer = new_client(RD_KAFKA_PRODUCER, pconf);
         rd_kafka_topic_t *out = rd_kafka_topic_new(producer, out_topic, NULL);
 
         double start = now(), first = 0;

@@ -387,7 +387,7 @@ final class AggregateStage: StageLoop {
                 bytes += r.bytes
             }
             let elapsed = ContinuousClock.now - began
-            let millis = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+            let millis = Int(elapsed.milliseconds)
             counters.restoredRecords += read
             counters.restoredBytes += bytes
             counters.restoreMillis += millis

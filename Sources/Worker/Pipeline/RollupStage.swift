@@ -79,7 +79,7 @@ final class RollupStage: StageLoop {
                 ?? ChangelogMarker.Restored()
             rollup = try CompanyRollup.restore(settings: config.settings, records: restored.records)
             let elapsed = ContinuousClock.now - began
-            let millis = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+            let millis = Int(elapsed.milliseconds)
             counters.restoredRecords += restored.read
             counters.restoredBytes += restored.bytes
             counters.restoreMillis += millis

@@ -65,7 +65,7 @@ package final class SimulatorRunner: Sendable {
         let lastDay = maxDays.map { live + EpochMillis($0) * day }
         while !stopRequested.load(ordering: .acquiring) {
             let elapsed = ContinuousClock.now - wallStart
-            let wallMillis = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+            let wallMillis = elapsed.milliseconds
             let now = live + wallMillis * config.simulatorSpeedMillis / 1000
             if let lastDay, now >= lastDay { break }
             while dayStart <= now {

@@ -54,6 +54,8 @@ struct ShardCommand: ParsableCommand {
                     guard case .event(let e) = config.decoder.decode(UnsafeRawBufferPointer(rebasing: all[range]))
                     else { continue }
                     _ = processors[shard].apply(e, effects: &effects)
+                    // One ordered source per shard: its progress is its newest event.
+                    processors[shard].advanceProgress(to: processors[shard].maxEventTime, effects: &effects)
                     if !effects.isEmpty { encode(&effects) }
                 }
             }

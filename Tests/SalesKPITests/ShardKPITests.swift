@@ -188,20 +188,74 @@ struct ShardKPITests {
         if case .summary(let s) = h.effects[1] { #expect(s.revision == 2 && !s.final) }
     }
 
-    @Test("an idle shard's watermark follows the wall clock after the idle timeout")
+    @Test("while every source is idle, event time follows the wall clock from the furthest progress, never past it")
     mutating func idleAdvance() {
-        var settings = testSettings(["day"])
-        settings.idleTimeoutMillis = 30_000
-        var h = ShardHarness(settings)
+        var h = ShardHarness(testSettings(["day"]))
         h.apply(make.spend(1, at: "2026-03-02T15:59:00Z"))
-        h.shard.noteInput(now: 1_000_000)
-        h.shard.tick(now: 1_010_000, effects: &h.effects)
-        h.shard.tick(now: 1_030_000, effects: &h.effects)
-        let before = h.shard.watermark
-        h.shard.tick(now: 1_090_000, effects: &h.effects)
-        #expect(h.shard.watermark == before + 60_000)
-        h.shard.tick(now: 1_090_000 + 3_600_000, effects: &h.effects)
-        #expect(h.finals.count == 1)
+        let progress = h.shard.progress
+        // Sources idle since wall time 1_000_000 (in the distant past of the event times).
+        let wall = EventBuilder.t("2026-03-02T16:00:00Z")
+        h.shard.tick(now: wall, effects: &h.effects)
+        #expect(h.shard.progress == progress, "no idle sources: nothing moves")
+        h.shard.tick(now: wall + 10_000, idleSince: wall + 5_000, effects: &h.effects)
+        #expect(h.shard.progress == progress + 5_000)
+        h.shard.tick(now: wall + 70_000, idleSince: wall + 5_000, effects: &h.effects)
+        #expect(h.shard.progress == progress + 65_000)
+        // Never beyond the wall clock: a clock behind event time moves nothing.
+        var ahead = ShardHarness(testSettings(["day"]))
+        ahead.apply(make.spend(1, at: "2026-03-02T15:59:00Z"))
+        let before = ahead.shard.progress
+        ahead.shard.tick(now: 1_000, effects: &ahead.effects)
+        ahead.shard.tick(now: 90_000, idleSince: 1_000, effects: &ahead.effects)
+        #expect(ahead.shard.progress == before)
+    }
+
+    @Test("events of several sources in any order within the lateness: nothing late, the same finals")
+    func arrivalOrderDoesNotMatter() {
+        var make = EventBuilder()
+        var events: [SalesEvent] = []
+        var rng = SplitMix64(seed: 42)
+        print("seed 42")
+        let start = EventBuilder.t("2026-03-02T00:00:00+08:00")
+        for k in 0..<600 {
+            let t = Timestamp.format(start + EpochMillis(k) * 600_000 + EpochMillis(rng.next() % 1_800_000))
+            switch rng.next() % 4 {
+            // Wins of one deal lie under an hour apart: a correction within the lateness.
+            case 0: events.append(make.won("d\(k / 3)", Int64(100 + k), at: t))
+            case 1: events.append(make.acquired(at: t))
+            case 2: events.append(make.churned(at: t))
+            default: events.append(make.spend(Int64(k), at: t))
+            }
+        }
+        // Reference: one source in time order.
+        var sorted = ShardHarness(testSettings(["day", "week"]))
+        for e in events.sorted(by: { ($0.occurredAt, $0.eventId) < ($1.occurredAt, $1.eventId) }) { sorted.apply(e) }
+        sorted.closeAll()
+        // Four sources interleaved at random; progress is the minimum of what each delivered.
+        var shuffled = ShardHarness(testSettings(["day", "week"]))
+        var lanes: [[SalesEvent]] = Array(repeating: [], count: 4)
+        for e in events { lanes[Int(rng.next() % 4)].append(e) }
+        for k in lanes.indices { lanes[k].sort { $0.occurredAt < $1.occurredAt } }
+        var next = [0, 0, 0, 0]
+        var reached = [EpochMillis](repeating: .min, count: 4)
+        while next.indices.contains(where: { next[$0] < lanes[$0].count }) {
+            let k = Int(rng.next() % 4)
+            guard next[k] < lanes[k].count else { continue }
+            let e = lanes[k][next[k]]
+            next[k] += 1
+            reached[k] = max(reached[k], e.occurredAt)
+            let d = shuffled.shard.apply(e, effects: &shuffled.effects)
+            #expect(d != .late)
+            let done = (0..<4).filter { next[$0] == lanes[$0].count }
+            let progress = (0..<4).filter { !done.contains($0) }.map { reached[$0] }.min() ?? reached.max()!
+            shuffled.shard.advanceProgress(to: progress, effects: &shuffled.effects)
+        }
+        shuffled.closeAll()
+        let key = { (s: Summary) in "\(s.scope.id) \(s.windowName) \(s.window.start)" }
+        let expected = Dictionary(uniqueKeysWithValues: sorted.finals.map { (key($0), $0.aggregate) })
+        let actual = Dictionary(uniqueKeysWithValues: shuffled.finals.map { (key($0), $0.aggregate) })
+        #expect(actual.count == expected.count)
+        for (k, a) in expected { #expect(actual[k] == a, "\(k)") }
     }
 }
 

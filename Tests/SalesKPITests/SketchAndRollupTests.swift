@@ -81,7 +81,7 @@ struct RollupTests {
             make.won("d2", 250, at: "2026-03-05T10:00:00Z", region: "west"),
             make.acquired(at: "2026-03-05T11:00:00Z", region: "west"))
         east.closeAll(through: "2026-04-02T00:00:00Z")
-        var rollup = CompanyRollup(settings: settings)
+        var rollup = CompanyRollup(settings: settings, shards: 2)
         var out: [ShardEffect] = []
         rollup.shardWatermark(1, west.shard.watermark, effects: &out)
         for s in east.finals where s.scope.kind == .region { rollup.ingest(s) }
@@ -97,5 +97,25 @@ struct RollupTests {
         #expect(march.aggregate.won == 2 && march.aggregate.newCustomers == 1)
         #expect(march.aggregate.spend == Money(minorUnits: 3_000))
         #expect(finals.filter { $0.window == march.window }.count == 1)
+    }
+
+    @Test("a shard that never reported holds every company window open, however far the others are")
+    func silentShardHolds() {
+        var make = EventBuilder()
+        let settings = testSettings(["day"])
+        var east = ShardHarness(settings)
+        east.apply(make.won("d1", 100, at: "2026-03-02T10:00:00Z"))
+        east.closeAll(through: "2026-03-10T00:00:00Z")
+        var rollup = CompanyRollup(settings: settings, shards: 3)
+        var out: [ShardEffect] = []
+        for s in east.finals where s.scope.kind == .region { rollup.ingest(s) }
+        rollup.shardWatermark(0, east.shard.watermark, effects: &out)
+        rollup.shardWatermark(1, east.shard.watermark, effects: &out)
+        #expect(rollup.watermark == .min)
+        #expect(out.isEmpty)
+        rollup.shardWatermark(2, EventBuilder.t("2026-03-03T00:00:00+08:00"), effects: &out)
+        let finals = out.compactMap { if case .summary(let s) = $0, s.final { s } else { nil } }
+        #expect(finals.map(\.window.start) == [EventBuilder.t("2026-03-02T00:00:00+08:00")])
+        #expect(finals.first?.aggregate.revenue == Money(minorUnits: 10_000))
     }
 }

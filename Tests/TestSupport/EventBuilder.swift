@@ -76,9 +76,15 @@ package struct ShardHarness {
 
     package init(_ settings: KPISettings) { shard = ShardProcessor(settings: settings) }
 
+    /// Applies events as one source delivering them in this order: after each, event time
+    /// progresses to the newest event seen (what the runtime does for a single input partition).
     @discardableResult
     package mutating func apply(_ events: SalesEvent...) -> [Disposition] {
-        events.map { shard.apply($0, effects: &effects) }
+        events.map { event in
+            let d = shard.apply(event, effects: &effects)
+            shard.advanceProgress(to: shard.maxEventTime, effects: &effects)
+            return d
+        }
     }
 
     /// Pushes event time far ahead so every open window closes.

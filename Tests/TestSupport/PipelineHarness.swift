@@ -61,7 +61,9 @@ package func produce(_ messages: [Scenario.Message], bootstrap: String) throws {
     let producer = try KafkaProducer(properties: [
         "bootstrap.servers": bootstrap, "linger.ms": "5", "max.in.flight.requests.per.connection": "1",
     ])
-    for m in messages { try producer.send(OutgoingMessage(topic: m.topic, key: m.key, value: m.value)) }
+    for m in messages {
+        try producer.send(OutgoingMessage(topic: m.topic, partition: m.partition, key: m.key, value: m.value))
+    }
     guard producer.flush(timeoutMs: 60_000), producer.takeFailures().isEmpty else {
         throw KafkaError(code: 0, message: "test messages not delivered")
     }

@@ -25,12 +25,15 @@ package struct Scenario: Sendable {
         }
 
         package var topic: String
+        /// Written to this partition (else the producer's partitioner decides by key).
+        package var partition: Int32?
         package var key: [UInt8]?
         package var value: [UInt8]
         package var kind: Kind
 
-        package init(topic: String, key: [UInt8]?, value: [UInt8], kind: Kind) {
+        package init(topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8], kind: Kind) {
             self.topic = topic
+            self.partition = partition
             self.key = key
             self.value = value
             self.kind = kind
@@ -43,7 +46,8 @@ package struct Scenario: Sendable {
     package var bulk: [Message] = []
     /// Phase 2: events far behind the watermark (sent once the bulk is processed).
     package var late: [Message] = []
-    /// Phase 3: one time-only event per region that pushes every window closed.
+    /// Phase 3: time-only events that push every window closed: one per region and one in every
+    /// partition of every input topic (each partition's progress must pass the windows).
     package var closing: [Message] = []
 
     package var regions: [String] = []

@@ -27,6 +27,8 @@ package struct ScenarioGenerator {
     package var regions = ["east", "west", "north", "south"]
     /// How many times the per-region daily activity repeats.
     package var density = 1
+    /// Partitions of each input topic: the closing phase writes into every one.
+    package var inputPartitions = 6
 
     package init(seed: UInt64 = 7, days: Int = 100, regions: [String]? = nil, density: Int = 1) {
         self.seed = seed
@@ -267,6 +269,20 @@ package struct ScenarioGenerator {
             deal(
                 "deal.created", region: region, rep: "\(region)-r1", deal: id("deal"), at: closingTime,
                 createdAt: closingTime)
+        }
+        for (k, topic) in [topics.deals, topics.customers, topics.spend].enumerated() {
+            for p in 0..<inputPartitions {
+                let region = regions[(p + k) % regions.count]
+                let first = pending.count
+                deal(
+                    "deal.created", region: region, rep: "\(region)-r1", deal: id("deal"), at: closingTime,
+                    createdAt: closingTime)
+                // The message and any re-sent copy of it.
+                for n in first..<pending.count {
+                    pending[n].1.topic = topic
+                    pending[n].1.partition = Int32(p)
+                }
+            }
         }
         scenario.closing = pending.map(\.1)
         return scenario

@@ -59,6 +59,8 @@ struct BackPressureTests {
         cluster.setRoundTripTime(3, milliseconds: 0)
         let bulk = scenario.bulk.count
         try #require(harness.wait(timeout: .seconds(120)) { $0.consumed == bulk && $0.isSettled })
+        // Late means behind every input partition's progress: empty partitions count once idle.
+        try #require(harness.wait(timeout: .seconds(120)) { $0.companyWatermark >= generator.lateTime + 3_600_000 })
         try produce(scenario.late + scenario.closing, bootstrap: bootstrap)
         let finalWatermark = ScenarioGenerator.closingTime - 3_600_000
         try #require(

@@ -93,7 +93,6 @@ struct ConfigTests {
             ("alerts:\n  target_slipping:\n    tolerance: 1.5\n", "worker.yaml: alerts.target_slipping.tolerance"),
             ("topics:\n  internal_partitions: 0\n", "worker.yaml: topics.internal_partitions"),
             ("processing:\n  processing_guarantee: maybe_once\n", "worker.yaml: processing.processing_guarantee"),
-            ("processing:\n  max_task_idle: soon\n", "worker.yaml: processing.max_task_idle"),
             ("processing:\n  aggregate_threads: 0\n", "worker.yaml: processing.aggregate_threads"),
             ("topics:\n  summaries: crm.deals\n", "worker.yaml: topics.summaries"),
             ("topics:\n  dlq: \"bad topic!\"\n", "worker.yaml: topics.dlq"),

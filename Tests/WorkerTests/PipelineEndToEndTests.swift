@@ -30,6 +30,10 @@ struct PipelineEndToEndTests {
         let bulk = scenario.bulk.count
         try #require(
             harness.wait(timeout: .seconds(120)) { $0.consumed == bulk && $0.isSettled }, "bulk not consumed")
+        // Late means behind every input partition's progress: empty partitions count once idle.
+        try #require(
+            harness.wait(timeout: .seconds(120)) { $0.companyWatermark >= generator.lateTime + 3_600_000 },
+            "windows never passed the late events' time")
         try produce(scenario.late, bootstrap: bootstrap)
         let withLate = bulk + scenario.late.count
         try #require(

@@ -20,7 +20,7 @@ struct RollupMessageTests {
             aggregate: aggregate, watermark: 1_769_875_300_000, target: nil, marketSize: nil)
         return [
             .summary(summary, partition: 4), .watermark(1_769_875_300_000, coverage: nil, partition: 4),
-            .watermark(-5, coverage: 1_767_000_000_000, partition: 0), .idle(partition: 7),
+            .watermark(-5, coverage: 1_767_000_000_000, partition: 0), RollupMessage(partition: 7, idle: true),
         ]
     }
 

@@ -12,8 +12,7 @@ struct RoutedBatchTests {
         var offset: Int64
         var key: [UInt8]?
         var raw: [UInt8]
-        /// nil when read from a legacy batch.
-        var event: SalesEvent?
+        var event: SalesEvent
     }
 
     static func random(_ rng: inout SplitMix64) -> [Written] {
@@ -32,33 +31,25 @@ struct RoutedBatchTests {
 
     static func write(_ entries: [Written]) -> [UInt8] {
         var w = RoutedBatch.Writer()
-        for e in entries { w.append(source: e.source, offset: e.offset, key: e.key, raw: e.raw, event: e.event!) }
+        for e in entries { w.append(source: e.source, offset: e.offset, key: e.key, raw: e.raw, event: e.event) }
         return w.take()
     }
 
-    /// A batch laid out by hand, independently of `RoutedBatch.Writer`: with `events` nil the
-    /// layout written before batches carried decoded events, else each entry with those bytes
-    /// as its decoded copy (damaged ones included).
-    static func layOut(_ entries: [Written], events: [[UInt8]]? = nil) -> [UInt8] {
+    /// A batch laid out by hand, independently of `RoutedBatch.Writer`, each entry with those
+    /// bytes as its decoded copy (damaged ones included).
+    static func layOut(_ sources: [(TopicPartition, Int64, [UInt8])], events: [[UInt8]]) -> [UInt8] {
         var w = BinaryWriter()
-        w.byte(events == nil ? RoutedBatch.legacyVersion : RoutedBatch.version)
-        for (k, e) in entries.enumerated() {
-            w.unsigned(UInt64(e.source.topic.utf8.count) + 1)
-            w.raw(e.source.topic.utf8)
-            w.int(Int64(e.source.partition))
-            w.int(e.offset)
-            if let key = e.key {
-                w.unsigned(UInt64(key.count) + 1)
-                w.raw(key)
-            } else {
-                w.unsigned(0)
-            }
-            w.unsigned(UInt64(e.raw.count))
-            w.raw(e.raw)
-            if let events {
-                w.unsigned(UInt64(events[k].count))
-                w.raw(events[k])
-            }
+        w.byte(RoutedBatch.version)
+        for (k, (source, offset, raw)) in sources.enumerated() {
+            w.unsigned(UInt64(source.topic.utf8.count) + 1)
+            w.raw(source.topic.utf8)
+            w.int(Int64(source.partition))
+            w.int(offset)
+            w.unsigned(0)
+            w.unsigned(UInt64(raw.count))
+            w.raw(raw)
+            w.unsigned(UInt64(events[k].count))
+            w.raw(events[k])
         }
         return w.bytes
     }
@@ -68,7 +59,7 @@ struct RoutedBatchTests {
             try RoutedBatch.entries(value).map { e in
                 Written(
                     source: e.source, offset: e.offset, key: e.key.map { Array(value[$0]) }, raw: Array(value[e.raw]),
-                    event: try e.event.map { try SalesEvent(binary: UnsafeRawBufferPointer(rebasing: value[$0])) })
+                    event: try SalesEvent(binary: UnsafeRawBufferPointer(rebasing: value[e.event])))
             }
         }
     }
@@ -84,15 +75,36 @@ struct RoutedBatchTests {
         }
     }
 
-    @Test("a batch written before decoded events were carried still reads, without them")
-    func legacy() throws {
-        var rng = SplitMix64(seed: 13)
-        for _ in 0..<100 {
-            var entries = Self.random(&rng)
-            let bytes = Self.layOut(entries)
-            #expect(bytes.withUnsafeBytes { RoutedBatch.isBatch($0) })
-            for k in entries.indices { entries[k].event = nil }
-            #expect(try Self.read(bytes) == entries)
+    @Test("progress records read back as written; cut, damaged or unknown versions are refused, never crash")
+    func progressRecords() throws {
+        var rng = SplitMix64(seed: 14)
+        print("seed 14")
+        for _ in 0..<200 {
+            let entries = (0..<Int.random(in: 0...40, using: &rng)).map { _ in
+                SourceProgress(
+                    source: TopicPartition(
+                        ["crm.deals", "crm.spend", "华东.x"].randomElement(using: &rng)!,
+                        Int32.random(in: 0...500, using: &rng)),
+                    eventTime: Int64.random(in: Int64.min...Int64.max, using: &rng), idle: Bool.random(using: &rng))
+            }
+            let bytes = ProgressRecord.encode(entries)
+            #expect(bytes.withUnsafeBytes { ProgressRecord.isRecord($0) && !RoutedBatch.isBatch($0) })
+            #expect(try bytes.withUnsafeBytes { try ProgressRecord.decode($0) } == entries)
+            for cut in 1..<bytes.count {
+                #expect(throws: ProgressRecord.Malformed.self) {
+                    try Array(bytes[..<cut]).withUnsafeBytes { try ProgressRecord.decode($0) }
+                }
+            }
+            var flipped = bytes
+            flipped[Int.random(in: 0..<flipped.count, using: &rng)] ^= 0xFF
+            _ = try? flipped.withUnsafeBytes { try ProgressRecord.decode($0) }
+        }
+        #expect(throws: ProgressRecord.Malformed.self) {
+            try [UInt8(0xC2), 0].withUnsafeBytes { try ProgressRecord.decode($0) }
+        }
+        // A huge count in a few bytes is refused before anything is reserved.
+        #expect(throws: ProgressRecord.Malformed.self) {
+            try [ProgressRecord.version, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F].withUnsafeBytes { try ProgressRecord.decode($0) }
         }
     }
 
@@ -116,6 +128,8 @@ struct RoutedBatchTests {
         #expect(refused > 500)
         // An empty batch or a raw JSON event is not a batch.
         #expect(throws: RoutedBatch.Malformed.self) { try Self.read([RoutedBatch.version]) }
+        // A version this build does not know is refused with a message naming it.
+        #expect(throws: RoutedBatch.Malformed.self) { try Self.read([0xB2, 0x01]) }
         #expect(Array(#"{"type":"deal.won"}"#.utf8).withUnsafeBytes { !RoutedBatch.isBatch($0) })
     }
 
@@ -154,16 +168,13 @@ struct RoutedBatchReadingTests {
     }
 
     /// Entries read at crm.deals[0], offsets from 0, without keys.
-    static func batch(_ raws: [[UInt8]], events: [[UInt8]]?) -> [UInt8] {
+    static func batch(_ raws: [[UInt8]], events: [[UInt8]]) -> [UInt8] {
         RoutedBatchTests.layOut(
-            raws.enumerated().map { k, raw in
-                RoutedBatchTests.Written(
-                    source: TopicPartition("crm.deals", 0), offset: Int64(k), key: nil, raw: raw, event: nil)
-            }, events: events)
+            raws.enumerated().map { k, raw in (TopicPartition("crm.deals", 0), Int64(k), raw) }, events: events)
     }
 
     @Test(
-        "legacy batches are decoded from raw bytes, the decoded copy is preferred, a damaged copy falls back to the raw bytes, a damaged batch is dead-lettered",
+        "the decoded copy is preferred, a damaged copy falls back to the raw bytes, a damaged batch or an unknown version is dead-lettered",
         .timeLimit(.minutes(3)))
     func readsEveryForm() throws {
         let config = try TestConfig.make()
@@ -175,17 +186,19 @@ struct RoutedBatchReadingTests {
             e.write(to: &w)
             return w.bytes
         }
-        let legacy = Self.batch([Self.json(1), Self.json(2)], events: nil)
+        let first = Self.batch([Self.json(1), Self.json(2)], events: [decode(Self.json(1)), decode(Self.json(2))])
         // The second entry's raw bytes are not JSON: only its copy can count it. The third's
         // copy is damaged: only its raw bytes can.
         let current = Self.batch(
             [Self.json(3), Array("{not json".utf8), Self.json(5)],
             events: [decode(Self.json(3)), decode(Self.json(4)), [0xFF, 0x00]])
         let damaged: [UInt8] = [RoutedBatch.version, 0x05]
+        // The layout batches had before they carried decoded events: never shipped, refused.
+        let unknown: [UInt8] = [0xB2, 0x0A] + Array("crm.deals".utf8) + [0, 0, 0, 2, 0x7B, 0x7D]
         let internalTopic = config.worker.topics.internal
         let partition = RoutedBatch.partition(ofRegion: "east", partitions: config.worker.topics.internalPartitions)
         let producer = try KafkaProducer(properties: ["bootstrap.servers": cluster.bootstrapServers])
-        for value in [legacy, current, damaged] {
+        for value in [first, current, damaged, unknown] {
             try producer.send(OutgoingMessage(topic: internalTopic, partition: partition, key: nil, value: value))
         }
         #expect(producer.flush(timeoutMs: 30_000))
@@ -193,14 +206,17 @@ struct RoutedBatchReadingTests {
         let harness = PipelineHarness(config: config, bootstrap: cluster.bootstrapServers)
         harness.start()
         defer { harness.stop() }
-        let settled = harness.wait(timeout: .seconds(60)) { $0.aggregated == 5 && $0.deadLetters == 1 }
+        let settled = harness.wait(timeout: .seconds(60)) { $0.aggregated == 5 && $0.deadLetters == 2 }
         let stats = harness.pipeline.stats.snapshot
         #expect(settled, "aggregated \(stats.aggregated), dead letters \(stats.deadLettersByReason)")
         #expect(stats.eventsByType[.dealWon] == 5 && stats.duplicates == 0)
-        #expect(stats.deadLettersByReason == [.unreadableBatch: 1])
+        #expect(stats.deadLettersByReason == [.unreadableBatch: 2])
         try #require(harness.stop(), "pipeline did not stop")
         let dlq = try TopicReader.readAll(bootstrap: cluster.bootstrapServers, topics: [config.worker.topics.dlq])
-        #expect(dlq.map(\.value) == [damaged])
-        #expect(dlq.first?.headers["reason"] == "unreadable_batch")
+        #expect(dlq.map(\.value) == [damaged, unknown])
+        #expect(dlq.allSatisfy { $0.headers["reason"] == "unreadable_batch" })
+        #expect(
+            dlq.last?.headers["detail"]?.contains("178") == true,
+            "the unknown version is named: \(dlq.last?.headers ?? [:])")
     }
 }

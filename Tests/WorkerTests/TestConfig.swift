@@ -29,7 +29,6 @@ enum TestConfig {
         w.processing.aggregateThreads = aggregateThreads
         w.time.windows = windows
         w.time.emitInterval = "1s"
-        w.time.idleTimeout = "1h"
         w.alerts.locale = "en"
         let markets = MarketsFile(
             regions: ["east": ["month": "5000000"], "south": ["quarter": "20000000"]], company: ["month": "30000000"])

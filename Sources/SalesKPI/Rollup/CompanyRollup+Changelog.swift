@@ -42,10 +42,10 @@ extension CompanyRollup {
         return out
     }
 
-    package static func restore(settings: KPISettings, records: [StateRecord]) throws -> CompanyRollup {
+    package static func restore(settings: KPISettings, shards: Int, records: [StateRecord]) throws -> CompanyRollup {
         let latest = StateRecord.latestValues(records)
         let decoder = JSONDecoder()
-        var rollup = CompanyRollup(settings: settings)
+        var rollup = CompanyRollup(settings: settings, shards: shards)
         for (key, value) in latest {
             guard let value else { continue }
             switch key.first {

@@ -1,4 +1,4 @@
-/// Company scope from region summaries (SPEC §5, §6 rollup stage).
+/// Company scope from region summaries (docs/outputs.md, company scope).
 ///
 /// It keeps the latest aggregate each region reported per window and merges them. A company
 /// window is final once every shard's watermark has passed its end, which also means every
@@ -25,21 +25,27 @@ package struct CompanyRollup: Sendable {
     let dayKind: UInt8?
     let cacKind: UInt8?
 
-    package init(settings: KPISettings) {
+    /// How many shards (internal partitions) report to the rollup.
+    package let shardCount: Int
+
+    package init(settings: KPISettings, shards: Int) {
         self.settings = settings
+        shardCount = shards
         dayKind = settings.kindIndex(of: .day)
         cacKind = settings.kindIndex(named: settings.rules.cacSpike.window)
     }
 
-    /// The company watermark: the slowest shard's.
-    package var watermark: EpochMillis { shardWatermarks.values.min() ?? .min }
-
-    /// A shard that has no data at all (and has read everything there is) stops holding the
-    /// company back; once it reported a real watermark it stays counted.
-    package mutating func shardIdle(_ shard: Int, effects: inout [ShardEffect]) {
-        guard shardWatermarks[shard] == .min else { return }
-        shardWatermarks[shard] = nil
-        if let any = shardWatermarks.keys.first { shardWatermark(any, shardWatermarks[any]!, effects: &effects) }
+    /// The company watermark: the slowest shard's, over every shard of the internal topic. A
+    /// shard that has not reported yet (its task is being restored, or its sources have not
+    /// announced any progress) holds every company window open: a window closed without it
+    /// would miss its regions for good.
+    package var watermark: EpochMillis {
+        var lowest = EpochMillis.max
+        for shard in 0..<shardCount {
+            guard let w = shardWatermarks[shard] else { return .min }
+            lowest = min(lowest, w)
+        }
+        return shardCount == 0 ? .min : lowest
     }
 
     /// Takes a region summary; company windows already final ignore late contributions.
@@ -56,7 +62,7 @@ package struct CompanyRollup: Sendable {
 
     /// Records a shard's watermark and finalizes every company window all shards have passed.
     ///
-    /// `.min` means the shard has data it has not processed yet: nothing is final until it has.
+    /// `.min` means the shard has no progress yet: nothing is final until it has.
     /// `coverage` is the shard's first watermark: company target periods are judged only from
     /// the latest of those on, when every shard had seen the period start.
     package mutating func shardWatermark(

@@ -1,19 +1,17 @@
 /// Provisional summaries and the wall-clock side of a shard: emit pacing and idle watermarks.
 extension ShardProcessor {
-    /// Tells the shard that input arrived at wall-clock `now` (resets the idle timer).
-    package mutating func noteInput(now: EpochMillis) {
-        lastInputWall = now
-    }
-
-    /// Called regularly with the wall clock: advances an idle shard's watermark with the clock
-    /// and publishes provisional summaries of changed windows at most every emit interval.
-    package mutating func tick(now: EpochMillis, effects: inout [ShardEffect]) {
+    /// Called regularly with the wall clock: publishes provisional summaries of changed windows
+    /// at most every emit interval, and, while every source of the shard is idle (`idleSince`:
+    /// the wall-clock time they all became so), lets event time advance at the wall clock's rate
+    /// from the furthest point any source reached, never past the wall clock itself.
+    package mutating func tick(now: EpochMillis, idleSince: EpochMillis? = nil, effects: inout [ShardEffect]) {
         defer { lastTickWall = now }
-        if let lastInput = lastInputWall, maxEventTime != .min, now - lastInput >= settings.idleTimeoutMillis,
-            let lastTick = lastTickWall, now > lastTick
-        {
-            let idleSince = max(lastTick, lastInput + settings.idleTimeoutMillis)
-            if now > idleSince { advanceEventTime(to: maxEventTime + (now - idleSince), effects: &effects) }
+        if let idleSince, let lastTick = lastTickWall, now > lastTick {
+            let from = max(lastTick, idleSince)
+            let base = max(progress, maxEventTime)
+            if base != .min, now > from, base < now {
+                advanceProgress(to: min(base + (now - from), now), effects: &effects)
+            }
         }
         guard now - lastEmitWall >= settings.emitIntervalMillis else { return }
         lastEmitWall = now

@@ -1,9 +1,16 @@
 /// Event time, watermarks and closing windows.
 extension ShardProcessor {
-    mutating func advanceEventTime(to t: EpochMillis, effects: inout [ShardEffect]) {
-        guard t > maxEventTime else { return }
-        maxEventTime = t
+    /// The event time every source of this shard has reached (the minimum of their progress):
+    /// the watermark follows it at the allowed lateness, which only has to cover disorder within
+    /// one source.
+    package mutating func advanceProgress(to t: EpochMillis, effects: inout [ShardEffect]) {
+        guard t != .min else { return }
         advanceWatermark(to: t - settings.allowedLatenessMillis, effects: &effects)
+    }
+
+    /// How far event time has got: the watermark plus the lateness (`.min` before any progress).
+    package var progress: EpochMillis {
+        watermark == .min ? .min : watermark + settings.allowedLatenessMillis
     }
 
     /// Moves the watermark forward, closing every window it passes and evaluating target pace at
@@ -12,16 +19,19 @@ extension ShardProcessor {
         guard newWatermark > watermark else { return }
         let old = watermark
         watermark = newWatermark
-        if coverageStart == nil { coverageStart = newWatermark }
-        // The very first watermark lies before the first event: nothing to fill in behind it.
+        // The first watermark can come long after the first events (sources announce their
+        // progress late, or a backlog is read before empty partitions turn idle): coverage and
+        // the regions' windows start at the earliest event, which `apply` noted.
+        let from = old == .min ? min(coverageStart ?? newWatermark, newWatermark) : old
+        if coverageStart == nil || old == .min { coverageStart = from }
         // New windows only begin at window boundaries: between two of them there is nothing to
         // fill in, and the calendar (slow) is not consulted on every event.
-        if old != .min, newWatermark >= nextWindowStart {
-            for region in knownRegions.sorted() { ensureRegionWindows(region, from: old, to: newWatermark) }
+        if old == .min || newWatermark >= nextWindowStart {
+            for region in knownRegions.sorted() { ensureRegionWindows(region, from: from, to: newWatermark) }
         }
         if newWatermark >= nextWindowStart { nextWindowStart = firstWindowStart(after: newWatermark) }
         if nextDayBoundary == nil, !targetScopes.isEmpty {
-            nextDayBoundary = settings.calendar.interval(.day, containing: newWatermark).end
+            nextDayBoundary = settings.calendar.interval(.day, containing: from).end
         }
         while true {
             let end = closing.nextEnd.map { $0 <= newWatermark ? $0 : nil } ?? nil

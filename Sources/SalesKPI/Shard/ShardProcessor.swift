@@ -26,7 +26,6 @@ package struct ShardProcessor: Sendable {
     var nextWindowStart: EpochMillis = .min
     /// Target trackers or CAC detectors changed since the last changelog flush.
     var rulesDirty = false
-    var lastInputWall: EpochMillis?
     var lastTickWall: EpochMillis?
     var lastEmitWall: EpochMillis = 0
     let dayKind: UInt8?
@@ -50,6 +49,8 @@ package struct ShardProcessor: Sendable {
     }
 
     /// Applies one decoded event; effects (final summaries, alerts) are appended to `effects`.
+    /// An event older than the watermark is `late`; the watermark itself only moves through
+    /// `advanceProgress`.
     package mutating func apply(_ event: SalesEvent, effects: inout [ShardEffect]) -> Disposition {
         // A re-sent event already counted is a duplicate even behind the watermark (a stage
         // rebuilt after a failed transaction re-sends what it held): not a late event to report.
@@ -92,7 +93,15 @@ package struct ShardProcessor: Sendable {
             if let rep { update(rep, at: event.occurredAt) { $0.spend += event.amount } }
             update(region, at: event.occurredAt) { $0.spend += event.amount }
         }
-        advanceEventTime(to: event.occurredAt, effects: &effects)
+        // Event time is not moved here: the runtime advances it from every source's progress
+        // (`advanceProgress`), so the order events of different sources arrive in cannot make
+        // any of them late (docs/guarantees.md, event time).
+        maxEventTime = max(maxEventTime, event.occurredAt)
+        // Before the first watermark nothing is late: the shard covers everything from its
+        // earliest event on, however late its sources let the watermark start.
+        if watermark == .min {
+            coverageStart = min(coverageStart ?? .max, event.occurredAt - settings.allowedLatenessMillis)
+        }
         return disposition
     }
 

@@ -9,7 +9,6 @@ package struct ResolvedConfig: Sendable {
     package var settings: KPISettings
     package var decoder: EventDecoder
     package var commitIntervalMillis: Int64
-    package var maxTaskIdleMillis: Int64
     package var simulatorSpeedMillis: Int64
     package var simulatorStart: EpochMillis
 
@@ -52,9 +51,6 @@ package struct ResolvedConfig: Sendable {
         let emit = duration("time.emit_interval", w.time.emitInterval)
         let dedupe = duration("time.dedupe_horizon", w.time.dedupeHorizon)
         let commit = duration("processing.commit_interval", w.processing.commitInterval)
-        let maxIdle =
-            ["0", "0s", "0ms"].contains(w.processing.maxTaskIdle)
-            ? 0 : duration("processing.max_task_idle", w.processing.maxTaskIdle)
         let speed = duration("simulator.speed", w.simulator.speed)
         let simStart = Timestamp.parse(w.simulator.start)
         if simStart == nil { problem("simulator.start", "'\(w.simulator.start)' is not an RFC 3339 timestamp") }
@@ -240,7 +236,7 @@ package struct ResolvedConfig: Sendable {
         return ResolvedConfig(
             worker: w, targetsFile: t, marketsFile: m, settings: settings,
             decoder: EventDecoder(fx: FXTable(reportingCurrency: currency, rates: rates), limits: limits),
-            commitIntervalMillis: commit, maxTaskIdleMillis: maxIdle, simulatorSpeedMillis: speed,
+            commitIntervalMillis: commit, simulatorSpeedMillis: speed,
             simulatorStart: simStart)
     }
 

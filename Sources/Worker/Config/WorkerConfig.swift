@@ -142,11 +142,6 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
         /// Names this process's transactional producers; empty: host name and process id.
         package var instanceId = ""
         package var commitInterval = "1s"
-        /// How long after its arrival an event waits for an empty input partition that has nothing
-        /// more at its leader yet (like Kafka Streams' max.task.idle.ms): for inputs whose
-        /// producers write the topics at slightly different moments while event time runs far
-        /// ahead of wall time.
-        package var maxTaskIdle = "0s"
         package var maxEventBytes = 65536
         package var pollBatch = 2048
         /// Aggregate stage instances in this process, each a member of the aggregate group on its
@@ -161,7 +156,6 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
             case routeStage = "route_stage"
             case instanceId = "instance_id"
             case commitInterval = "commit_interval"
-            case maxTaskIdle = "max_task_idle"
             case maxEventBytes = "max_event_bytes"
             case pollBatch = "poll_batch"
             case aggregateThreads = "aggregate_threads"
@@ -178,7 +172,6 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
             routeStage = try c.decodeIfPresent(Bool.self, forKey: .routeStage) ?? routeStage
             instanceId = try c.decodeIfPresent(String.self, forKey: .instanceId) ?? instanceId
             commitInterval = try c.decodeIfPresent(String.self, forKey: .commitInterval) ?? commitInterval
-            maxTaskIdle = try c.decodeIfPresent(String.self, forKey: .maxTaskIdle) ?? maxTaskIdle
             maxEventBytes = try c.decodeIfPresent(Int.self, forKey: .maxEventBytes) ?? maxEventBytes
             pollBatch = try c.decodeIfPresent(Int.self, forKey: .pollBatch) ?? pollBatch
             aggregateThreads = try c.decodeIfPresent(Int.self, forKey: .aggregateThreads) ?? aggregateThreads

@@ -26,7 +26,6 @@ package final class PipelineMetrics: @unchecked Sendable {
     private let commits: Counter
     private let deliveryFailures: Counter
     private let consumed: Counter
-    private let buffered: Gauge
     private let assigned: Gauge
     private let watermark: Gauge
     private let ready: Gauge
@@ -46,7 +45,6 @@ package final class PipelineMetrics: @unchecked Sendable {
         commits = Counter(label: "salespulse_offset_commits_total", factory: factory)
         deliveryFailures = Counter(label: "salespulse_delivery_failures_total", factory: factory)
         consumed = Counter(label: "salespulse_messages_consumed_total", factory: factory)
-        buffered = Gauge(label: "salespulse_alignment_buffered_events", factory: factory)
         assigned = Gauge(label: "salespulse_assigned_partitions", factory: factory)
         watermark = Gauge(label: "salespulse_watermark_seconds", factory: factory)
         ready = Gauge(label: "salespulse_ready", factory: factory)
@@ -98,7 +96,6 @@ package final class PipelineMetrics: @unchecked Sendable {
         }
         commits.increment(by: s.commits - p.commits)
         deliveryFailures.increment(by: s.deliveryFailures - p.deliveryFailures)
-        buffered.record(s.buffered)
         assigned.record(s.assignedPartitions)
         if s.companyWatermark != .min { watermark.record(Double(s.companyWatermark) / 1000) }
         published = s

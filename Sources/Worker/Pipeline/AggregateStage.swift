@@ -5,22 +5,30 @@ import SalesKPI
 
 /// Aggregate stage: one task per assigned partition, each owning its shard's state, restored
 /// from the changelog on assignment and flushed to it (with the input position) at every commit.
+///
+/// Events are applied as they arrive; a task's event time (and with it its watermark) moves only
+/// with the progress its sources announce (`TaskProgress`), so arrival order across sources
+/// never makes an event late (docs/guarantees.md, event time).
 final class AggregateStage: StageLoop {
     var tasks: [Int32: AggregateTask] = [:]
     /// Tasks of the previous assignment, kept through an eager rebalance in case they come back.
     var suspended: [Int32: AggregateTask] = [:]
     var effects: [ShardEffect] = []
     let inputs: [String]
+    /// Reading the route stage's internal topic (else the input topics, keyed by region).
+    let routed: Bool
+    /// Without the route stage this stage owns the input partitions and tracks their progress.
+    var ownSources: SourceTracker
+    /// Every partition of the input topics, from metadata.
+    var inputPartitions: [TopicPartition] = []
 
     init(pipeline: Pipeline, slot: Int = 0) throws(KafkaError) {
         let t = pipeline.config.worker.topics
-        inputs = pipeline.config.worker.processing.routeStage ? [t.internal] : t.inputs
+        routed = pipeline.config.worker.processing.routeStage
+        inputs = routed ? [t.internal] : t.inputs
+        ownSources = SourceTracker(idleTimeout: pipeline.config.settings.idleTimeoutMillis)
         super.init(pipeline: pipeline, kind: "aggregate", slot: slot)
-        // Only routed events carry headers we use (their raw coordinates); parsing the headers
-        // of raw input costs librdkafka a list per message.
-        try connect(
-            inputs: inputs, groupId: pipeline.config.worker.kafka.groupId,
-            readHeaders: pipeline.config.worker.processing.routeStage)
+        try connect(inputs: inputs, groupId: pipeline.config.worker.kafka.groupId, readHeaders: false)
     }
 
     /// The encoder's thread lives exactly as long as the run, which stops it: a stage built but
@@ -47,73 +55,72 @@ final class AggregateStage: StageLoop {
 
     override func take(_ message: ConsumedMessage) {
         let tp = message.topicPartition
-        if !config.worker.processing.routeStage { counters.consumed += 1 }
         guard let task = tasks[message.partition] else { return }
         task.received[tp] = message.offset + 1
+        task.changed = true
         let consumedAt = pipeline.metrics == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-        // Only the route stage writes the internal topic; a raw input event never starts with
-        // the batch version byte, but it is only looked for where batches can be.
-        if config.worker.processing.routeStage, RoutedBatch.isBatch(message.value) {
-            let entries: [RoutedBatch.Entry]
+        if routed {
+            takeRouted(message, task: task, consumedAt: consumedAt)
+            return
+        }
+        counters.consumed += 1
+        ownSources.received(tp, now: pollStarted)
+        eventsPerMessage += (1 - eventsPerMessage) / 8
+        let outcome = config.decoder.decode(message.value)
+        if case .event(let event) = outcome { ownSources.forwarded(tp, eventTime: event.occurredAt) }
+        take(
+            outcome, message.value, key: message.key, source: tp, offset: message.offset, consumedAt: consumedAt,
+            task: task)
+    }
+
+    /// A routed batch of events or a route instance's progress record.
+    private func takeRouted(_ message: ConsumedMessage, task: AggregateTask, consumedAt: UInt64) {
+        let tp = message.topicPartition
+        if ProgressRecord.isRecord(message.value) {
             do {
-                entries = try RoutedBatch.entries(message.value)
+                task.progress.record(try ProgressRecord.decode(message.value), now: pollStarted)
+                task.progressChanged = true
+                task.progressDirty = true
             } catch {
                 deadLetter(
                     Rejection(.unreadableBatch, "\(error)"), source: tp, offset: message.offset,
                     key: message.key.map { Array($0) }, value: Array(message.value))
-                return
-            }
-            // A running mean over about the last eight batches.
-            eventsPerMessage += (Double(entries.count) - eventsPerMessage) / 8
-            for entry in entries {
-                let key = entry.key.map { UnsafeRawBufferPointer(rebasing: message.value[$0]) }
-                let raw = UnsafeRawBufferPointer(rebasing: message.value[entry.raw])
-                // The route stage's decoding, read back; the raw bytes decoded again only for a
-                // batch written without it (or an entry whose copy cannot be read).
-                let outcome =
-                    entry.event.flatMap { try? SalesEvent(binary: UnsafeRawBufferPointer(rebasing: message.value[$0])) }
-                    .map(DecodeOutcome.event) ?? config.decoder.decode(raw)
-                take(
-                    outcome, raw, key: key, source: entry.source, offset: entry.offset, lane: tp,
-                    position: message.offset, consumedAt: consumedAt, task: task)
             }
             return
         }
-        // One routed event per message (written before batches) carries its coordinates in
-        // headers; unrouted ones are read where they were written.
-        var source = tp
-        if let topic = message.headerBytes("source.topic") {
-            source = TopicPartition(
-                String(decoding: topic, as: UTF8.self),
-                Int32(truncatingIfNeeded: Self.integer(message.headerBytes("source.partition")) ?? -1))
+        let entries: [RoutedBatch.Entry]
+        do {
+            entries = try RoutedBatch.entries(message.value)
+        } catch {
+            deadLetter(
+                Rejection(.unreadableBatch, "\(error)"), source: tp, offset: message.offset,
+                key: message.key.map { Array($0) }, value: Array(message.value))
+            return
         }
-        let offset = Self.integer(message.headerBytes("source.offset")) ?? message.offset
-        eventsPerMessage += (1 - eventsPerMessage) / 8
-        take(
-            config.decoder.decode(message.value), message.value, key: message.key, source: source, offset: offset,
-            lane: tp, position: message.offset, consumedAt: consumedAt, task: task)
+        // A running mean over about the last eight batches.
+        eventsPerMessage += (Double(entries.count) - eventsPerMessage) / 8
+        for entry in entries {
+            let key = entry.key.map { UnsafeRawBufferPointer(rebasing: message.value[$0]) }
+            let raw = UnsafeRawBufferPointer(rebasing: message.value[entry.raw])
+            // The route stage's decoding, read back; the raw bytes decoded again only for an
+            // entry whose copy cannot be read.
+            let outcome =
+                (try? SalesEvent(binary: UnsafeRawBufferPointer(rebasing: message.value[entry.event])))
+                .map(DecodeOutcome.event) ?? config.decoder.decode(raw)
+            take(outcome, raw, key: key, source: entry.source, offset: entry.offset, consumedAt: consumedAt, task: task)
+        }
     }
 
-    /// Applies one decoded event, or buffers it while the task's lanes are merged; `value` is
-    /// its raw form, for dead letters.
+    /// Applies one decoded event; `value` is its raw form, for dead letters.
     private func take(
         _ outcome: DecodeOutcome, _ value: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer?,
-        source: TopicPartition, offset: Int64, lane tp: TopicPartition, position: Int64, consumedAt: UInt64,
-        task: AggregateTask
+        source: TopicPartition, offset: Int64, consumedAt: UInt64, task: AggregateTask
     ) {
         switch outcome {
         case .event(let event):
-            // A single lane has nothing to merge: apply straight from the borrowed message.
-            if task.aligner.laneCount == 1, task.aligner.buffered == 0 {
-                apply(event, source: source, offset: offset, consumedAt: consumedAt, task: task) {
-                    (key.map { Array($0) }, Array(value))
-                }
-                return
+            apply(event, source: source, offset: offset, consumedAt: consumedAt, task: task) {
+                (key.map { Array($0) }, Array(value))
             }
-            let pending = InputAligner.Pending(
-                source: source, event: event, offset: offset, position: position, key: key.map { Array($0) },
-                raw: Array(value), consumedAt: consumedAt, arrivedAt: pollStarted)
-            if task.aligner.push(tp, pending) { consumer.pause([tp]) }
         case .unknownType:
             counters.unknownTypes += 1
         case .rejected(let rejection):
@@ -121,34 +128,34 @@ final class AggregateStage: StageLoop {
         }
     }
 
-    /// A decimal header value, parsed without making a string.
-    private static func integer(_ bytes: UnsafeRawBufferPointer?) -> Int64? {
-        guard let bytes, !bytes.isEmpty, bytes.count <= 18 else { return nil }
-        var v: Int64 = 0
-        var negative = false
-        for (k, b) in bytes.enumerated() {
-            if k == 0, b == UInt8(ascii: "-") {
-                negative = true
-                continue
-            }
-            guard b >= 0x30, b <= 0x39 else { return nil }
-            v = v * 10 + Int64(b - 0x30)
-        }
-        return negative ? -v : v
+    override func afterPoll(now: EpochMillis) {
+        takeOwnProgress(now: now)
+        for (_, task) in tasks.sorted(by: { $0.key < $1.key }) where task.progressChanged { advance(task) }
     }
 
-    override func afterPoll(now: EpochMillis) {
-        for p in tasks.keys.sorted() {
-            let task = tasks[p]!
-            guard task.aligner.buffered > 0 else { continue }
-            let caughtUp = { (tp: TopicPartition) -> Bool? in self.laneCaughtUp(tp, next: task.received[tp] ?? 0) }
-            while let (tp, item, resume) = task.aligner.next(now: now, caughtUp: caughtUp) {
-                apply(item.event, source: item.source, offset: item.offset, consumedAt: item.consumedAt, task: task) {
-                    (item.key, item.raw)
-                }
-                if resume { consumer.resume([tp]) }
-            }
+    /// Without the route stage: hands what this stage knows of its own input partitions to
+    /// the tasks they feed.
+    private func takeOwnProgress(now: EpochMillis) {
+        guard !routed else { return }
+        let changes = ownSources.takeChanges()
+        guard !changes.isEmpty else { return }
+        for (p, entries) in Dictionary(grouping: changes, by: \.source.partition) {
+            guard let task = tasks[p] else { continue }
+            task.progress.record(entries, now: now)
+            task.progressChanged = true
+            task.progressDirty = true
+            task.changed = true
         }
+    }
+
+    /// Moves the task's shard to the event time its sources have all reached.
+    private func advance(_ task: AggregateTask) {
+        task.progressChanged = false
+        guard let t = task.progress.eventTime else { return }
+        let before = task.shard.watermark
+        task.shard.advanceProgress(to: t, effects: &effects)
+        if task.shard.watermark != before { task.changed = true }
+        publish(task: task)
     }
 
     /// Applies one event to its task's shard; `bytes` gives the original key and value, only
@@ -159,7 +166,6 @@ final class AggregateStage: StageLoop {
     ) {
         counters.aggregated += 1
         let disposition = task.shard.apply(event, effects: &effects)
-        task.changed = true
         switch disposition {
         case .counted, .timeOnly: counters.eventsByType[event.type, default: 0] += 1
         case .duplicate: counters.duplicates += 1
@@ -176,7 +182,6 @@ final class AggregateStage: StageLoop {
                 ),
                 source: source, offset: offset, key: key, value: value)
         }
-        task.shard.noteInput(now: pollStarted)
         if let metrics = pipeline.metrics {
             metrics.recordLatency(nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - consumedAt))
         }
@@ -197,6 +202,7 @@ final class AggregateStage: StageLoop {
     /// Publishes queued effects; region summaries also go to the rollup stage.
     private func publish(task: AggregateTask) {
         guard !effects.isEmpty else { return }
+        task.changed = true
         for effect in effects {
             publish(effect)
             if case .summary(let summary) = effect, summary.scope.kind == .region {
@@ -208,30 +214,46 @@ final class AggregateStage: StageLoop {
     }
 
     override func tick(now: EpochMillis) {
-        for p in tasks.keys.sorted() {
-            tasks[p]!.shard.tick(now: now, effects: &effects)
-            if !effects.isEmpty { tasks[p]!.changed = true }
-            publish(task: tasks[p]!)
+        if !routed {
+            for tp in ownSources.idleCandidates(now: now)
+            where laneCaughtUp(tp, next: tasks[tp.partition]?.received[tp] ?? 0) == true {
+                ownSources.markIdle(tp)
+            }
+            takeOwnProgress(now: now)
         }
-        counters.buffered = tasks.values.reduce(0) { $0 + $1.aligner.buffered }
-        counters.companyWatermark = tasks.values.map(\.shard.watermark).filter { $0 != .min }.min() ?? .min
+        for (_, task) in tasks.sorted(by: { $0.key < $1.key }) {
+            if task.progressChanged { advance(task) }
+            task.shard.tick(now: now, idleSince: task.progress.allIdleSince, effects: &effects)
+            publish(task: task)
+        }
+        counters.companyWatermark = tasks.values.map(\.shard.watermark).min() ?? .min
     }
 
-    /// Writes each changed task's state and a marker to its changelog partition, tells the
-    /// rollup stage about new watermarks, and returns the input offsets to commit.
+    /// Writes each changed task's state, progress and a marker to its changelog partition, tells
+    /// the rollup stage about new watermarks, and returns the input offsets to commit.
     override func prepareCommit() -> [TopicPartition: Int64] {
         var offsets: [TopicPartition: Int64] = [:]
-        for p in tasks.keys.sorted() {
-            let positions = tasks[p]!.positions
-            offsets.merge(positions) { a, _ in a }
-            guard tasks[p]!.changed else { continue }
-            for record in tasks[p]!.shard.takeChangelog() + [ChangelogMarker(positions).record] {
+        for (p, task) in tasks.sorted(by: { $0.key < $1.key }) {
+            offsets.merge(task.received) { a, _ in a }
+            // Whatever was read, a marker goes with the commit: a restore resumes exactly where
+            // the committed input left off (a dead-lettered record is never read twice).
+            guard task.changed else { continue }
+            var records = task.shard.takeChangelog()
+            if task.progressDirty {
+                var w = BinaryWriter(capacity: 64)
+                w.byte(ProgressRecord.version)
+                ProgressRecord.write(task.progress.entries, to: &w)
+                records.append(StateRecord(key: AggregateTask.progressKey, value: w.bytes))
+                task.progressDirty = false
+            }
+            records.append(ChangelogMarker(task.received).record)
+            for record in records {
                 send(
                     OutgoingMessage(
                         topic: topics.changelog, partition: p, key: Array(record.key.utf8), value: record.value ?? []))
                 counters.changelogRecords += 1
             }
-            tasks[p]!.changed = false
+            task.changed = false
         }
         reportWatermarks()
         return offsets
@@ -251,117 +273,73 @@ final class AggregateStage: StageLoop {
     /// Set while revoking or stopping: every watermark is reported, however small the step.
     var finalReport = false
 
-    /// Tells the rollup stage where each task stands, when that changed.
+    /// Tells the rollup stage where each task stands, when that changed. A task without a
+    /// watermark says nothing, and so holds every company window open.
     private func reportWatermarks() {
-        for p in tasks.keys.sorted() {
-            let task = tasks[p]!
+        for (p, task) in tasks.sorted(by: { $0.key < $1.key }) {
             let w = task.shard.watermark
-            let report: AggregateTask.Report = w != .min ? .watermark(w) : isDrained(task) ? .idle : .pending
-            guard report != task.reported else { continue }
-            // Windows end on window boundaries: telling the rollup about every small advance only
-            // costs rollup records. Step by the shortest window, and always when stopping.
-            if case .watermark(let w) = report, case .watermark(let old)? = task.reported, !finalReport,
-                w - old < reportStep
-            {
-                continue
-            }
-            let message: RollupMessage =
-                switch report {
-                case .watermark(let w): .watermark(w, coverage: task.shard.coverageStart, partition: p)
-                case .pending: .watermark(.min, coverage: nil, partition: p)
-                case .idle: .idle(partition: p)
+            if w != .min, w != task.reported {
+                // Windows end on window boundaries: telling the rollup about every small advance
+                // only costs rollup records. Step by the shortest window, and always when stopping.
+                if finalReport || task.reported.map({ w - $0 >= reportStep }) ?? true {
+                    // A shard without any region says nothing of coverage: it holds no part of
+                    // the company, so it must not push the company's target coverage back.
+                    let coverage = task.shard.scopeCount > 0 ? task.shard.coverageStart : nil
+                    task.toRollup.append(.watermark(w, coverage: coverage, partition: p))
+                    task.reported = w
                 }
-            tasks[p]!.toRollup.append(message)
-            tasks[p]!.reported = report
-        }
-        for p in tasks.keys.sorted() where !tasks[p]!.toRollup.isEmpty {
+            }
+            guard !task.toRollup.isEmpty else { continue }
             // One message per task and flush: the rollup partition carries every region's windows.
             send(
-                OutgoingMessage(
-                    topic: topics.rollup, partition: 0, key: nil, value: RollupMessage.batch(tasks[p]!.toRollup)))
-            tasks[p]!.toRollup.removeAll()
+                OutgoingMessage(topic: topics.rollup, partition: 0, key: nil, value: RollupMessage.batch(task.toRollup))
+            )
+            task.toRollup.removeAll()
         }
     }
 
-    /// A task without data for this long after assignment, with nothing to read, is idle: the
-    /// route stage has had ample time to send it anything it holds.
-    static let idleGraceMillis: EpochMillis = 5_000
-
-    /// Nothing buffered, every lane read up to what the broker holds, past the grace period, and
-    /// (when routed) nothing left for the route stage to send: an empty partition whose region's
-    /// first events are merely delayed (a broker down, a slow route instance) must hold the
-    /// company back, or company windows would be finalized without that region.
-    private func isDrained(_ task: AggregateTask) -> Bool {
-        guard task.aligner.buffered == 0, pipeline.clock() - task.assignedAt >= Self.idleGraceMillis else {
-            return false
+    /// Every partition of the input topics (what can feed a task), asked of the cluster.
+    private func learnInputPartitions() throws(KafkaError) -> [TopicPartition] {
+        var all: [TopicPartition] = []
+        for topic in config.worker.topics.inputs {
+            let n = try output.producer.partitionCount(topic)
+            guard n > 0 else { throw KafkaError(code: 0, message: "input topic \(topic) has no partitions") }
+            for p in 0..<Int32(n) { all.append(TopicPartition(topic, p)) }
         }
-        for tp in task.aligner.lanes {
-            guard let high = consumer.cachedHighWatermark(tp) else { return false }
-            if high > 0, (task.received[tp] ?? 0) < high { return false }
-        }
-        guard config.worker.processing.routeStage else { return true }
-        guard routeCaughtUp() else { return false }
-        // Asked of the broker after the route group's offsets: whatever it routed is counted.
-        for tp in task.aligner.lanes {
-            guard let marks = try? consumer.watermarks(tp, timeoutMs: 5_000) else { return false }
-            if (task.received[tp] ?? 0) < marks.high { return false }
-        }
-        return true
+        return all
     }
 
-    /// Cached for one commit interval: asking costs a request per input partition.
-    private var routeCaughtUpAnswer: (at: EpochMillis, value: Bool)?
-    private var routeProbe: KafkaConsumer?
-
-    /// Whether the route stage's group has committed every input partition up to its end.
-    private func routeCaughtUp() -> Bool {
-        let now = pipeline.clock()
-        if let answer = routeCaughtUpAnswer, now - answer.at < config.commitIntervalMillis { return answer.value }
-        var value = false
-        do {
-            if routeProbe == nil {
-                // Never subscribes: only reads the route group's committed offsets.
-                routeProbe = try KafkaConsumer(
-                    properties: KafkaProperties.consumer(
-                        config.worker.kafka, bootstrap: pipeline.bootstrap,
-                        groupId: config.worker.kafka.groupId + ".route")
-                ) { _ in [:] }
-            }
-            var partitions: [TopicPartition] = []
-            for topic in config.worker.topics.inputs {
-                for p in 0..<Int32(try output.producer.partitionCount(topic)) {
-                    partitions.append(TopicPartition(topic, p))
-                }
-            }
-            let committed = try routeProbe!.committed(partitions, timeoutMs: 5_000)
-            value = try partitions.allSatisfy { tp in
-                let marks = try routeProbe!.watermarks(tp, timeoutMs: 5_000)
-                return marks.high <= marks.low || (committed[tp] ?? -1) >= marks.high
-            }
-        } catch {
-            logger.warning("cannot tell whether routing caught up", metadata: [LogKey.error: "\(error)"])
-        }
-        routeCaughtUpAnswer = (now, value)
-        return value
+    /// The sources of task `p`: every input partition when routed, else partition p of each input.
+    private func sources(ofTask p: Int32) -> [TopicPartition] {
+        routed ? inputPartitions : inputPartitions.filter { $0.partition == p }
     }
 
     override func assigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        let now = pipeline.clock()
+        do {
+            inputPartitions = try learnInputPartitions()
+        } catch {
+            // Without the full set a task could not tell which sources it waits for.
+            logger.error("cannot learn the input partitions", metadata: [LogKey.error: "\(error)"])
+            broken = error
+            return [:]
+        }
         let byTask = Dictionary(grouping: partitions, by: \.partition)
         let committed = (try? consumer.committed(partitions)) ?? [:]
         var start: [TopicPartition: Int64] = [:]
-        let now = pipeline.clock()
         var toRestore: [Int32] = []
         for (p, lanes) in byTask.sorted(by: { $0.key < $1.key }) {
             // A task handed straight back is still current if nobody committed past it meanwhile.
-            if let kept = suspended.removeValue(forKey: p), lanes.allSatisfy({ kept.positions[$0] == committed[$0] }) {
+            if let kept = suspended.removeValue(forKey: p), lanes.allSatisfy({ kept.received[$0] == committed[$0] }) {
+                kept.progress.setSources(sources(ofTask: p), now: now)
                 tasks[p] = kept
-                tasks[p]!.aligner.assign(lanes, now: now)
-                for (tp, offset) in kept.positions { start[tp] = offset }
+                for (tp, offset) in kept.received { start[tp] = offset }
             } else {
                 toRestore.append(p)
             }
         }
         suspended.removeAll()
+        if !routed { ownSources.assign(partitions, now: now) }
         guard !toRestore.isEmpty else { return start }
         let began = ContinuousClock.now
         do {
@@ -374,14 +352,20 @@ final class AggregateStage: StageLoop {
                 let r = restored[p] ?? ChangelogMarker.Restored()
                 let task = AggregateTask(
                     partition: p, shard: try ShardProcessor.restore(settings: config.settings, records: r.records),
-                    maxIdleMillis: config.maxTaskIdleMillis)
+                    progress: try Self.restoreProgress(r.records))
+                task.progress.setSources(sources(ofTask: p), now: now)
+                task.progressChanged = true
                 let lanes = byTask[p] ?? []
-                for (tp, offset) in r.positions ?? [:] where lanes.contains(tp) {
-                    start[tp] = offset
-                    task.received[tp] = offset
+                for tp in lanes {
+                    // Resume exactly where the restored state left off; without a marker, where
+                    // the group committed (nothing read before it changed any state).
+                    if let offset = r.positions?[tp] {
+                        start[tp] = offset
+                        task.received[tp] = offset
+                    } else {
+                        task.received[tp] = max(0, committed[tp] ?? 0)
+                    }
                 }
-                task.aligner.assign(lanes, now: now)
-                task.assignedAt = now
                 tasks[p] = task
                 read += r.read
                 bytes += r.bytes
@@ -408,20 +392,24 @@ final class AggregateStage: StageLoop {
         return start
     }
 
+    /// The source progress a task had flushed with its state (none for a task never flushed).
+    private static func restoreProgress(_ records: [StateRecord]) throws -> TaskProgress {
+        guard let value = StateRecord.latestValues(records)[AggregateTask.progressKey] ?? nil else {
+            return TaskProgress()
+        }
+        let entries = try value.withUnsafeBytes { bytes throws(ProgressRecord.Malformed) in
+            try ProgressRecord.decode(bytes)
+        }
+        return TaskProgress(restoring: entries)
+    }
+
     override func revoking(_ partitions: [TopicPartition]) {
         finalReport = true
-        for p in Set(partitions.map(\.partition)).sorted() where tasks[p] != nil {
-            let task = tasks[p]!
-            for (_, item) in task.aligner.drain() {
-                apply(item.event, source: item.source, offset: item.offset, consumedAt: item.consumedAt, task: task) {
-                    (item.key, item.raw)
-                }
-            }
-        }
     }
 
     override func revoked(_ partitions: [TopicPartition]) {
         finalReport = false
+        if !routed { _ = ownSources.revoke(partitions) }
         for p in Set(partitions.map(\.partition)) {
             if let task = tasks.removeValue(forKey: p), broken == nil { suspended[p] = task }
             for tp in partitions where tp.partition == p { pipeline.metrics?.forgetLag(tp) }
@@ -430,16 +418,10 @@ final class AggregateStage: StageLoop {
 
     override func drainAll() {
         finalReport = true
-        for p in tasks.keys.sorted() {
-            let task = tasks[p]!
-            for (_, item) in task.aligner.drain() {
-                apply(item.event, source: item.source, offset: item.offset, consumedAt: item.consumedAt, task: task) {
-                    (item.key, item.raw)
-                }
-            }
-            tasks[p]!.shard.emitProvisional(effects: &effects)
-            publish(task: tasks[p]!)
-            tasks[p]!.changed = true
+        for (_, task) in tasks.sorted(by: { $0.key < $1.key }) {
+            task.shard.emitProvisional(effects: &effects)
+            publish(task: task)
+            task.changed = true
         }
     }
 }

@@ -1,43 +1,34 @@
 import Kafka
 import SalesKPI
 
-/// One partition number's worth of state: the shard, the lanes feeding it (the internal topic's
-/// partition, or partition n of every input topic when the route stage is skipped) and their
-/// positions. Owned by the aggregate stage's thread; a class so the stage mutates it in place
-/// (a struct in a dictionary is copied out and back on every access).
+/// One partition number's worth of state: the shard, what its sources have announced, and the
+/// positions of the partitions feeding it (the internal topic's partition, or partition n of
+/// every input topic when the route stage is skipped). Owned by the aggregate stage's thread; a
+/// class so the stage mutates it in place (a struct in a dictionary is copied out and back on
+/// every access).
 final class AggregateTask {
     let partition: Int32
     var shard: ShardProcessor
-    var aligner: InputAligner
-    /// Next offset read per lane.
+    var progress: TaskProgress
+    /// Progress arrived since the shard was last advanced.
+    var progressChanged = false
+    /// Progress changed since the last changelog flush.
+    var progressDirty = false
+    /// Next offset to read per input partition: what a commit stores.
     var received: [TopicPartition: Int64] = [:]
-    /// Something changed since the last changelog flush.
+    /// Something was read since the last changelog flush: state, position or both moved.
     var changed = false
-    /// Wall-clock time of assignment: a task is only called idle after a grace period.
-    var assignedAt: EpochMillis = 0
     /// Region summaries and watermark reports waiting for the next flush.
     var toRollup: [RollupMessage] = []
-    /// What the rollup stage was last told about this task.
-    var reported: Report?
+    /// The watermark the rollup stage was last told.
+    var reported: EpochMillis?
 
-    init(partition: Int32, shard: ShardProcessor, maxIdleMillis: Int64) {
+    init(partition: Int32, shard: ShardProcessor, progress: TaskProgress) {
         self.partition = partition
         self.shard = shard
-        aligner = InputAligner(pauseThreshold: 50_000, maxIdleMillis: maxIdleMillis)
+        self.progress = progress
     }
 
-    enum Report: Equatable {
-        /// No watermark yet, but data waiting: hold the company back.
-        case pending
-        /// No data and nothing left to read: do not hold the company back.
-        case idle
-        case watermark(EpochMillis)
-    }
-
-    /// Offsets every lane can be committed at: nothing before them is still buffered.
-    var positions: [TopicPartition: Int64] {
-        var out: [TopicPartition: Int64] = [:]
-        for (tp, next) in received { out[tp] = aligner.firstBufferedOffset(tp) ?? next }
-        return out
-    }
+    /// The changelog key of the task's source progress (the shard's own keys never start with `p`).
+    static let progressKey = "p"
 }

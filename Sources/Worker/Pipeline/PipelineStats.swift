@@ -17,8 +17,6 @@ package struct PipelineStats: Sendable, Equatable {
     package var windowsClosedByKind: [String: Int] = [:]
     package var commits = 0
     package var deliveryFailures = 0
-    /// Events decoded and waiting for event-time alignment.
-    package var buffered = 0
     package var assignedPartitions = 0
     package var companyWatermark: EpochMillis = .min
     /// Events the route stage forwarded to the internal topic.
@@ -26,6 +24,8 @@ package struct PipelineStats: Sendable, Equatable {
     /// Events the aggregate stage applied to its shards.
     package var aggregated = 0
     package var changelogRecords = 0
+    /// Progress records the route stage wrote into internal partitions.
+    package var progressRecords = 0
     package var restoredRecords = 0
     package var restoredBytes = 0
     package var restoreMillis = 0
@@ -53,13 +53,13 @@ package struct PipelineStats: Sendable, Equatable {
         for (k, v) in o.windowsClosedByKind { windowsClosedByKind[k, default: 0] += v }
         commits += o.commits
         deliveryFailures += o.deliveryFailures
-        buffered += o.buffered
         assignedPartitions += o.assignedPartitions
         routed += o.routed
         producerQueuePeak = max(producerQueuePeak, o.producerQueuePeak)
         producerQueueFullWaits += o.producerQueueFullWaits
         aggregated += o.aggregated
         changelogRecords += o.changelogRecords
+        progressRecords += o.progressRecords
         restoredRecords += o.restoredRecords
         restoredBytes += o.restoredBytes
         restoreMillis += o.restoreMillis
@@ -70,7 +70,7 @@ package struct PipelineStats: Sendable, Equatable {
 
     /// Everything read so far has gone through every stage (nothing buffered, everything routed
     /// has been aggregated).
-    package var isSettled: Bool { buffered == 0 && aggregated >= routed }
+    package var isSettled: Bool { aggregated >= routed }
     package var events: Int { eventsByType.values.reduce(0, +) }
 }
 
@@ -105,7 +105,6 @@ package final class StatsBox: Sendable {
     func retire(_ stage: String) {
         parts.withLock { p in
             if var s = p.current.removeValue(forKey: stage) {
-                s.buffered = 0
                 s.assignedPartitions = 0
                 p.retired.add(s)
             }

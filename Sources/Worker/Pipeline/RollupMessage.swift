@@ -8,7 +8,7 @@ struct RollupMessage: Codable {
     var watermark: EpochMillis?
     /// The task's first watermark (see `CompanyRollup.shardWatermark`).
     var coverage: EpochMillis?
-    /// The task has no data and has read all there is.
+    /// Written as absent; tasks report a watermark as soon as their sources give them one.
     var idle: Bool?
     var window: Window?
     var region: String?
@@ -23,8 +23,6 @@ struct RollupMessage: Codable {
     static func watermark(_ w: EpochMillis, coverage: EpochMillis?, partition: Int32) -> RollupMessage {
         RollupMessage(partition: partition, watermark: w, coverage: coverage)
     }
-
-    static func idle(partition: Int32) -> RollupMessage { RollupMessage(partition: partition, idle: true) }
 
     /// First byte of a binary batch; a batch of the earlier JSON form starts with `[`.
     static let binaryVersion: UInt8 = 0xB1

@@ -27,9 +27,7 @@ final class RollupStage: StageLoop {
             return
         }
         for m in batch {
-            if m.idle == true {
-                rollup!.shardIdle(Int(m.partition), effects: &effects)
-            } else if let watermark = m.watermark {
+            if let watermark = m.watermark {
                 rollup!.shardWatermark(Int(m.partition), watermark, coverage: m.coverage, effects: &effects)
             } else if let summary = m.regionSummary(settings: config.settings) {
                 rollup!.ingest(summary)
@@ -77,7 +75,8 @@ final class RollupStage: StageLoop {
                     [TopicPartition(topics.rollupChangelog, 0)],
                     properties: KafkaProperties.consumer(config.worker.kafka, bootstrap: pipeline.bootstrap))[0]
                 ?? ChangelogMarker.Restored()
-            rollup = try CompanyRollup.restore(settings: config.settings, records: restored.records)
+            rollup = try CompanyRollup.restore(
+                settings: config.settings, shards: try shardCount(), records: restored.records)
             let elapsed = ContinuousClock.now - began
             let millis = Int(elapsed.milliseconds)
             counters.restoredRecords += restored.read
@@ -96,6 +95,17 @@ final class RollupStage: StageLoop {
             broken = KafkaError(code: 0, message: "rollup restore failed: \(error)", isRetriable: true)
             return [:]
         }
+    }
+
+    /// How many tasks report: one per internal partition, or per partition number of the input
+    /// topics when the route stage is skipped.
+    private func shardCount() throws(KafkaError) -> Int {
+        let t = topics
+        let named = config.worker.processing.routeStage ? [t.internal] : t.inputs
+        var n = 0
+        for topic in named { n = max(n, try output.producer.partitionCount(topic)) }
+        guard n > 0 else { throw KafkaError(code: 0, message: "no partitions in \(named)") }
+        return n
     }
 
     override func revoked(_ partitions: [TopicPartition]) {

@@ -3,21 +3,25 @@ import Kafka
 import SalesKPI
 
 /// Route stage: decodes and validates the raw CRM topics, dead-letters bad input, and forwards
-/// valid events in event-time order to the internal topic keyed by region, so one region and
-/// all its reps land in one partition.
+/// valid events as they come to the internal topic keyed by region, so one region and all its
+/// reps land in one partition.
+///
+/// With every commit it writes into every internal partition how far in event time it has
+/// forwarded each input partition it owns (`ProgressRecord`): tasks take the minimum over all
+/// input partitions, so no instance, however far ahead, can make another's events late
+/// (docs/guarantees.md, event time).
 final class RouteStage: StageLoop {
-    var aligner: InputAligner
+    /// Next offset to read per owned input partition (from the committed offset on assignment).
     var received: [TopicPartition: Int64] = [:]
     var lastEventTime: [TopicPartition: EpochMillis] = [:]
-    /// Lanes last reported as overdue (reported once, not on every poll).
-    var lastOverdue: Set<TopicPartition> = []
+    var progress: SourceTracker
     /// Events forwarded since the last flush, per internal partition.
     var outbox: [Int32: RoutedBatch.Writer] = [:]
     /// The internal topic's partition count, asked of the cluster once.
     var internalPartitions: Int?
 
     init(pipeline: Pipeline) throws(KafkaError) {
-        aligner = InputAligner(pauseThreshold: 50_000, maxIdleMillis: pipeline.config.maxTaskIdleMillis)
+        progress = SourceTracker(idleTimeout: pipeline.config.settings.idleTimeoutMillis)
         super.init(pipeline: pipeline, kind: "route", slot: 0)
         try connect(
             inputs: pipeline.config.worker.topics.inputs, groupId: pipeline.config.worker.kafka.groupId + ".route",
@@ -28,15 +32,13 @@ final class RouteStage: StageLoop {
         counters.consumed += 1
         let tp = message.topicPartition
         received[tp] = message.offset + 1
+        progress.received(tp, now: pollStarted)
         switch config.decoder.decode(message.value) {
         case .event(let event):
-            // No consumedAt: latency is measured from the aggregate stage's own read.
-            let pending = InputAligner.Pending(
-                source: tp, event: event, offset: message.offset, position: message.offset,
-                key: message.key.map { Array($0) }, raw: Array(message.value), consumedAt: 0, arrivedAt: pollStarted)
             // Only the lag metric reads it: a hash of the topic name per event saved without metrics.
             if pipeline.metrics != nil { lastEventTime[tp] = max(lastEventTime[tp] ?? .min, event.occurredAt) }
-            if aligner.push(tp, pending) { consumer.pause([tp]) }
+            forward(event, source: tp, offset: message.offset, key: message.key, raw: message.value)
+            progress.forwarded(tp, eventTime: event.occurredAt)
         case .unknownType:
             counters.unknownTypes += 1
         case .rejected(let rejection):
@@ -49,30 +51,22 @@ final class RouteStage: StageLoop {
         }
     }
 
-    override func afterPoll(now: EpochMillis) {
-        while let (tp, item, resume) = aligner.next(now: now, caughtUp: caughtUp) {
-            forward(item)
-            if resume { consumer.resume([tp]) }
-        }
-        flushAll()
-        counters.buffered = aligner.buffered
-        let overdue = aligner.takeOverdue()
-        defer { lastOverdue = overdue }
-        if !overdue.isEmpty, overdue != lastOverdue {
-            logger.warning(
-                "stopped waiting for input partitions whose leader gives no answer; their next events may be late",
-                metadata: [LogKey.stage: "\(name)", LogKey.partitions: "\(overdue.sorted())"])
+    override func tick(now: EpochMillis) {
+        // Quiet sources become idle once their leader confirms there is nothing more to read.
+        for tp in progress.idleCandidates(now: now) where laneCaughtUp(tp, next: received[tp] ?? 0) == true {
+            progress.markIdle(tp)
         }
     }
 
-    private func caughtUp(_ tp: TopicPartition) -> Bool? { laneCaughtUp(tp, next: received[tp] ?? 0) }
-
-    private func forward(_ item: InputAligner.Pending) {
+    private func forward(
+        _ event: SalesEvent, source: TopicPartition, offset: Int64, key: UnsafeRawBufferPointer?,
+        raw: UnsafeRawBufferPointer
+    ) {
         guard let partitions = internalPartitionCount() else { return }
         counters.routed += 1
-        let p = RoutedBatch.partition(ofRegion: item.event.region, partitions: partitions)
+        let p = RoutedBatch.partition(ofRegion: event.region, partitions: partitions)
         outbox[p, default: RoutedBatch.Writer()].append(
-            source: item.source, offset: item.offset, key: item.key, raw: item.raw, event: item.event)
+            source: source, offset: offset, key: key.map { Array($0) }, raw: Array(raw), event: event)
         if outbox[p]!.bytes.count >= RoutedBatch.flushBytes { flush(p) }
     }
 
@@ -85,6 +79,16 @@ final class RouteStage: StageLoop {
         guard var writer = outbox[p], !writer.isEmpty else { return }
         outbox[p] = nil
         send(OutgoingMessage(topic: topics.internal, partition: p, key: nil, value: writer.take()))
+    }
+
+    /// Writes `entries` into every internal partition, after the events they cover.
+    private func announce(_ entries: [SourceProgress]) {
+        guard !entries.isEmpty, let partitions = internalPartitionCount() else { return }
+        let value = ProgressRecord.encode(entries)
+        for p in 0..<Int32(partitions) {
+            send(OutgoingMessage(topic: topics.internal, partition: p, key: nil, value: value))
+        }
+        counters.progressRecords += partitions
     }
 
     /// nil (and the stage marked broken, to be rebuilt from its committed offsets, so nothing is
@@ -107,21 +111,24 @@ final class RouteStage: StageLoop {
 
     override func prepareCommit() -> [TopicPartition: Int64] {
         flushAll()
-        var offsets: [TopicPartition: Int64] = [:]
-        for (tp, next) in received { offsets[tp] = aligner.firstBufferedOffset(tp) ?? next }
-        return offsets
+        announce(progress.takeChanges())
+        return received
     }
 
     override func assigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
-        aligner.assign(partitions, now: pipeline.clock())
+        // Where reading starts, so a partition already read to its end can be told caught up
+        // without a message. Unknown (the coordinator does not answer): from 0, which only
+        // delays idleness until a message arrives.
+        let committed = (try? consumer.committed(partitions)) ?? [:]
+        for tp in partitions { received[tp] = max(0, committed[tp] ?? 0) }
+        progress.assign(partitions, now: pipeline.clock())
         return [:]
     }
 
     override func revoking(_ partitions: [TopicPartition]) {
-        for item in aligner.revoke(partitions).sorted(by: { $0.event.occurredAt < $1.event.occurredAt }) {
-            forward(item)
-        }
         flushAll()
+        // Committed with the revoke: until a new owner announces them, these hold windows open.
+        announce(progress.revoke(partitions) + progress.takeChanges())
     }
 
     override func revoked(_ partitions: [TopicPartition]) {
@@ -132,12 +139,12 @@ final class RouteStage: StageLoop {
     }
 
     override func drainAll() {
-        for (_, item) in aligner.drain() { forward(item) }
         flushAll()
+        // A clean stop hands the partitions over like a revoke.
+        announce(progress.revoke(progress.sources.keys.sorted()))
     }
 
     override func publishStats() {
-        counters.buffered = aligner.buffered
         super.publishStats()
         guard let metrics = pipeline.metrics else { return }
         let now = pipeline.clock()

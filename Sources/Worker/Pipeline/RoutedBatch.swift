@@ -15,13 +15,11 @@ import SalesKPI
 /// Layout: the version byte, then per entry: the source topic (a varint n: 0 for the previous
 /// entry's, else n − 1 UTF-8 bytes follow), the source partition and offset (zigzag varints),
 /// the key (a varint n: 0 for none, else n − 1 bytes), the raw event (a varint length and its
-/// bytes) and the decoded event (a varint length and its bytes; not in `legacyVersion` batches,
-/// whose events are decoded from their raw bytes). A raw JSON event starts with `{` or
-/// whitespace, never with a version byte.
+/// bytes) and the decoded event (a varint length and its bytes). A raw JSON event starts with
+/// `{` or whitespace, never with a version byte; a progress record has its own
+/// (`ProgressRecord.version`).
 enum RoutedBatch {
     static let version: UInt8 = 0xB3
-    /// Batches without the decoded events, as written before.
-    static let legacyVersion: UInt8 = 0xB2
     /// A batch is sent once it holds this many bytes, so one message stays far below the
     /// producer's `message.max.bytes` (an event larger than this travels alone).
     static let flushBytes = 256 * 1024
@@ -80,30 +78,32 @@ enum RoutedBatch {
         /// Byte ranges inside the message value.
         var key: Range<Int>?
         var raw: Range<Int>
-        /// The decoded event's bytes (nil in a legacy batch).
-        var event: Range<Int>?
+        /// The decoded event's bytes.
+        var event: Range<Int>
     }
 
     struct Malformed: Error, CustomStringConvertible {
         var description: String
     }
 
-    static func isBatch(_ value: UnsafeRawBufferPointer) -> Bool {
-        value.first == version || value.first == legacyVersion
-    }
+    static func isBatch(_ value: UnsafeRawBufferPointer) -> Bool { value.first == version }
 
     /// Every entry of a batch, all read before any is used: a damaged batch is refused whole
     /// rather than applied in part.
     static func entries(_ value: UnsafeRawBufferPointer) throws(Malformed) -> [Entry] {
-        guard isBatch(value) else { throw Malformed(description: "not a routed batch") }
+        guard isBatch(value) else {
+            throw Malformed(
+                description:
+                    "not a routed batch: version byte \(value.first.map { String($0) } ?? "missing") is unknown")
+        }
         do throws(BinaryCursor.Malformed) {
-            return try read(value, decoded: value.first == version)
+            return try read(value)
         } catch {
             throw Malformed(description: error.description)
         }
     }
 
-    private static func read(_ value: UnsafeRawBufferPointer, decoded: Bool) throws(BinaryCursor.Malformed) -> [Entry] {
+    private static func read(_ value: UnsafeRawBufferPointer) throws(BinaryCursor.Malformed) -> [Entry] {
         var r = BinaryCursor(value, at: 1)
         var out: [Entry] = []
         var topic = ""
@@ -119,7 +119,7 @@ enum RoutedBatch {
             let k = try r.unsigned()
             let key = k == 0 ? nil : try r.range(k - 1)
             let raw = try r.range(try r.unsigned())
-            let event = decoded ? try r.range(try r.unsigned()) : nil
+            let event = try r.range(try r.unsigned())
             out.append(
                 Entry(source: TopicPartition(topic, partition), offset: offset, key: key, raw: raw, event: event))
         }

@@ -133,21 +133,19 @@ class StageLoop {
         }
     }
 
-    /// When each input lane was last confirmed with its partition leader, and its end then.
-    private var laneEnds: [TopicPartition: (at: EpochMillis, high: Int64)] = [:]
+    /// When each input partition was last confirmed with its leader, and its ends then.
+    private var laneEnds: [TopicPartition: (at: EpochMillis, low: Int64, high: Int64)] = [:]
 
-    /// Whether an empty input lane has read everything its partition holds, asked of the
+    /// Whether an input partition has been read up to everything it holds, asked of the
     /// partition's leader at most once a second: librdkafka's cached end of a partition is only
     /// as fresh as its last fetch, and while a leader is unreachable that can be far behind.
-    /// nil when the leader does not answer (the caller then waits for it, for a while).
+    /// nil when the leader does not answer (the partition is then never taken for idle).
     func laneCaughtUp(_ tp: TopicPartition, next: Int64) -> Bool? {
-        if let known = laneEnds[tp], pollStarted - known.at < 1_000 { return next >= known.high }
-        // No answer (or only "not the leader"): unknown, never assumed caught up; the fetcher's
-        // cached end can be stale through exactly these moments.
-        // A generous timeout: with slow round trips a short one would make every lane unknown.
+        if let known = laneEnds[tp], pollStarted - known.at < 1_000 { return max(next, known.low) >= known.high }
+        // A generous timeout: with slow round trips a short one would make every partition unknown.
         guard let marks = try? consumer.watermarks(tp, timeoutMs: 2_000) else { return nil }
-        laneEnds[tp] = (pollStarted, marks.high)
-        return next >= marks.high
+        laneEnds[tp] = (pollStarted, marks.low, marks.high)
+        return max(next, marks.low) >= marks.high
     }
 
     /// Set by a stage that encodes its summaries on another thread (the aggregate stage).

@@ -1,0 +1,86 @@
+import Kafka
+import SalesKPI
+
+/// What the owner of input partitions knows of each (the route stage, or the aggregate stage
+/// when it reads the input itself): how far in event time it has forwarded it and whether it is
+/// idle. A value the stage drives; it asks nothing of Kafka itself.
+///
+/// A source is idle once it has had no message for `idleTimeout` of wall time and its leader has
+/// confirmed it is read to the end (`idleCandidates`, then `markIdle`); any message makes it
+/// active again. A source that changes owner is announced active by the old owner on revoke:
+/// while it has none, windows wait for it (docs/guarantees.md, event time).
+struct SourceTracker {
+    struct Source {
+        var eventTime: EpochMillis = .min
+        /// Wall-clock time of the last message (or of the assignment).
+        var lastMessage: EpochMillis
+        var idle = false
+    }
+
+    let idleTimeout: Int64
+    private(set) var sources: [TopicPartition: Source] = [:]
+    /// Something changed since the last `takeChanges()`.
+    private(set) var changed = false
+
+    init(idleTimeout: Int64) { self.idleTimeout = idleTimeout }
+
+    mutating func assign(_ partitions: [TopicPartition], now: EpochMillis) {
+        for tp in partitions where sources[tp] == nil {
+            sources[tp] = Source(lastMessage: now)
+            changed = true
+        }
+    }
+
+    /// Drops the partitions and returns their last progress, announced as not idle.
+    mutating func revoke(_ partitions: [TopicPartition]) -> [SourceProgress] {
+        var out: [SourceProgress] = []
+        for tp in partitions.sorted() {
+            guard let s = sources.removeValue(forKey: tp) else { continue }
+            out.append(SourceProgress(source: tp, eventTime: s.eventTime, idle: false))
+        }
+        return out
+    }
+
+    /// Any message from the partition, valid or not: it is not idle.
+    mutating func received(_ tp: TopicPartition, now: EpochMillis) {
+        guard var s = sources[tp] else { return }
+        s.lastMessage = now
+        if s.idle {
+            s.idle = false
+            changed = true
+        }
+        sources[tp] = s
+    }
+
+    /// An event forwarded from the partition.
+    mutating func forwarded(_ tp: TopicPartition, eventTime: EpochMillis) {
+        guard let s = sources[tp], eventTime > s.eventTime else { return }
+        sources[tp]!.eventTime = eventTime
+        changed = true
+    }
+
+    /// Sources quiet for the idle timeout and not idle yet: the caller asks their leaders.
+    func idleCandidates(now: EpochMillis) -> [TopicPartition] {
+        sources.filter { !$0.value.idle && now - $0.value.lastMessage >= idleTimeout }.keys.sorted()
+    }
+
+    mutating func markIdle(_ tp: TopicPartition) {
+        guard sources[tp]?.idle == false else { return }
+        sources[tp]!.idle = true
+        changed = true
+    }
+
+    /// Every owned source's progress.
+    var all: [SourceProgress] {
+        sources.keys.sorted().map {
+            SourceProgress(source: $0, eventTime: sources[$0]!.eventTime, idle: sources[$0]!.idle)
+        }
+    }
+
+    /// Every owned source's progress if anything changed since the last call, else nothing.
+    mutating func takeChanges() -> [SourceProgress] {
+        guard changed else { return [] }
+        changed = false
+        return all
+    }
+}

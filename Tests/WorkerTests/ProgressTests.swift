@@ -1,0 +1,83 @@
+import Kafka
+import SalesKPI
+import Testing
+
+@testable import Worker
+
+@Suite("Event-time progress per source")
+struct ProgressTests {
+    let deals0 = TopicPartition("crm.deals", 0)
+    let deals1 = TopicPartition("crm.deals", 1)
+    let spend0 = TopicPartition("crm.spend", 0)
+
+    @Test("a task's event time is the minimum over every input partition; one never heard of holds it")
+    func minimumOverSources() {
+        var task = TaskProgress(sources: [deals0, deals1, spend0])
+        task.record([SourceProgress(source: deals0, eventTime: 500, idle: false)], now: 0)
+        task.record([SourceProgress(source: spend0, eventTime: 900, idle: false)], now: 0)
+        #expect(task.state == .waiting)
+        #expect(task.eventTime == nil)
+        task.record([SourceProgress(source: deals1, eventTime: 300, idle: false)], now: 0)
+        #expect(task.state == .at(300))
+        // A faster instance's sources cannot move it past the slowest.
+        task.record([SourceProgress(source: deals0, eventTime: 10_000, idle: false)], now: 0)
+        #expect(task.eventTime == 300)
+    }
+
+    @Test("progress per source only grows: a new owner starting over does not take it back")
+    func monotone() {
+        var task = TaskProgress(sources: [deals0])
+        task.record([SourceProgress(source: deals0, eventTime: 800, idle: false)], now: 0)
+        task.record([SourceProgress(source: deals0, eventTime: 100, idle: false)], now: 0)
+        #expect(task.eventTime == 800)
+    }
+
+    @Test("idle sources are left out; all idle: the furthest point, and since when")
+    func idleness() {
+        var task = TaskProgress(sources: [deals0, deals1, spend0])
+        task.record(
+            [
+                SourceProgress(source: deals0, eventTime: 500, idle: false),
+                SourceProgress(source: deals1, eventTime: .min, idle: true),
+                SourceProgress(source: spend0, eventTime: 200, idle: true),
+            ], now: 1_000)
+        #expect(task.state == .at(500))
+        #expect(task.allIdleSince == nil)
+        task.record([SourceProgress(source: deals0, eventTime: 600, idle: true)], now: 2_000)
+        #expect(task.state == .idle(600))
+        #expect(task.allIdleSince == 2_000)
+        task.record([SourceProgress(source: spend0, eventTime: 700, idle: false)], now: 3_000)
+        #expect(task.state == .at(700))
+        #expect(task.allIdleSince == nil)
+        // A partition added to a topic holds the task until it is heard of.
+        task.setSources([deals0, deals1, spend0, TopicPartition("crm.spend", 1)], now: 4_000)
+        #expect(task.state == .waiting)
+    }
+
+    @Test("an owner announces progress, idleness after its leader confirms, and releases on revoke")
+    func tracker() {
+        var owner = SourceTracker(idleTimeout: 30_000)
+        owner.assign([deals0, spend0], now: 0)
+        #expect(
+            owner.takeChanges() == [
+                SourceProgress(source: deals0, eventTime: .min, idle: false),
+                SourceProgress(source: spend0, eventTime: .min, idle: false),
+            ])
+        #expect(owner.takeChanges().isEmpty)
+        owner.received(deals0, now: 1_000)
+        owner.forwarded(deals0, eventTime: 5_000)
+        owner.forwarded(deals0, eventTime: 4_000)
+        #expect(owner.takeChanges().first == SourceProgress(source: deals0, eventTime: 5_000, idle: false))
+        #expect(owner.idleCandidates(now: 29_999).isEmpty)
+        #expect(owner.idleCandidates(now: 30_000) == [spend0])
+        #expect(owner.idleCandidates(now: 31_000) == [deals0, spend0])
+        owner.markIdle(spend0)
+        #expect(owner.takeChanges().last == SourceProgress(source: spend0, eventTime: .min, idle: true))
+        // Any message makes it active again.
+        owner.received(spend0, now: 40_000)
+        #expect(owner.takeChanges().last == SourceProgress(source: spend0, eventTime: .min, idle: false))
+        owner.markIdle(deals0)
+        #expect(owner.revoke([deals0]) == [SourceProgress(source: deals0, eventTime: 5_000, idle: false)])
+        #expect(owner.all.map(\.source) == [spend0])
+    }
+}

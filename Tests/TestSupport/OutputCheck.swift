@@ -13,6 +13,8 @@ package enum OutputCheck {
         package var repeatedFinals = 0
         /// Windows with counted activity but no final summary.
         package var missing: [String] = []
+        /// Distinct final windows per scope kind (`company`, `region`, `rep`).
+        package var finalsByScopeKind: [String: Int] = [:]
     }
 
     /// `targets` and `markets` (`kind:region:window` → size in fen) as configured for the run.
@@ -73,6 +75,7 @@ package enum OutputCheck {
             let s = json["scope"] as! [String: Any]
             let scope = ReferenceModel.Scope(
                 kind: s["kind"] as! String, region: s["region"] as? String ?? "", rep: s["rep"] as? String ?? "")
+            report.finalsByScopeKind[scope.kind, default: 0] += 1
             let w = json["window"] as! [String: Any]
             let kind = w["kind"] as! String
             let start = ReferenceCalendar.parse(w["start"] as! String)

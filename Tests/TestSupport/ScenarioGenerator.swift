@@ -27,6 +27,8 @@ package struct ScenarioGenerator {
     package var regions = ["east", "west", "north", "south"]
     /// How many times the per-region daily activity repeats.
     package var density = 1
+    /// How many times the deal activity of a region's day repeats (customers and spend do not).
+    package var dealWeight = 1
     /// Partitions of each input topic: the closing phase writes into every one.
     package var inputPartitions = 6
 
@@ -220,28 +222,31 @@ package struct ScenarioGenerator {
             for (index, region) in regions.enumerated() {
                 for _ in 0..<density {
                     func rep() -> String { "\(region)-r\(rng.int(1...3))" }
-                    for _ in 0..<rng.int(1...2) {
-                        let t = at()
-                        deal("deal.created", region: region, rep: rep(), deal: id("deal"), at: t, createdAt: t)
-                    }
-                    if rng.chance(region == "north" ? 0.35 : 0.75) {
-                        let t = at()
-                        let created = rng.chance(0.1) ? t : t - Int64(rng.int(3600...40 * 86_400)) * 1000
-                        let dealId = id("deal")
-                        let r = rep()
-                        deal("deal.won", region: region, rep: r, deal: dealId, at: t, createdAt: created)
-                        if rng.chance(0.12) {
-                            // Re-sent win with a new id, later time and new amount: it replaces the first.
-                            deal(
-                                "deal.won", region: region, rep: r, deal: dealId,
-                                at: t + Int64(rng.int(600...2000)) * 1000,
-                                createdAt: created)
+                    // Deals outnumber customers and spend `dealWeight` times over.
+                    for _ in 0..<dealWeight {
+                        for _ in 0..<rng.int(1...2) {
+                            let t = at()
+                            deal("deal.created", region: region, rep: rep(), deal: id("deal"), at: t, createdAt: t)
                         }
-                    }
-                    if rng.chance(0.45) {
-                        let t = at()
-                        deal(
-                            "deal.lost", region: region, rep: rep(), deal: id("deal"), at: t, createdAt: t - 86_400_000)
+                        if rng.chance(region == "north" ? 0.35 : 0.75) {
+                            let t = at()
+                            let created = rng.chance(0.1) ? t : t - Int64(rng.int(3600...40 * 86_400)) * 1000
+                            let dealId = id("deal")
+                            let r = rep()
+                            deal("deal.won", region: region, rep: r, deal: dealId, at: t, createdAt: created)
+                            if rng.chance(0.12) {
+                                // Re-sent win with a new id, later time and new amount: it replaces the first.
+                                deal(
+                                    "deal.won", region: region, rep: r, deal: dealId,
+                                    at: t + Int64(rng.int(600...2000)) * 1000,
+                                    createdAt: created)
+                            }
+                        }
+                        if rng.chance(0.45) {
+                            let t = at()
+                            deal(
+                                "deal.lost", region: region, rep: rep(), deal: id("deal"), at: t, createdAt: t - 86_400_000)
+                        }
                     }
                     for _ in 0..<rng.int(1...2) { customer("customer.acquired", region: region, rep: rep(), at: at()) }
                     if rng.chance(0.3) { customer("customer.churned", region: region, rep: rep(), at: at()) }

@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-swift build --product salespulse >&2
-swift test --filter ScaleOutTests
+swift build -c release --product salespulse >&2
+SALESPULSE_SCALE_BINARY="$(swift build -c release --show-bin-path)/salespulse" swift test --filter ScaleOutTests

@@ -10,12 +10,11 @@ import Worker
 final class ScaleCluster {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
-    /// The release build when there is one (scripts/test.sh builds it), else the debug build.
-    static let binary: String = {
-        let release = root.appendingPathComponent(".build/release/salespulse").path
-        return FileManager.default.isExecutableFile(atPath: release)
-            ? release : root.appendingPathComponent(".build/debug/salespulse").path
-    }()
+    /// `SALESPULSE_SCALE_BINARY` (scripts/test.sh builds and names the release binary: a debug
+    /// build takes minutes per backlog), else the debug build.
+    static let binary: String =
+        ProcessInfo.processInfo.environment["SALESPULSE_SCALE_BINARY"]
+        ?? root.appendingPathComponent(".build/debug/salespulse").path
     static let inputPartitions = 48
 
     static let workerYAML = """

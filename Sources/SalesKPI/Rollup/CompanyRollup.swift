@@ -1,4 +1,4 @@
-/// Company scope from region summaries (docs/outputs.md, company scope).
+/// Company scope from region summaries (docs/guarantees.md, company windows).
 ///
 /// It keeps the latest aggregate each region reported per window and merges them. A company
 /// window is final once every shard's watermark has passed its end, which also means every

@@ -144,6 +144,7 @@ done
 echo
 echo "final summaries per run: $(for r in "${RUNS[@]}"; do printf '%s %s, ' "$r" "$(field finals "${result[$r]}")"; done)late: $(for r in "${RUNS[@]}"; do printf '%s ' "$(field late "${result[$r]}")"; done)"
 echo "changelog records per run: $(for r in "${RUNS[@]}"; do printf '%s %s  ' "$r" "$(field changelog_records "${result[$r]}")"; done)"
+echo "last event applied -> last final it closed, per run (s): $(for r in "${RUNS[@]}"; do printf '%s %s  ' "$r" "$(field final_lag_s "${result[$r]}")"; done)"
 echo "changelog restore (the exactly_once run's 8 partitions and rollup, by a new worker in its group):" \
   "$(field records "$restore") records, $(awk -v b="$(field bytes "$restore")" 'BEGIN { printf "%.1f", b / 1e6 }') MB" \
   "in $(field seconds "$restore") s = $(field records_per_s "$restore") records/s," \

@@ -122,6 +122,8 @@ struct ProcessCommand: ParsableCommand {
         }
         let end = max(aggregated, lastFinal.load(ordering: .relaxed))
         let fromFirst = Double(end - first) / 1e9
+        // A drying backlog: from the last event applied to the last final it let close.
+        let finalLag = Double(max(0, lastFinal.load(ordering: .relaxed) - aggregated)) / 1e9
         let total = Double(end) / 1e9
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
@@ -129,7 +131,7 @@ struct ProcessCommand: ParsableCommand {
             "processed group=\(config.worker.kafka.groupId) events=\(stats.consumed) aggregated=\(stats.aggregated) finals=\(finals.load(ordering: .relaxed)) "
                 + "late=\(stats.deadLetters) duplicates=\(stats.duplicates) "
                 + "changelog_records=\(stats.changelogRecords) "
-                + String(format: "seconds_from_first=%.3f seconds_total=%.3f ", fromFirst, total)
+                + String(format: "seconds_from_first=%.3f seconds_total=%.3f final_lag_s=%.3f ", fromFirst, total, finalLag)
                 + "peak_rss_kib=\(usage.ru_maxrss) "
                 + String(format: "cpu_seconds=%.2f", Self.seconds(usage.ru_utime) + Self.seconds(usage.ru_stime)))
     }

@@ -131,7 +131,8 @@ struct ProcessCommand: ParsableCommand {
             "processed group=\(config.worker.kafka.groupId) events=\(stats.consumed) aggregated=\(stats.aggregated) finals=\(finals.load(ordering: .relaxed)) "
                 + "late=\(stats.deadLetters) duplicates=\(stats.duplicates) "
                 + "changelog_records=\(stats.changelogRecords) "
-                + String(format: "seconds_from_first=%.3f seconds_total=%.3f final_lag_s=%.3f ", fromFirst, total, finalLag)
+                + String(
+                    format: "seconds_from_first=%.3f seconds_total=%.3f final_lag_s=%.3f ", fromFirst, total, finalLag)
                 + "peak_rss_kib=\(usage.ru_maxrss) "
                 + String(format: "cpu_seconds=%.2f", Self.seconds(usage.ru_utime) + Self.seconds(usage.ru_stime)))
     }

@@ -42,6 +42,7 @@ struct MultiProcessTests {
         .timeLimit(.minutes(20)))
     func killReplaceAndGrow() throws {
         let (generator, scenario) = Self.backlog()
+        let kill = KillPlan.fromEnvironment()
         let cluster = try ScaleCluster(name: "kill")
         let began = Date()
         for k in 1...3 { try cluster.start("w\(k)") }
@@ -54,18 +55,39 @@ struct MultiProcessTests {
             try produce(
                 Array(scenario.bulk[(k * size)..<min(scenario.bulk.count, (k + 1) * size)]),
                 bootstrap: cluster.bootstrap)
-            if k == 2 {
+            if k == kill.chunk {
                 // Killed while it holds work: aggregate tasks, and input partitions it routes.
                 let victim = cluster.workers[1]
                 owned = cluster.waitUntilOwning(victim, stage: "aggregate", seconds: 60)
                 let routes = cluster.waitUntilOwning(victim, stage: "route", seconds: 60)
                 try #require(!owned.isEmpty && !routes.isEmpty, "w2 owned no partitions to lose")
-                kill(victim.process.processIdentifier, SIGKILL)
+                let assignments = victim.logLines().filter { ($0["msg"] as? String) == "partitions assigned" }.count
+                switch kill.moment {
+                case "rebalance":
+                    // A new member makes every member give its partitions back and rejoin.
+                    try cluster.start("w2b")
+                    Thread.sleep(forTimeInterval: 1 + kill.jitter)
+                case "restore":
+                    // Killed right after it is handed partitions again, while it restores them.
+                    try cluster.start("w2b")
+                    let deadline = Date().addingTimeInterval(60)
+                    while Date() < deadline,
+                        victim.logLines().filter({ ($0["msg"] as? String) == "partitions assigned" }).count
+                            <= assignments
+                    {
+                        Thread.sleep(forTimeInterval: 0.02)
+                    }
+                default:
+                    Thread.sleep(forTimeInterval: kill.jitter)
+                }
+                _ = Foundation.kill(victim.process.processIdentifier, SIGKILL)
                 killedAt = Date()
                 killed = victim
-                print("FIGURES killed w2 owning \(owned.count) aggregate and \(routes.count) route partitions")
+                print(
+                    "FIGURES killed w2 (\(kill.moment), chunk \(k)) having owned \(owned.count) aggregate and \(routes.count) route partitions"
+                )
             }
-            if k == 3 { try cluster.start("w2b") }
+            if k == kill.chunk + 1, !cluster.workers.contains(where: { $0.name == "w2b" }) { try cluster.start("w2b") }
             if k == 5 { try cluster.start("w4") }
         }
         let victims = killed.map { [$0] } ?? []
@@ -194,6 +216,14 @@ struct MultiProcessTests {
             #expect(Set(reasons) == Set(expectedReasons))
         }
 
+        // Every restored task resumed where its group had committed: changelog marker and offsets
+        // were made durable together.
+        let restores = cluster.workers.flatMap { w in w.logLines().filter { ($0["msg"] as? String) == "tasks restored" }
+        }
+        let apart = restores.compactMap { Int($0["resumed_apart_from_commit"] as? String ?? "") }.reduce(0, +)
+        print("FIGURES \(restores.count) restores, \(apart) partitions resumed apart from their committed offset")
+        if killed.isEmpty { #expect(apart == 0) }
+
         // The mock silently drops data past 5 MiB per partition: prove nothing was dropped anywhere.
         let all = EmbeddedBroker.layout(cluster.config, partitions: ScaleCluster.inputPartitions).map(\.name)
         for (tp, marks) in try TopicReader.highWatermarks(bootstrap: cluster.bootstrap, topics: all) {
@@ -228,5 +258,23 @@ struct MultiProcessTests {
         ReferenceAlerts.Target(
             scope: ReferenceModel.Scope(kind: t.scope, region: t.region ?? "", rep: t.rep ?? ""), period: t.period,
             amountMinor: Int64(t.amount)! * 100)
+    }
+}
+
+/// When the kill test kills: `SALESPULSE_KILL_MOMENT` (start, mid, rebalance, restore; default
+/// mid) and `SALESPULSE_KILL_SEED` for up to two seconds of extra delay (scripts/kill-soak.sh).
+struct KillPlan {
+    var moment: String
+    var chunk: Int
+    var jitter: Double
+
+    static func fromEnvironment() -> KillPlan {
+        let env = ProcessInfo.processInfo.environment
+        let moment = env["SALESPULSE_KILL_MOMENT"] ?? "mid"
+        let seed = UInt64(env["SALESPULSE_KILL_SEED"] ?? "") ?? 0
+        var rng = SplitMix64(seed: seed)
+        let jitter = seed == 0 ? 0 : Double(rng.next() % 2_000) / 1000
+        print("FIGURES kill plan: moment \(moment), seed \(seed), jitter \(jitter) s")
+        return KillPlan(moment: moment, chunk: moment == "start" ? 0 : 2, jitter: jitter)
     }
 }

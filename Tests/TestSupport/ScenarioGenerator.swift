@@ -245,7 +245,8 @@ package struct ScenarioGenerator {
                         if rng.chance(0.45) {
                             let t = at()
                             deal(
-                                "deal.lost", region: region, rep: rep(), deal: id("deal"), at: t, createdAt: t - 86_400_000)
+                                "deal.lost", region: region, rep: rep(), deal: id("deal"), at: t,
+                                createdAt: t - 86_400_000)
                         }
                     }
                     for _ in 0..<rng.int(1...2) { customer("customer.acquired", region: region, rep: rep(), at: at()) }

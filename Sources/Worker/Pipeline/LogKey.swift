@@ -6,7 +6,6 @@ package enum LogKey {
     package static let shards = "shards"
     package static let partitions = "partitions"
     package static let error = "error"
-    package static let buffered = "buffered"
     package static let events = "events"
     package static let offsets = "offsets"
     package static let brokers = "brokers"
@@ -18,4 +17,7 @@ package enum LogKey {
     package static let records = "records"
     package static let bytes = "bytes"
     package static let duration = "duration"
+    /// Restored input partitions whose changelog marker is not where the group's committed
+    /// offset is (0 when state and offsets were committed together).
+    package static let resumedApart = "resumed_apart_from_commit"
 }

@@ -1,0 +1,72 @@
+import Kafka
+import SalesKPI
+
+/// What an aggregate stage makes durable at each commit: every task's changed state, its
+/// sources' progress and a marker with its input position, and its watermark for the rollup.
+extension AggregateStage {
+    /// Writes each changed task's state, progress and a marker to its changelog partition, tells
+    /// the rollup stage about new watermarks, and returns the input offsets to commit.
+    func flushTasks() -> [TopicPartition: Int64] {
+        var offsets: [TopicPartition: Int64] = [:]
+        for (p, task) in tasks.sorted(by: { $0.key < $1.key }) {
+            offsets.merge(task.received) { a, _ in a }
+            // Whatever was read, a marker goes with the commit: a restore resumes exactly where
+            // the committed input left off (a dead-lettered record is never read twice).
+            guard task.changed else { continue }
+            var records = task.shard.takeChangelog()
+            if task.progressDirty {
+                var w = BinaryWriter(capacity: 64)
+                w.byte(ProgressRecord.version)
+                ProgressRecord.write(task.progress.entries, to: &w)
+                records.append(StateRecord(key: AggregateTask.progressKey, value: w.bytes))
+                task.progressDirty = false
+            }
+            records.append(ChangelogMarker(task.received).record)
+            for record in records {
+                send(
+                    OutgoingMessage(
+                        topic: topics.changelog, partition: p, key: Array(record.key.utf8), value: record.value ?? []))
+                counters.changelogRecords += 1
+            }
+            task.changed = false
+        }
+        reportWatermarks()
+        return offsets
+    }
+
+    /// The shortest window span (a day for calendar kinds).
+    private var reportStep: EpochMillis {
+        config.settings.windows.map { spec -> EpochMillis in
+            switch spec {
+            case .fixed(let size): size
+            case .hopping(_, let hop): hop
+            case .calendar: Timestamp.millisPerDay
+            }
+        }.min() ?? Timestamp.millisPerDay
+    }
+
+    /// Tells the rollup stage where each task stands, when that changed. A task without a
+    /// watermark says nothing, and so holds every company window open.
+    private func reportWatermarks() {
+        for (p, task) in tasks.sorted(by: { $0.key < $1.key }) {
+            let w = task.shard.watermark
+            if w != .min, w != task.reported {
+                // Windows end on window boundaries: telling the rollup about every small advance
+                // only costs rollup records. Step by the shortest window, and always when stopping.
+                if finalReport || task.reported.map({ w - $0 >= reportStep }) ?? true {
+                    // A shard without any region says nothing of coverage: it holds no part of
+                    // the company, so it must not push the company's target coverage back.
+                    let coverage = task.shard.scopeCount > 0 ? task.shard.coverageStart : nil
+                    task.toRollup.append(.watermark(w, coverage: coverage, partition: p))
+                    task.reported = w
+                }
+            }
+            guard !task.toRollup.isEmpty else { continue }
+            // One message per task and flush: the rollup partition carries every region's windows.
+            send(
+                OutgoingMessage(topic: topics.rollup, partition: 0, key: nil, value: RollupMessage.batch(task.toRollup))
+            )
+            task.toRollup.removeAll()
+        }
+    }
+}

@@ -118,4 +118,29 @@ struct RollupTests {
         #expect(finals.map(\.window.start) == [EventBuilder.t("2026-03-02T00:00:00+08:00")])
         #expect(finals.first?.aggregate.revenue == Money(minorUnits: 10_000))
     }
+
+    @Test("a shard with nothing at all stops holding the company back until it reports a watermark")
+    func emptyShardLeftOut() {
+        var make = EventBuilder()
+        let settings = testSettings(["day"])
+        var east = ShardHarness(settings)
+        east.apply(make.won("d1", 100, at: "2026-03-02T10:00:00Z"))
+        east.closeAll(through: "2026-03-04T00:00:00Z")
+        var rollup = CompanyRollup(settings: settings, shards: 2)
+        var out: [ShardEffect] = []
+        for s in east.finals where s.scope.kind == .region { rollup.ingest(s) }
+        rollup.shardWatermark(0, east.shard.watermark, effects: &out)
+        #expect(out.isEmpty)
+        rollup.shardEmpty(1, effects: &out)
+        #expect(rollup.watermark == east.shard.watermark)
+        #expect(out.contains { if case .summary(let s) = $0 { s.final } else { false } })
+        // Once it has data, it counts again.
+        rollup.shardWatermark(1, EventBuilder.t("2026-03-03T00:00:00Z"), effects: &out)
+        #expect(rollup.watermark == EventBuilder.t("2026-03-03T00:00:00Z"))
+        // Restored from its changelog, it remembers who was empty.
+        var again = CompanyRollup(settings: settings, shards: 3)
+        again.shardEmpty(2, effects: &out)
+        let restored = try? CompanyRollup.restore(settings: settings, shards: 3, records: again.takeChangelog())
+        #expect(restored?.emptyShards == [2])
+    }
 }

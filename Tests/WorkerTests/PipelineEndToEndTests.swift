@@ -71,6 +71,53 @@ struct PipelineEndToEndTests {
         }
     }
 
+    /// Input already keyed by region (`route_stage: false`): the aggregate stage owns the input
+    /// partitions and tracks their progress itself; partitions without a region turn idle.
+    @Test("pre-keyed input without the route stage: summaries and alerts equal the reference", .timeLimit(.minutes(5)))
+    func preKeyed() throws {
+        let config = try TestConfig.make(routeStage: false)
+        let cluster = try MockCluster(brokers: 3)
+        try EmbeddedBroker.createTopics(on: cluster, config: config, partitions: 6)
+        let bootstrap = cluster.bootstrapServers
+        var generator = ScenarioGenerator()
+        let scenario = generator.generate()
+        func keyed(_ messages: [Scenario.Message]) -> [Scenario.Message] {
+            messages.map { m in
+                var m = m
+                switch m.kind {
+                case .good(let i), .duplicate(let i):
+                    m.partition = HeldBackPartitionTests.partition(of: Array(scenario.events[i].region.utf8))
+                default: m.partition = 0
+                }
+                return m
+            }
+        }
+        try produce(keyed(scenario.bulk), bootstrap: bootstrap)
+        let harness = PipelineHarness(config: config, bootstrap: bootstrap)
+        harness.start()
+        defer { harness.stop() }
+        let bulk = scenario.bulk.count
+        try #require(harness.wait(timeout: .seconds(120)) { $0.consumed == bulk }, "bulk not consumed")
+        try #require(
+            harness.wait(timeout: .seconds(120)) { $0.companyWatermark >= generator.lateTime + 3_600_000 },
+            "windows never passed the late events' time")
+        try produce(keyed(scenario.late), bootstrap: bootstrap)
+        try produce(keyed(scenario.closing), bootstrap: bootstrap)
+        let finalWatermark = ScenarioGenerator.closingTime - 3_600_000
+        let total = bulk + scenario.late.count + scenario.closing.count
+        try #require(
+            harness.wait(timeout: .seconds(120)) { $0.consumed == total && $0.companyWatermark >= finalWatermark },
+            "closing events not processed")
+        try #require(harness.stop(), "pipeline did not stop")
+        let stats = harness.pipeline.stats.snapshot
+        #expect(stats.routed == 0 && stats.deadLettersByReason[.late] == scenario.late.count)
+        let messages = try TopicReader.readAll(bootstrap: bootstrap, topics: Self.outputs)
+        let byTopic = Dictionary(grouping: messages, by: \.topic)
+        let model = ReferenceModel(scenario)
+        try checkSummaries(byTopic["kpi.summaries"] ?? [], model, finalWatermark: finalWatermark)
+        try checkAlerts(byTopic["kpi.alerts"] ?? [], model, finalWatermark: finalWatermark)
+    }
+
     /// Spreads the committed bad-input corpus (SPEC §7) through the bulk, half of it without a
     /// key, and drops the key of every seventh good message: keys never decide anything.
     static func mixInCorpus(_ bulk: [Scenario.Message]) throws -> [Scenario.Message] {

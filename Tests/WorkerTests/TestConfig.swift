@@ -15,10 +15,11 @@ enum TestConfig {
         .init(scope: "company", period: "quarter", amount: "9000000"),
     ]
 
-    static func make(partitions: Int = 8, properties: [String: String] = [:], aggregateThreads: Int = 1) throws
-        -> ResolvedConfig
-    {
+    static func make(
+        partitions: Int = 8, properties: [String: String] = [:], aggregateThreads: Int = 1, routeStage: Bool = true
+    ) throws -> ResolvedConfig {
         var w = WorkerConfig()
+        w.processing.routeStage = routeStage
         w.kafka.properties = properties
         w.kafka.brokers = "set-by-test"
         w.kafka.groupId = "salespulse-test"

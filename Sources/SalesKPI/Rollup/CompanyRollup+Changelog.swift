@@ -22,6 +22,7 @@ extension CompanyRollup {
         var cac: CACSpikeDetector
         var nextDayBoundary: EpochMillis?
         var coverageStart: EpochMillis?
+        var emptyShards: [Int]?
     }
 
     static func partKey(_ k: PartKey) -> String { "p|\(k.window.kind)|\(k.window.start)|\(k.window.end)|\(k.region)" }
@@ -32,7 +33,7 @@ extension CompanyRollup {
         let meta = Meta(
             revisions: revisions, finalized: finalized, shardWatermarks: shardWatermarks, shardCoverage: shardCoverage,
             trackers: trackers, cac: cac,
-            nextDayBoundary: nextDayBoundary, coverageStart: coverageStart)
+            nextDayBoundary: nextDayBoundary, coverageStart: coverageStart, emptyShards: emptyShards.sorted())
         out.append(StateRecord(key: "m", value: Array(try! encoder.encode(meta))))
         for k in changedParts.sorted(by: { ($0.window, $0.region) < ($1.window, $1.region) }) {
             let value = parts[k.window]?[k.region].map { Array(try! encoder.encode($0)) }
@@ -59,6 +60,7 @@ extension CompanyRollup {
                 rollup.cac = m.cac
                 rollup.nextDayBoundary = m.nextDayBoundary
                 rollup.coverageStart = m.coverageStart
+                rollup.emptyShards = Set(m.emptyShards ?? [])
             case "p":
                 // p|kind|start|end|region — the region may itself contain '|'.
                 let fields = key.split(separator: "|", maxSplits: 4, omittingEmptySubsequences: false)

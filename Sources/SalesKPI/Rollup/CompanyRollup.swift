@@ -15,6 +15,8 @@ package struct CompanyRollup: Sendable {
     /// got data after the others had moved on); they cannot change a published final.
     package private(set) var lateSummaries = 0
     var shardWatermarks: [Int: EpochMillis] = [:]
+    /// Shards that reported having nothing at all (see `shardEmpty`).
+    var emptyShards: Set<Int> = []
     var shardCoverage: [Int: EpochMillis] = [:]
     var trackers: [WindowSpec.CalendarUnit: PeriodTracker] = [:]
     var cac = CACSpikeDetector()
@@ -41,11 +43,20 @@ package struct CompanyRollup: Sendable {
     /// would miss its regions for good.
     package var watermark: EpochMillis {
         var lowest = EpochMillis.max
-        for shard in 0..<shardCount {
+        for shard in 0..<shardCount where !emptyShards.contains(shard) {
             guard let w = shardWatermarks[shard] else { return .min }
             lowest = min(lowest, w)
         }
-        return shardCount == 0 ? .min : lowest
+        return lowest == .max ? .min : lowest
+    }
+
+    /// A shard that never had an event and whose every source is idle without having delivered
+    /// anything (without the route stage, a partition number no region hashes to): it holds no
+    /// part of the company and stops holding it back, until it reports a watermark.
+    package mutating func shardEmpty(_ shard: Int, effects: inout [ShardEffect]) {
+        guard shardWatermarks[shard] == nil || shardWatermarks[shard] == .min else { return }
+        emptyShards.insert(shard)
+        closeReady(effects: &effects)
     }
 
     /// Takes a region summary; company windows already final ignore late contributions.
@@ -69,7 +80,13 @@ package struct CompanyRollup: Sendable {
         _ shard: Int, _ watermark: EpochMillis, coverage: EpochMillis? = nil, effects: inout [ShardEffect]
     ) {
         shardWatermarks[shard] = max(shardWatermarks[shard] ?? .min, watermark)
+        if watermark != .min { emptyShards.remove(shard) }
         if let coverage, coverageStart == nil { shardCoverage[shard] = coverage }
+        closeReady(effects: &effects)
+    }
+
+    /// Finalizes every company window all shards have passed, with target checks in between.
+    private mutating func closeReady(effects: inout [ShardEffect]) {
         let company = self.watermark
         guard company != .min else { return }
         if coverageStart == nil {

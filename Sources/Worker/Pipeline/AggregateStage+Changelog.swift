@@ -46,11 +46,17 @@ extension AggregateStage {
     }
 
     /// Tells the rollup stage where each task stands, when that changed. A task without a
-    /// watermark says nothing, and so holds every company window open.
+    /// watermark holds every company window open, unless it has nothing at all: no event, and
+    /// every source idle without having delivered anything (docs/guarantees.md, company windows).
     private func reportWatermarks() {
         for (p, task) in tasks.sorted(by: { $0.key < $1.key }) {
             let w = task.shard.watermark
+            if w == .min, !task.reportedEmpty, task.shard.scopeCount == 0, task.progress.state == .idle(.min) {
+                task.toRollup.append(.empty(partition: p))
+                task.reportedEmpty = true
+            }
             if w != .min, w != task.reported {
+                task.reportedEmpty = false
                 // Windows end on window boundaries: telling the rollup about every small advance
                 // only costs rollup records. Step by the shortest window, and always when stopping.
                 if finalReport || task.reported.map({ w - $0 >= reportStep }) ?? true {

@@ -74,7 +74,7 @@ extension AggregateStage {
                         task.received[tp] = offset
                         if offset != committed[tp] ?? 0 { apart += 1 }
                     } else {
-                        task.received[tp] = max(0, committed[tp] ?? 0)
+                        task.started[tp] = max(0, committed[tp] ?? 0)
                     }
                 }
                 tasks[p] = task

@@ -216,7 +216,8 @@ final class AggregateStage: StageLoop {
     override func tick(now: EpochMillis) {
         if !routed {
             for tp in ownSources.idleCandidates(now: now)
-            where laneCaughtUp(tp, next: tasks[tp.partition]?.received[tp] ?? 0) == true {
+            where laneCaughtUp(tp, next: tasks[tp.partition].flatMap { $0.received[tp] ?? $0.started[tp] } ?? 0) == true
+            {
                 ownSources.markIdle(tp)
             }
             takeOwnProgress(now: now)

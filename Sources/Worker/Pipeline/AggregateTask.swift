@@ -16,12 +16,17 @@ final class AggregateTask {
     var progressDirty = false
     /// Next offset to read per input partition: what a commit stores.
     var received: [TopicPartition: Int64] = [:]
+    /// Where reading started per partition without a changelog position (the group's committed
+    /// offset), for idleness checks only: never committed, so it cannot rewind anything.
+    var started: [TopicPartition: Int64] = [:]
     /// Something was read since the last changelog flush: state, position or both moved.
     var changed = false
     /// Region summaries and watermark reports waiting for the next flush.
     var toRollup: [RollupMessage] = []
     /// The watermark the rollup stage was last told.
     var reported: EpochMillis?
+    /// The rollup stage was told the task has nothing at all (`RollupMessage.empty`).
+    var reportedEmpty = false
 
     init(partition: Int32, shard: ShardProcessor, progress: TaskProgress) {
         self.partition = partition

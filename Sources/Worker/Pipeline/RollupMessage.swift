@@ -8,7 +8,7 @@ struct RollupMessage: Codable {
     var watermark: EpochMillis?
     /// The task's first watermark (see `CompanyRollup.shardWatermark`).
     var coverage: EpochMillis?
-    /// Written as absent; tasks report a watermark as soon as their sources give them one.
+    /// The task has never had an event and every source of it is idle without any progress.
     var idle: Bool?
     var window: Window?
     var region: String?
@@ -23,6 +23,8 @@ struct RollupMessage: Codable {
     static func watermark(_ w: EpochMillis, coverage: EpochMillis?, partition: Int32) -> RollupMessage {
         RollupMessage(partition: partition, watermark: w, coverage: coverage)
     }
+
+    static func empty(partition: Int32) -> RollupMessage { RollupMessage(partition: partition, idle: true) }
 
     /// First byte of a binary batch; a batch of the earlier JSON form starts with `[`.
     static let binaryVersion: UInt8 = 0xB1

@@ -27,7 +27,9 @@ final class RollupStage: StageLoop {
             return
         }
         for m in batch {
-            if let watermark = m.watermark {
+            if m.idle == true {
+                rollup!.shardEmpty(Int(m.partition), effects: &effects)
+            } else if let watermark = m.watermark {
                 rollup!.shardWatermark(Int(m.partition), watermark, coverage: m.coverage, effects: &effects)
             } else if let summary = m.regionSummary(settings: config.settings) {
                 rollup!.ingest(summary)

@@ -11,8 +11,11 @@ import SalesKPI
 /// input partitions, so no instance, however far ahead, can make another's events late
 /// (docs/guarantees.md, event time).
 final class RouteStage: StageLoop {
-    /// Next offset to read per owned input partition (from the committed offset on assignment).
+    /// Next offset to read per input partition read from since its assignment: what commits store.
     var received: [TopicPartition: Int64] = [:]
+    /// Where reading started per owned partition (its committed offset), for idleness checks
+    /// before anything is read; never committed, so an unanswered lookup cannot rewind anything.
+    var started: [TopicPartition: Int64] = [:]
     var lastEventTime: [TopicPartition: EpochMillis] = [:]
     var progress: SourceTracker
     /// Events forwarded since the last flush, per internal partition.
@@ -53,7 +56,8 @@ final class RouteStage: StageLoop {
 
     override func tick(now: EpochMillis) {
         // Quiet sources become idle once their leader confirms there is nothing more to read.
-        for tp in progress.idleCandidates(now: now) where laneCaughtUp(tp, next: received[tp] ?? 0) == true {
+        for tp in progress.idleCandidates(now: now)
+        where laneCaughtUp(tp, next: received[tp] ?? started[tp] ?? 0) == true {
             progress.markIdle(tp)
         }
     }
@@ -120,7 +124,7 @@ final class RouteStage: StageLoop {
         // without a message. Unknown (the coordinator does not answer): from 0, which only
         // delays idleness until a message arrives.
         let committed = (try? consumer.committed(partitions)) ?? [:]
-        for tp in partitions { received[tp] = max(0, committed[tp] ?? 0) }
+        for tp in partitions { started[tp] = max(0, committed[tp] ?? 0) }
         progress.assign(partitions, now: pipeline.clock())
         return [:]
     }
@@ -134,6 +138,7 @@ final class RouteStage: StageLoop {
     override func revoked(_ partitions: [TopicPartition]) {
         for tp in partitions {
             received[tp] = nil
+            started[tp] = nil
             lastEventTime[tp] = nil
         }
     }

@@ -20,7 +20,10 @@
 #    and bytes of state per (scope, window) aggregate for 100,000 reps x 3 windows.
 #    Then a new worker joins the exactly_once run's group and restores its state: the changelog
 #    restore rate.
-# 5. Back-pressure: one more worker over the same data while the broker leading everything it
+# 5. A live feed at half the routed exactly_once rate, each event stamped with the wall clock,
+#    2 s windows with the cac.spike rule: from the append of the event that lets a window close
+#    to its alert being readable (read_committed), p50 and p99.
+# 6. Back-pressure: one more worker over the same data while the broker leading everything it
 #    writes answers after a second, then at full speed: its resident memory over time.
 # Every partition's log start offset is checked to still be 0.
 set -euo pipefail
@@ -41,8 +44,8 @@ swift build -c release --product salespulse-bench >&2
 TOOL="$(swift build -c release --show-bin-path)/salespulse-bench"
 
 RUNS=(eos alos keyed eos2 keyed2)
-topics=(bench.crm:8 bench.echo:6)
-for r in "${RUNS[@]}" bp; do
+topics=(bench.crm:8 bench.echo:6 live.crm:8)
+for r in "${RUNS[@]}" bp live; do
   topics+=("$r.kpi.events:8" "$r.kpi.changelog:8" "$r.kpi.summaries:6" "$r.kpi.alerts:6" "$r.kpi.dlq:6"
     "$r.kpi.rollup:1" "$r.kpi.rollup-changelog:1")
 done
@@ -111,6 +114,10 @@ decode=$("$TOOL" decode --events "$EVENTS")
 encode=$("$TOOL" encode --events "$EVENTS")
 shard=$("$TOOL" shard --events "$EVENTS")
 state=$("$TOOL" state --reps 100000)
+# A live feed at half the routed exactly_once rate: append-to-alert latency.
+live_rate=$(awk -v n="$EVENTS" -v s="$(field seconds_from_first "${result[eos]}")" 'BEGIN { printf "%d", n / s / 2 }')
+echo "measuring append-to-alert latency on a live feed at $live_rate events/s..." >&2
+live=$("$TOOL" live --brokers "$BOOTSTRAP" --rate "$live_rate" --seconds 60 2>>"$BENCH_DIR/process-live.log")
 echo "measuring memory under back-pressure..." >&2
 bp=$("$TOOL" backpressure --brokers "$BOOTSTRAP" --control "$control" --events "$EVENTS" 2>>"$BENCH_DIR/process-bp.log")
 # The floor checked its own topic; the workers' topics are checked here.
@@ -154,6 +161,9 @@ echo "summary encoder alone (1 core): $(field summaries_per_s "$encode") final s
 echo "domain work alone (decode, aggregate over 8 shards, encode every summary; 1 core, no Kafka): $(field events_per_s "$shard") events/s"
 echo "state: $(field aggregates "$state") aggregates (100,000 reps x day/week/month + regions): $(field bytes_per_aggregate "$state") bytes per aggregate, everything included"
 echo "log start offsets: $lows"
+echo "live feed at $(field rate "$live") events/s (half the routed exactly_once rate), $(field window_s "$live") s windows, cac.spike alerts, commit interval $(field commit_interval "$live"):" \
+  "append of the event that closes a window -> alert readable (read_committed): p50 $(field p50_ms "$live") ms, p99 $(field p99_ms "$live") ms, max $(field max_ms "$live") ms over $(field measured "$live") alerts" \
+  "(region alerts p50 $(field region_p50_ms "$live") / p99 $(field region_p99_ms "$live") ms; company alerts, one hop more, p50 $(field company_p50_ms "$live") / p99 $(field company_p99_ms "$live") ms); late $(field late "$live")"
 bp_line=$(head -1 <<<"$bp")
 echo "back-pressure (output broker answering after $(field rtt_ms "$bp_line") ms for $(field slow_seconds "$bp_line") s, default bounds):" \
   "consumed $(field slow_consumed "$bp_line"), aggregated $(field slow_aggregated "$bp_line"), peak RSS $(field slow_peak_mib "$bp_line") MiB" \

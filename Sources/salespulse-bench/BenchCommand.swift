@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
         abstract: "SalesPulse benchmark tools (run through scripts/bench.sh).",
         subcommands: [
             PreloadCommand.self, ProcessCommand.self, DecodeCommand.self, StateCommand.self, CheckOffsetsCommand.self,
-            BackPressureCommand.self, EncodeCommand.self, ShardCommand.self,
+            BackPressureCommand.self, EncodeCommand.self, ShardCommand.self, LiveCommand.self,
         ])
 }
 

@@ -48,8 +48,9 @@ extension ShardProcessor {
         if newWatermark >= nextPrune { prune() }
     }
 
-    /// The earliest start of any window, of any kind, after `t`.
-    func firstWindowStart(after t: EpochMillis) -> EpochMillis {
+    /// The earliest start of any window, of any kind, after `t` (also the earliest end: windows
+    /// of one kind end where the next begins).
+    package func firstWindowStart(after t: EpochMillis) -> EpochMillis {
         var earliest = EpochMillis.max
         for spec in settings.windows {
             switch spec {

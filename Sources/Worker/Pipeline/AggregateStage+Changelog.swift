@@ -34,17 +34,6 @@ extension AggregateStage {
         return offsets
     }
 
-    /// The shortest window span (a day for calendar kinds).
-    private var reportStep: EpochMillis {
-        config.settings.windows.map { spec -> EpochMillis in
-            switch spec {
-            case .fixed(let size): size
-            case .hopping(_, let hop): hop
-            case .calendar: Timestamp.millisPerDay
-            }
-        }.min() ?? Timestamp.millisPerDay
-    }
-
     /// Tells the rollup stage where each task stands, when that changed. A task without a
     /// watermark holds every company window open, unless it has nothing at all: no event, and
     /// every source idle without having delivered anything (docs/guarantees.md, company windows).
@@ -57,9 +46,10 @@ extension AggregateStage {
             }
             if w != .min, w != task.reported {
                 task.reportedEmpty = false
-                // Windows end on window boundaries: telling the rollup about every small advance
-                // only costs rollup records. Step by the shortest window, and always when stopping.
-                if finalReport || task.reported.map({ w - $0 >= reportStep }) ?? true {
+                // Company windows can only close where some window ends: the rollup hears of a
+                // watermark once it has crossed a window boundary (or when stopping), as soon as
+                // it has, so company finals follow region finals within one commit.
+                if finalReport || task.reported.map({ w >= task.shard.firstWindowStart(after: $0) }) ?? true {
                     // A shard without any region says nothing of coverage: it holds no part of
                     // the company, so it must not push the company's target coverage back.
                     let coverage = task.shard.scopeCount > 0 ? task.shard.coverageStart : nil

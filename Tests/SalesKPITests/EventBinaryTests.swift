@@ -1,6 +1,7 @@
 import SalesKPI
 import TestSupport
 import Testing
+import Worker
 
 @Suite("The binary form of decoded events")
 struct EventBinaryTests {
@@ -12,7 +13,9 @@ struct EventBinaryTests {
 
     @Test("every event reads back equal: each type, every optional field present or not, any text")
     func roundTrip() throws {
-        var rng = SystemRandomNumberGenerator()
+        let seed: UInt64 = 103
+        print("seed \(seed)")
+        var rng = SplitMix64(seed: seed)
         for _ in 0..<5_000 {
             let event = EventBuilder.random(using: &rng)
             let read = try Self.bytes(event).withUnsafeBytes { try SalesEvent(binary: $0) }
@@ -22,7 +25,9 @@ struct EventBinaryTests {
 
     @Test("a cut, lengthened or damaged form is refused or reads as some event, never crashes")
     func damaged() throws {
-        var rng = SystemRandomNumberGenerator()
+        let seed: UInt64 = 104
+        print("seed \(seed)")
+        var rng = SplitMix64(seed: seed)
         var refused = 0
         for _ in 0..<500 {
             let bytes = Self.bytes(EventBuilder.random(using: &rng))

@@ -54,6 +54,10 @@ final class RouteStage: StageLoop {
         }
     }
 
+    /// What a poll forwarded goes out at once: batched per poll, not held until the commit
+    /// (at_least_once readers see it then; exactly_once ones at the commit, either way).
+    override func afterPoll(now: EpochMillis) { flushAll() }
+
     override func tick(now: EpochMillis) {
         // Quiet sources become idle once their leader confirms there is nothing more to read.
         for tp in progress.idleCandidates(now: now)

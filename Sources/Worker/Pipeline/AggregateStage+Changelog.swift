@@ -15,10 +15,9 @@ extension AggregateStage {
             guard task.changed else { continue }
             var records = task.shard.takeChangelog()
             if task.progressDirty {
-                var w = BinaryWriter(capacity: 64)
-                w.byte(ProgressRecord.version)
-                ProgressRecord.write(task.progress.entries, to: &w)
-                records.append(StateRecord(key: AggregateTask.progressKey, value: w.bytes))
+                // The progress record's own format (docs/guarantees.md, event time).
+                records.append(
+                    StateRecord(key: AggregateTask.progressKey, value: ProgressRecord.encode(task.progress.entries)))
                 task.progressDirty = false
             }
             records.append(ChangelogMarker(task.received).record)

@@ -17,15 +17,10 @@ enum ProgressRecord {
 
     static func isRecord(_ value: UnsafeRawBufferPointer) -> Bool { value.first == version }
 
+    /// The record; a task's changelog keeps its sources' progress in the same form.
     static func encode(_ entries: [SourceProgress]) -> [UInt8] {
         var w = BinaryWriter(capacity: 8 + 32 * entries.count)
         w.byte(version)
-        write(entries, to: &w)
-        return w.bytes
-    }
-
-    /// The entries without the version byte (also the aggregate task's changelog form).
-    static func write(_ entries: [SourceProgress], to w: inout BinaryWriter) {
         w.count(entries.count)
         for e in entries {
             w.string(e.source.topic)
@@ -33,6 +28,7 @@ enum ProgressRecord {
             w.int(e.eventTime)
             w.byte(e.idle ? 1 : 0)
         }
+        return w.bytes
     }
 
     static func decode(_ value: UnsafeRawBufferPointer) throws(Malformed) -> [SourceProgress] {
@@ -49,7 +45,7 @@ enum ProgressRecord {
         }
     }
 
-    static func read(_ r: inout BinaryCursor) throws(BinaryCursor.Malformed) -> [SourceProgress] {
+    private static func read(_ r: inout BinaryCursor) throws(BinaryCursor.Malformed) -> [SourceProgress] {
         let n = try r.unsigned()
         // Each entry takes at least four bytes: a count past that is damage, not a reason to
         // reserve memory.

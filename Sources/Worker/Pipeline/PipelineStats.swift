@@ -19,7 +19,7 @@ package struct PipelineStats: Sendable, Equatable {
     package var deliveryFailures = 0
     package var assignedPartitions = 0
     package var companyWatermark: EpochMillis = .min
-    /// Events the route stage forwarded to the internal topic.
+    /// Events the route stage forwarded to the internal topic, counted when committed.
     package var routed = 0
     /// Events the aggregate stage applied to its shards.
     package var aggregated = 0
@@ -68,8 +68,7 @@ package struct PipelineStats: Sendable, Equatable {
 
     package var deadLetters: Int { deadLettersByReason.values.reduce(0, +) }
 
-    /// Everything read so far has gone through every stage (nothing buffered, everything routed
-    /// has been aggregated).
+    /// Everything routed and committed so far has been aggregated.
     package var isSettled: Bool { aggregated >= routed }
     package var events: Int { eventsByType.values.reduce(0, +) }
 }

@@ -22,6 +22,9 @@ final class RouteStage: StageLoop {
     var outbox: [Int32: RoutedBatch.Writer] = [:]
     /// The internal topic's partition count, asked of the cluster once.
     var internalPartitions: Int?
+    /// Events forwarded since the last commit: counted as routed once it went through (a failed
+    /// transaction's records may never reach the internal topic, and are forwarded again).
+    var forwardedSinceCommit = 0
 
     init(pipeline: Pipeline) throws(KafkaError) {
         progress = SourceTracker(idleTimeout: pipeline.config.settings.idleTimeoutMillis)
@@ -71,7 +74,7 @@ final class RouteStage: StageLoop {
         raw: UnsafeRawBufferPointer
     ) {
         guard let partitions = internalPartitionCount() else { return }
-        counters.routed += 1
+        forwardedSinceCommit += 1
         let p = RoutedBatch.partition(ofRegion: event.region, partitions: partitions)
         outbox[p, default: RoutedBatch.Writer()].append(
             source: source, offset: offset, key: key.map { Array($0) }, raw: Array(raw), event: event)
@@ -121,6 +124,11 @@ final class RouteStage: StageLoop {
         flushAll()
         announce(progress.takeChanges())
         return received
+    }
+
+    override func didCommit() {
+        counters.routed += forwardedSinceCommit
+        forwardedSinceCommit = 0
     }
 
     override func assigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {

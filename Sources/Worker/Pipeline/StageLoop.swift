@@ -107,6 +107,7 @@ class StageLoop {
         do {
             try output.commit(offsets, consumer: consumer)
             counters.commits += 1
+            didCommit()
         } catch {
             counters.deliveryFailures += 1
             if output.exactlyOnce || error.isFatal {
@@ -230,6 +231,8 @@ class StageLoop {
     func tick(now: EpochMillis) {}
     /// Writes what must be durable with the commit; returns the input offsets to commit.
     func prepareCommit() -> [TopicPartition: Int64] { [:] }
+    /// The commit went through: what it covered is durable.
+    func didCommit() {}
     /// New partitions (eager: the whole new assignment); returns start offsets that override the
     /// committed ones.
     func assigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] { [:] }

@@ -209,11 +209,13 @@ struct MultiProcessTests {
         var expectedReasons = scenario.bulk.compactMap { if case .bad(let r) = $0.kind { r } else { nil } }
         expectedReasons += Array(repeating: "late", count: scenario.late.count)
         let reasons = dlq.map { $0.headers["reason"] ?? "?" }
-        if killed.isEmpty {
-            #expect(reasons.sorted() == expectedReasons.sorted())
-            #expect(repeated == 0)
-        } else {
-            #expect(Set(reasons) == Set(expectedReasons))
+        // Every bad record is dead-lettered, with its reason. Not necessarily once: a route
+        // partition that changes owner restarts at the group's committed offset, which the mock
+        // only stores from a best-effort copy beside the transaction (refused during a
+        // rebalance), and aborted copies stay visible there (README, Limits; issue 21).
+        #expect(Set(reasons) == Set(expectedReasons))
+        for (reason, count) in Dictionary(grouping: expectedReasons, by: { $0 }).mapValues(\.count) {
+            #expect(reasons.filter { $0 == reason }.count >= count, "\(reason)")
         }
 
         // Restored tasks resume at their changelog marker. Whether that is where the group had

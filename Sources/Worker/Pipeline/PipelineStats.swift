@@ -19,7 +19,7 @@ package struct PipelineStats: Sendable, Equatable {
     package var deliveryFailures = 0
     package var assignedPartitions = 0
     package var companyWatermark: EpochMillis = .min
-    /// Events the route stage forwarded to the internal topic, counted when committed.
+    /// Events the route stage forwarded to the internal topic (less those of a failed commit).
     package var routed = 0
     /// Events the aggregate stage applied to its shards.
     package var aggregated = 0
@@ -68,7 +68,8 @@ package struct PipelineStats: Sendable, Equatable {
 
     package var deadLetters: Int { deadLettersByReason.values.reduce(0, +) }
 
-    /// Everything routed and committed so far has been aggregated.
+    /// Everything read so far has gone through every stage (everything routed has been
+    /// aggregated).
     package var isSettled: Bool { aggregated >= routed }
     package var events: Int { eventsByType.values.reduce(0, +) }
 }

@@ -22,8 +22,8 @@ final class RouteStage: StageLoop {
     var outbox: [Int32: RoutedBatch.Writer] = [:]
     /// The internal topic's partition count, asked of the cluster once.
     var internalPartitions: Int?
-    /// Events forwarded since the last commit: counted as routed once it went through (a failed
-    /// transaction's records may never reach the internal topic, and are forwarded again).
+    /// Events forwarded since the last commit: no longer counted as routed if that commit fails
+    /// (its records may never reach the internal topic; the rebuilt stage forwards them again).
     var forwardedSinceCommit = 0
 
     init(pipeline: Pipeline) throws(KafkaError) {
@@ -74,6 +74,7 @@ final class RouteStage: StageLoop {
         raw: UnsafeRawBufferPointer
     ) {
         guard let partitions = internalPartitionCount() else { return }
+        counters.routed += 1
         forwardedSinceCommit += 1
         let p = RoutedBatch.partition(ofRegion: event.region, partitions: partitions)
         outbox[p, default: RoutedBatch.Writer()].append(
@@ -126,8 +127,8 @@ final class RouteStage: StageLoop {
         return received
     }
 
-    override func didCommit() {
-        counters.routed += forwardedSinceCommit
+    override func transactionEnded(committed: Bool) {
+        if !committed { counters.routed -= forwardedSinceCommit }
         forwardedSinceCommit = 0
     }
 

@@ -107,7 +107,7 @@ class StageLoop {
         do {
             try output.commit(offsets, consumer: consumer)
             counters.commits += 1
-            didCommit()
+            transactionEnded(committed: true)
         } catch {
             counters.deliveryFailures += 1
             if output.exactlyOnce || error.isFatal {
@@ -117,6 +117,7 @@ class StageLoop {
                     "commit failed; rebuilding the stage",
                     metadata: [LogKey.stage: "\(name)", LogKey.error: "\(error)"])
                 broken = error
+                transactionEnded(committed: false)
             } else {
                 logger.warning(
                     "commit failed; will retry", metadata: [LogKey.stage: "\(name)", LogKey.error: "\(error)"])
@@ -231,8 +232,9 @@ class StageLoop {
     func tick(now: EpochMillis) {}
     /// Writes what must be durable with the commit; returns the input offsets to commit.
     func prepareCommit() -> [TopicPartition: Int64] { [:] }
-    /// The commit went through: what it covered is durable.
-    func didCommit() {}
+    /// The commit went through (what it covered is durable), or failed for good (what was sent
+    /// since the last commit may never arrive, and the rebuilt stage sends it again).
+    func transactionEnded(committed: Bool) {}
     /// New partitions (eager: the whole new assignment); returns start offsets that override the
     /// committed ones.
     func assigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] { [:] }

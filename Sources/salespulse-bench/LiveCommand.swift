@@ -64,6 +64,12 @@ struct LiveCommand: ParsableCommand {
                     properties: [
                         "bootstrap.servers": brokers, "group.id": "live-reader-\(UInt32.random(in: 0...UInt32.max))",
                         "isolation.level": "read_committed", "auto.offset.reset": "earliest",
+                        // The mock broker holds a fetch that finds nothing for its whole
+                        // fetch.wait.max.ms (500 ms by default), even when data arrives meanwhile
+                        // (rdkafka_mock_handlers.c, "If there was no data, delay up to
+                        // MaxWait"); a real broker answers once there is. A short wait keeps
+                        // the mock's quirk out of what this measures.
+                        "fetch.wait.max.ms": "10",
                     ], onRebalance: { _ in [:] }),
                 (try? consumer.subscribe([config.worker.topics.alerts])) != nil
             else { return }

@@ -64,16 +64,34 @@ package final class KafkaConsumer: @unchecked Sendable {
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw RDKafkaConfig.error(err, "subscribe") }
     }
 
-    /// Waits up to `timeoutMs` for messages and hands each to `body`, at most `limit` of them
-    /// (and at most `maxBatch`; the rest stay queued for the next call); the message memory is
-    /// only valid inside `body`. Consumer errors (not messages) go to `onError`. Returns the count.
+    /// Messages (and events) fetched and waiting for `poll`: what this consumer has in hand,
+    /// not how far it is behind its partitions' ends.
+    package var queued: Int { Int(rd_kafka_queue_length(queue)) }
+
+    /// Waits up to `timeoutMs` for a first message, then hands `body` that one and whatever else
+    /// is already queued, at most `limit` of them (and at most `maxBatch`; the rest stay queued
+    /// for the next call); the message memory is only valid inside `body`. Consumer errors (not
+    /// messages) go to `onError`. Returns the count.
     @discardableResult
     package func poll(
         timeoutMs: Int32, limit: Int = .max, onError: (KafkaError) -> Void = { _ in },
         _ body: (ConsumedMessage) -> Void
     ) -> Int {
-        let n = batch.withUnsafeMutableBufferPointer { buffer in
-            rd_kafka_consume_batch_queue(queue, Int32(timeoutMs), buffer.baseAddress, min(buffer.count, max(1, limit)))
+        let n = batch.withUnsafeMutableBufferPointer { buffer -> Int in
+            guard let base = buffer.baseAddress else { return 0 }
+            let capacity = min(buffer.count, max(1, limit))
+            // rd_kafka_consume_batch_queue waits until the batch is full or the time is up
+            // (rd_kafka_q_serve_rkmessages): on a live feed every poll would wait out its
+            // timeout with messages in hand. So take what is queued, and only when nothing is,
+            // wait for one message and then take what came with it.
+            var n = max(0, rd_kafka_consume_batch_queue(queue, 0, base, capacity))
+            if n == 0, timeoutMs > 0 {
+                n = max(0, rd_kafka_consume_batch_queue(queue, Int32(timeoutMs), base, 1))
+                if n == 1, capacity > 1 {
+                    n += max(0, rd_kafka_consume_batch_queue(queue, 0, base + 1, capacity - 1))
+                }
+            }
+            return n
         }
         if let failure = context.failure {
             context.failure = nil

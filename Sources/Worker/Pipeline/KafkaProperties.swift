@@ -18,6 +18,8 @@ package enum KafkaProperties {
             "queued.max.messages.kbytes": "65536",
             "fetch.wait.max.ms": "50",
             "log_level": "4",
+            // Metadata requests (lag and idleness probes) never create a topic by naming it.
+            "allow.auto.create.topics": "false",
         ]
         p.merge(kafka.properties) { _, user in user }
         return p
@@ -39,6 +41,9 @@ package enum KafkaProperties {
             // several times over at little CPU cost (and keeps the one rollup partition small).
             "compression.type": "lz4",
             "log_level": "4",
+            // librdkafka's producer default is true: a typo in a topic name, or the metadata
+            // warm-up of every output topic at stage start, would create topics.
+            "allow.auto.create.topics": "false",
         ]
         p.merge(kafka.properties.filter { !consumerOnly.contains($0.key) }) { _, user in user }
         return p

@@ -57,9 +57,18 @@ final class RouteStage: StageLoop {
         }
     }
 
-    /// What a poll forwarded goes out at once: batched per poll, not held until the commit
-    /// (at_least_once readers see it then; exactly_once ones at the commit, either way).
-    override func afterPoll(now: EpochMillis) { flushAll() }
+    /// What polls forwarded goes out within `flushDelay`, batched, not held until the commit
+    /// (at_least_once readers see it then; exactly_once ones at the commit, either way). A poll
+    /// returns as soon as a message is there, so on a live feed it holds a few: sending each
+    /// poll's events as their own records would multiply the records the broker handles.
+    override func afterPoll(now: EpochMillis) {
+        guard let since = outboxSince, now - since >= Self.flushDelay else { return }
+        flushAll()
+    }
+
+    static let flushDelay: EpochMillis = 10
+    /// When the oldest event not yet sent was forwarded.
+    private var outboxSince: EpochMillis?
 
     override func tick(now: EpochMillis) {
         // Quiet sources become idle once their leader confirms there is nothing more to read.
@@ -77,6 +86,7 @@ final class RouteStage: StageLoop {
         counters.routed += 1
         forwardedSinceCommit += 1
         let p = RoutedBatch.partition(ofRegion: event.region, partitions: partitions)
+        if outboxSince == nil { outboxSince = pollStarted }
         outbox[p, default: RoutedBatch.Writer()].append(
             source: source, offset: offset, key: key.map { Array($0) }, raw: Array(raw), event: event)
         if outbox[p]!.bytes.count >= RoutedBatch.flushBytes { flush(p) }
@@ -85,6 +95,7 @@ final class RouteStage: StageLoop {
     /// Sends every partition's batch; called before anything is committed.
     private func flushAll() {
         for p in outbox.keys.sorted() { flush(p) }
+        outboxSince = nil
     }
 
     private func flush(_ p: Int32) {

@@ -19,6 +19,14 @@ class StageLoop {
     var counters = PipelineStats()
     var lastTick: EpochMillis = 0
     var lastCommit: EpochMillis = 0
+    /// Set when this transaction holds a final summary or an alert: what dashboards and sales
+    /// ops wait for. Once the stage has less than a poll's worth of fetched input in hand (it
+    /// has caught up), it commits then instead of at the next interval, so each hop adds a
+    /// commit's round trip, not up to a commit interval (docs/guarantees.md, latency).
+    var urgent = false
+    /// Urgent commits are at least this far apart, so a backlog's tail closing windows in every
+    /// poll does not commit in every poll.
+    static let urgentCommitSpacing: EpochMillis = 25
     /// The wall clock when the current poll began: precise enough for idle timers, and read once
     /// per batch instead of once per event.
     var pollStarted: EpochMillis = 0
@@ -53,6 +61,15 @@ class StageLoop {
         output = try StageOutput(
             properties: KafkaProperties.producer(config.worker.kafka, bootstrap: pipeline.bootstrap),
             transactionalId: transactionalId)
+        // librdkafka learns a topic's partitions on its first record, then asks for them at its
+        // next topic scan, up to a second later: the first alert or final would wait for it.
+        // Asked now, before any record is due.
+        for topic in [
+            topics.internal, topics.changelog, topics.summaries, topics.alerts, topics.dlq, topics.rollup,
+            topics.rollupChangelog,
+        ] {
+            _ = try? output.producer.partitionCount(topic)
+        }
         link.loop = self
         try consumer.subscribe(inputs)
         lastCommit = pipeline.clock()
@@ -81,7 +98,12 @@ class StageLoop {
             }
             // After the poll and any tick: their summaries go to the encoder, finished ones out.
             sendEncodedSummaries(wait: false)
-            if now - lastCommit >= config.commitIntervalMillis { commit() }
+            let sinceCommit = now - lastCommit
+            if sinceCommit >= config.commitIntervalMillis
+                || (urgent && sinceCommit >= Self.urgentCommitSpacing && consumer.queued < pollLimit)
+            {
+                commit()
+            }
         }
         if broken == nil {
             drainAll()
@@ -101,6 +123,7 @@ class StageLoop {
     /// Flushes the stage's state and commits it with its outputs and input offsets.
     func commit() {
         lastCommit = pipeline.clock()
+        urgent = false
         let offsets = prepareCommit()
         // Every summary of the committed input goes into this transaction.
         sendEncodedSummaries(wait: true)
@@ -185,7 +208,10 @@ class StageLoop {
                         value: summary.json(currency: settings.reportingCurrency, calendar: settings.calendar)))
             }
             counters.summariesPublished += 1
-            if summary.final { counters.finalSummariesPublished += 1 }
+            if summary.final {
+                counters.finalSummariesPublished += 1
+                urgent = true
+            }
             pipeline.hooks.onSummary(summary)
         case .alert(let alert):
             send(
@@ -193,6 +219,7 @@ class StageLoop {
                     topic: topics.alerts, key: alert.scope.idBytes,
                     value: alert.json(detectedAt: pipeline.clock(), calendar: settings.calendar)))
             counters.alertsPublished += 1
+            urgent = true
             counters.alertsByRule[alert.rule.rawValue, default: 0] += 1
             logger.notice(
                 "alert", metadata: [LogKey.rule: "\(alert.rule.rawValue)", LogKey.scope: "\(alert.scope.id)"])

@@ -4,7 +4,7 @@ import Testing
 
 @testable import Worker
 
-/// The records aggregate tasks send the rollup stage: binary, and the earlier JSON form still read.
+/// The records aggregate tasks send the rollup stage.
 @Suite("Rollup messages")
 struct RollupMessageTests {
     static func sample() -> [RollupMessage] {
@@ -36,25 +36,31 @@ struct RollupMessageTests {
     @Test("a batch reads back as written")
     func roundTrip() throws {
         let messages = Self.sample()
-        let bytes = RollupMessage.batch(messages)
-        #expect(bytes.first == RollupMessage.binaryVersion)
-        #expect(same(try #require(RollupMessage.decodeBatch(bytes)), messages))
+        let batches = RollupMessage.batches(messages)
+        #expect(batches.count == 1 && batches[0].first == RollupMessage.binaryVersion)
+        #expect(same(try #require(RollupMessage.decodeBatch(batches[0])), messages))
     }
 
-    @Test("a JSON batch of the earlier form is still read")
-    func json() throws {
-        let messages = Self.sample()
-        let bytes = Array(try JSONEncoder().encode(messages))
-        #expect(same(try #require(RollupMessage.decodeBatch(bytes)), messages))
+    @Test("many messages are split into records below the limit, read back in order")
+    func split() throws {
+        let messages = (0..<2_000).flatMap { _ in Self.sample() }
+        let batches = RollupMessage.batches(messages, maxBytes: 16 * 1024)
+        #expect(batches.count > 10)
+        // A batch passes the limit by one message at most.
+        #expect(batches.allSatisfy { $0.count < 16 * 1024 + 1_024 })
+        let read = try batches.flatMap { try #require(RollupMessage.decodeBatch($0)) }
+        #expect(same(read, messages))
     }
 
     @Test("a truncated or foreign record is refused, not misread")
     func malformed() {
-        let bytes = RollupMessage.batch(Self.sample())
+        let bytes = RollupMessage.batches(Self.sample())[0]
         for cut in [1, 2, bytes.count / 2, bytes.count - 1] {
             #expect(RollupMessage.decodeBatch(Array(bytes.prefix(cut))) == nil, "cut at \(cut)")
         }
         #expect(RollupMessage.decodeBatch(Array("hello".utf8)) == nil)
+        // The JSON form of an early draft never shipped: refused like any other version.
+        #expect(RollupMessage.decodeBatch(Array("[{\"partition\":0}]".utf8)) == nil)
         #expect(RollupMessage.decodeBatch([]) == nil)
     }
 }

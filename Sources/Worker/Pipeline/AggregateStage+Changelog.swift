@@ -57,10 +57,10 @@ extension AggregateStage {
                 }
             }
             guard !task.toRollup.isEmpty else { continue }
-            // One message per task and flush: the rollup partition carries every region's windows.
-            send(
-                OutgoingMessage(topic: topics.rollup, partition: 0, key: nil, value: RollupMessage.batch(task.toRollup))
-            )
+            // Few records per task and flush: the rollup partition carries every region's windows.
+            for batch in RollupMessage.batches(task.toRollup) {
+                send(OutgoingMessage(topic: topics.rollup, partition: 0, key: nil, value: batch))
+            }
             task.toRollup.removeAll()
         }
     }

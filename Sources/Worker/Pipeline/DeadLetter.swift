@@ -2,20 +2,32 @@ import Kafka
 import SalesKPI
 
 /// A message for `kpi.dlq`: the original bytes and key, with headers naming the reason and the
-/// source coordinates (SPEC §7).
+/// source coordinates (docs/guarantees.md, bad input).
 enum DeadLetter {
+    /// The most of an original value a dead letter carries. A record the producer may not send
+    /// (librdkafka's `message.max.bytes`, 1,000,000 by default, and the broker's limit) would
+    /// fail the stage's transaction on every retry, so a larger original is cut here and the
+    /// `original.size` header says how large it was.
+    static let maxValueBytes = 512 * 1024
+    static let maxKeyBytes = 16 * 1024
+    /// Details quote producer data (ids, field names): cut, on a character boundary.
+    static let maxDetailCharacters = 1_000
+
     static func message(
         topic: String, reason: RejectReason, detail: String, source: TopicPartition, offset: Int64, key: [UInt8]?,
         value: [UInt8]
     ) -> OutgoingMessage {
-        OutgoingMessage(
-            topic: topic, key: key, value: value,
-            headers: [
-                ("reason", Array(reason.rawValue.utf8)),
-                ("detail", Array(detail.utf8)),
-                ("source.topic", Array(source.topic.utf8)),
-                ("source.partition", Array(String(source.partition).utf8)),
-                ("source.offset", Array(String(offset).utf8)),
-            ])
+        var headers: [(String, [UInt8])] = [
+            ("reason", Array(reason.rawValue.utf8)),
+            ("detail", Array(String(detail.prefix(maxDetailCharacters)).utf8)),
+            ("source.topic", Array(source.topic.utf8)),
+            ("source.partition", Array(String(source.partition).utf8)),
+            ("source.offset", Array(String(offset).utf8)),
+        ]
+        if value.count > maxValueBytes { headers.append(("original.size", Array(String(value.count).utf8))) }
+        if let key, key.count > maxKeyBytes { headers.append(("original.key_size", Array(String(key.count).utf8))) }
+        return OutgoingMessage(
+            topic: topic, key: key.map { Array($0.prefix(maxKeyBytes)) }, value: Array(value.prefix(maxValueBytes)),
+            headers: headers)
     }
 }

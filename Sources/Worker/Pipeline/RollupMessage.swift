@@ -3,7 +3,7 @@ import SalesKPI
 
 /// What aggregate tasks tell the rollup stage through the rollup topic: a region summary's
 /// mergeable parts, or a task's watermark.
-struct RollupMessage: Codable {
+struct RollupMessage {
     var partition: Int32
     var watermark: EpochMillis?
     /// The task's first watermark (see `CompanyRollup.shardWatermark`).
@@ -26,24 +26,43 @@ struct RollupMessage: Codable {
 
     static func empty(partition: Int32) -> RollupMessage { RollupMessage(partition: partition, idle: true) }
 
-    /// First byte of a binary batch; a batch of the earlier JSON form starts with `[`.
+    /// First byte of a batch: the version of its format. Any other is refused.
     static let binaryVersion: UInt8 = 0xB1
 
-    /// Several messages in one record, in order. Binary: JSON encoding of the region summaries
+    /// A batch's bytes past which the next message starts a new record: a task of a thousand
+    /// regions reports megabytes at once, and a record past the producer's `message.max.bytes`
+    /// (1,000,000 by default) would fail every transaction of the stage.
+    static let maxBatchBytes = 256 * 1024
+
+    /// Several messages per record, in order. Binary: JSON encoding of the region summaries
     /// was 2.5% of the aggregate stage's time and JSON decoding most of the rollup stage's.
-    static func batch(_ messages: [RollupMessage]) -> [UInt8] {
-        var w = BinaryWriter(capacity: 16 + 48 * messages.count)
-        w.byte(binaryVersion)
-        w.count(messages.count)
-        for m in messages { m.write(to: &w) }
-        return w.bytes
+    /// The messages as consecutive batches of about `maxBatchBytes` at most (one message more
+    /// at worst; a message is a few kilobytes), in order.
+    static func batches(_ messages: [RollupMessage], maxBytes: Int = maxBatchBytes) -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        var body = BinaryWriter(capacity: min(maxBytes, 16 + 48 * messages.count))
+        var count = 0
+        func close() {
+            var w = BinaryWriter(capacity: body.bytes.count + 16)
+            w.byte(binaryVersion)
+            w.count(count)
+            w.raw(body.bytes)
+            out.append(w.bytes)
+            body.reset()
+            count = 0
+        }
+        for m in messages {
+            m.write(to: &body)
+            count += 1
+            if body.bytes.count >= maxBytes { close() }
+        }
+        if count > 0 { close() }
+        return out
     }
 
-    /// A batch read back; nil when it is neither form.
+    /// A batch read back; nil when it is not one of this version.
     static func decodeBatch(_ bytes: [UInt8]) -> [RollupMessage]? {
-        guard bytes.first == binaryVersion else {
-            return try? JSONDecoder().decode([RollupMessage].self, from: Data(bytes))
-        }
+        guard bytes.first == binaryVersion else { return nil }
         var r = BinaryReader(bytes)
         do {
             _ = try r.byte()

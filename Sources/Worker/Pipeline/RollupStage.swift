@@ -23,7 +23,15 @@ final class RollupStage: StageLoop {
         next = message.offset + 1
         changed = true
         guard let batch = RollupMessage.decodeBatch(Array(message.value)) else {
+            // Only aggregate stages write here; whatever else arrives is kept, not dropped.
             logger.warning("unreadable rollup message", metadata: [LogKey.offsets: "\(message.offset)"])
+            counters.deadLettersByReason[.unreadableBatch, default: 0] += 1
+            send(
+                DeadLetter.message(
+                    topic: topics.dlq, reason: .unreadableBatch,
+                    detail: "not a rollup batch of version \(RollupMessage.binaryVersion)",
+                    source: message.topicPartition, offset: message.offset, key: message.key.map { Array($0) },
+                    value: Array(message.value)))
             return
         }
         for m in batch {

@@ -32,6 +32,7 @@ package struct ReferenceDecoder {
     package var maxPayloadBytes = 64 * 1024
     package var maxDepth = 32
     package var maxFieldBytes = 256
+    package var maxIdBytes = 128
 
     package init(rates: [String: Decimal]) { self.rates = rates }
 
@@ -72,7 +73,9 @@ package struct ReferenceDecoder {
         guard let type = EventType(wireName: try required(f, "type")) else { return .unknownType }
         let occurredAt = try timestamp(try required(f, "occurred_at"))
         var event = SalesEvent(eventId: eventId, type: type, occurredAt: occurredAt, region: try required(f, "region"))
+        try checkId(event.region)
         event.repId = try optional(f, "rep_id")
+        if let rep = event.repId { try checkId(rep) }
         let isDeal = [.dealCreated, .dealStageChanged, .dealWon, .dealLost].contains(type)
         let isCustomer = type == .customerAcquired || type == .customerChurned
         if isDeal || isCustomer { _ = try required(f, "rep_id") }
@@ -96,6 +99,14 @@ package struct ReferenceDecoder {
             event.amount = try money(text, currency)
         }
         return .event(event)
+    }
+
+    /// Scope ids: bounded, no '/', nothing in Foundation's control (Cc, Cf) or newline sets.
+    private func checkId(_ id: String) throws(Failure) {
+        let forbidden = CharacterSet.controlCharacters.union(.newlines).union(CharacterSet(charactersIn: "/"))
+        if id.utf8.count > maxIdBytes || id.unicodeScalars.contains(where: forbidden.contains) {
+            throw Failure(reason: .invalidField)
+        }
     }
 
     private func optional(_ f: [String: JSON], _ name: String) throws(Failure) -> String? {

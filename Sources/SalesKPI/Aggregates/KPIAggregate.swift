@@ -54,16 +54,25 @@ package struct KPIAggregate: Sendable, Equatable, Codable {
         spend = Money(minorUnits: try c.decode(Int64.self))
     }
 
+    /// Adds another scope's aggregate (the company's from its regions). Each region's sums are
+    /// bounded (`SumHeadroom`), but not how many regions there are: sums saturate instead of
+    /// trapping, which takes more than 1,024 regions at their bound.
     package mutating func merge(_ other: KPIAggregate) {
-        revenue += other.revenue
-        won += other.won
-        lost += other.lost
-        cycleMillisSum += other.cycleMillisSum
+        revenue.minorUnits = Self.saturated(revenue.minorUnits, other.revenue.minorUnits)
+        won = Self.saturated(won, other.won)
+        lost = Self.saturated(lost, other.lost)
+        cycleMillisSum = Self.saturated(cycleMillisSum, other.cycleMillisSum)
         cycleSketch.merge(other.cycleSketch)
-        newCustomers += other.newCustomers
-        churnedCustomers += other.churnedCustomers
-        activeCustomersStart += other.activeCustomersStart
-        spend += other.spend
+        newCustomers = Self.saturated(newCustomers, other.newCustomers)
+        churnedCustomers = Self.saturated(churnedCustomers, other.churnedCustomers)
+        activeCustomersStart = Self.saturated(activeCustomersStart, other.activeCustomersStart)
+        spend.minorUnits = Self.saturated(spend.minorUnits, other.spend.minorUnits)
+    }
+
+    static func saturated<T: FixedWidthInteger>(_ a: T, _ b: T) -> T {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        guard overflow else { return sum }
+        return b > 0 ? .max : .min
     }
 
     /// Adds (sign +1) or retracts (sign −1) one won deal.

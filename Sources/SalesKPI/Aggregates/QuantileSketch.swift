@@ -111,12 +111,14 @@ package struct QuantileSketch: Sendable, Equatable, Codable {
     }
 
     package mutating func merge(_ other: QuantileSketch) {
-        zeroCount += other.zeroCount
+        // Saturating, as `KPIAggregate.merge`: a company of many regions at their bound.
+        zeroCount = zeroCount.addingReportingOverflow(other.zeroCount).overflow ? .max : zeroCount + other.zeroCount
         var bins = self.bins
         defer { store(bins) }
         for bin in other.bins {
             if let k = bins.firstIndex(where: { $0.index == bin.index }) {
-                bins[k].count += bin.count
+                let (sum, overflow) = bins[k].count.addingReportingOverflow(bin.count)
+                bins[k].count = overflow ? .max : sum
             } else {
                 bins.append(bin)
             }

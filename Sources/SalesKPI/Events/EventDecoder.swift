@@ -12,6 +12,25 @@ package struct EventDecoder: Sendable {
         bytes.withUnsafeBytes { decode($0) }
     }
 
+    /// Decodes an event received at wall time `now`: one dated more than `limits.maxFuture`
+    /// after it is rejected, so it never moves event-time progress (docs/guarantees.md).
+    package func decode(_ bytes: UnsafeRawBufferPointer, now: EpochMillis) -> DecodeOutcome {
+        let outcome = decode(bytes)
+        if case .event(let event) = outcome, let rejection = futureRejection(event, now: now) {
+            return .rejected(rejection)
+        }
+        return outcome
+    }
+
+    package func futureRejection(_ event: SalesEvent, now: EpochMillis) -> Rejection? {
+        let (bound, overflow) = now.addingReportingOverflow(limits.maxFuture)
+        guard !overflow, event.occurredAt > bound else { return nil }
+        return Rejection(
+            .futureTimestamp,
+            "occurred_at \(Timestamp.format(event.occurredAt)) is more than \(limits.maxFuture / 1000) s after the wall clock \(Timestamp.format(now))"
+        )
+    }
+
     package func decode(_ bytes: UnsafeRawBufferPointer) -> DecodeOutcome {
         if bytes.isEmpty { return .rejected(Rejection(.emptyPayload, "empty message")) }
         if bytes.count > limits.maxPayloadBytes {
@@ -46,7 +65,9 @@ package struct EventDecoder: Sendable {
         }
         let occurredAt = try timestamp(f.occurredAt, "occurred_at", f)
         let region = try required(f.region, "region", f)
+        try checkId(region, "region")
         let repId = try optional(f.repId, "rep_id", f)
+        if let repId { try checkId(repId, "rep_id") }
         if (type.isDeal || type.isCustomer) && (repId ?? "").isEmpty {
             throw Rejection(.missingField, "rep_id is missing")
         }
@@ -98,6 +119,28 @@ package struct EventDecoder: Sendable {
             return s
         case .number, .decimalString, .other:
             throw Rejection(.invalidField, "\(name) must be a string")
+        }
+    }
+
+    /// Ids become scope ids (`east/rep-7`), message keys and alert text: no `/` (the scope
+    /// separator), no control or format characters (line breaks, bidi overrides), bounded length.
+    private func checkId(_ id: String, _ name: String) throws(Rejection) {
+        guard id.utf8.count <= limits.maxIdBytes else {
+            throw Rejection(.invalidField, "\(name) is longer than \(limits.maxIdBytes) bytes")
+        }
+        let plain = id.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") }
+        }
+        if plain == true { return }
+        for scalar in id.unicodeScalars {
+            if scalar == "/" { throw Rejection(.invalidField, "\(name) contains '/', the scope id separator") }
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator:
+                throw Rejection(
+                    .invalidField,
+                    "\(name) contains the control character U+\(String(scalar.value, radix: 16, uppercase: true))")
+            default: continue
+            }
         }
     }
 

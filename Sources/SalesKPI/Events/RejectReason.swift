@@ -12,8 +12,15 @@ package enum RejectReason: String, Sendable, CaseIterable, Codable {
     case unknownCurrency = "unknown_currency"
     case invalidTimestamp = "invalid_timestamp"
     case absurdTimestamp = "absurd_timestamp"
+    /// `occurred_at` further ahead of the wall clock than `time.max_future`: a mistyped year or
+    /// a producer's clock, which would otherwise close every window before the real events come.
+    case futureTimestamp = "future_timestamp"
     case createdAfterOccurred = "created_after_occurred"
     case late = "late"
+    /// The event would take a window's sum past what it can hold exactly (`SumHeadroom`).
+    case amountOverflow = "amount_overflow"
+    /// A new region or rep past `processing.max_regions` or `processing.max_reps_per_region`.
+    case scopeLimit = "scope_limit"
     /// A record on the internal topic that is not a readable routed batch (only the route stage
     /// should write there).
     case unreadableBatch = "unreadable_batch"

@@ -14,6 +14,10 @@ package struct KPISettings: Sendable {
     package var markets = MarketBook()
     package var rules = RuleSettings()
     package var locale = AlertLocale.zhCN
+    /// Regions one shard keeps (`processing.max_regions`); events of more are `scope_limit`.
+    package var maxRegions = 1_000
+    /// Reps one region keeps (`processing.max_reps_per_region`).
+    package var maxRepsPerRegion = 10_000
 
     package init(windows: [WindowSpec], calendar: BusinessCalendar) {
         self.windows = windows

@@ -11,6 +11,8 @@ struct ScopeState: Sendable, Codable {
     /// Changed since the last changelog flush. A flag rather than a set of keys: it costs no
     /// memory (it sits in the ledger's tail padding) and no hashing per event.
     var dirty = true
+    /// Bounds on the sums in `windows`, for the overflow check of each event.
+    var headroom = SumHeadroom()
 
     private enum CodingKeys: String, CodingKey { case windows, ledger }
 }

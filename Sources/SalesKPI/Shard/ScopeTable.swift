@@ -6,8 +6,13 @@ struct ScopeTable: Sendable {
     private(set) var keys: [ScopeKey] = []
     /// By index; a new scope starts empty and clean (nothing for the changelog yet).
     var states: [ScopeState] = []
+    private(set) var regionCount = 0
+    /// Rep scopes per region, for `KPISettings.maxRepsPerRegion`.
+    private var repCounts: [String: Int] = [:]
 
     var count: Int { keys.count }
+
+    func repCount(in region: String) -> Int { repCounts[region] ?? 0 }
 
     func find(_ key: ScopeKey) -> Int? { index[key] }
 
@@ -17,6 +22,11 @@ struct ScopeTable: Sendable {
         let i = keys.count
         index[key] = i
         keys.append(key)
+        switch key.kind {
+        case .region: regionCount += 1
+        case .rep: repCounts[key.region, default: 0] += 1
+        case .company: break
+        }
         var state = ScopeState()
         state.dirty = false
         states.append(state)

@@ -16,4 +16,7 @@ package enum Disposition: Sendable, Equatable {
     case superseded
     /// Older than the watermark: goes to the dead-letter topic with reason `late`.
     case late
+    /// Not counted, for the reason given (`amount_overflow`, `scope_limit`): goes to the
+    /// dead-letter topic with it.
+    case rejected(Rejection)
 }

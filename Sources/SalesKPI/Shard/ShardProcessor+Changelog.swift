@@ -156,6 +156,7 @@ extension ShardProcessor {
             case "s":
                 var (scope, state) = try decodeScope(value, decoder)
                 state.dirty = false
+                state.headroom = SumHeadroom(windows: state.windows)
                 shard.scopes.states[shard.scopes.intern(scope).index] = state
                 for window in state.windows.keys { shard.closing.schedule(window.end) }
             case "D":

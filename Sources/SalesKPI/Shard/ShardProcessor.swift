@@ -55,8 +55,25 @@ package struct ShardProcessor: Sendable {
         // A re-sent event already counted is a duplicate even behind the watermark (a stage
         // rebuilt after a failed transaction re-sends what it held): not a late event to report.
         if event.occurredAt < watermark { return dedupe.contains(event.eventId) ? .duplicate : .late }
+        // Scopes and sums are checked before the event id is remembered: an event refused here
+        // was never counted, so sending it again is refused again, not dropped as a duplicate.
+        guard let (region, rep) = learn(region: event.region, rep: event.repId) else {
+            return refuse(event, Rejection(.scopeLimit, scopeLimitDetail(event)))
+        }
+        let increment = Self.increment(of: event)
+        if !admits(increment, scope: region, at: event.occurredAt)
+            || !(rep.map { admits(increment, scope: $0, at: event.occurredAt) } ?? true)
+        {
+            return refuse(
+                event,
+                Rejection(
+                    .amountOverflow,
+                    "a window of \(event.region) would pass \(SumHeadroom.maxMoney) minor units or \(SumHeadroom.maxCount) events"
+                ))
+        }
         guard dedupe.insert(event.eventId, at: event.occurredAt) else { return .duplicate }
-        let (region, rep) = learn(region: event.region, rep: event.repId)
+        scopes.states[region].headroom.record(increment)
+        if let rep { scopes.states[rep].headroom.record(increment) }
         var disposition = Disposition.counted
         switch event.type {
         case .dealCreated, .dealStageChanged:
@@ -106,17 +123,67 @@ package struct ShardProcessor: Sendable {
     }
 
     /// Interns the event's region and rep scopes; notes targets and opens a new region's windows.
-    private mutating func learn(region: String, rep: String?) -> (region: Int, rep: Int?) {
-        let (regionIndex, newRegion) = scopes.intern(.region(region))
-        // A restored region scope is known already: both are restored together.
-        if newRegion, knownRegions.insert(region).inserted {
-            noteTargets(for: .region(region))
-            if watermark != .min { ensureRegionWindows(region, from: watermark, to: maxEventTime) }
+    /// nil, with nothing interned, when a new scope would pass `maxRegions` or `maxRepsPerRegion`.
+    private mutating func learn(region: String, rep: String?) -> (region: Int, rep: Int?)? {
+        let regionKey = ScopeKey.region(region)
+        let knownRegion = scopes.find(regionKey)
+        if knownRegion == nil, scopes.regionCount >= settings.maxRegions { return nil }
+        let repKey = rep.map { ScopeKey.rep($0, in: region) }
+        let knownRep = repKey.flatMap { scopes.find($0) }
+        if repKey != nil, knownRep == nil, scopes.repCount(in: region) >= settings.maxRepsPerRegion { return nil }
+        let regionIndex: Int
+        if let knownRegion {
+            regionIndex = knownRegion
+        } else {
+            regionIndex = scopes.intern(regionKey).index
+            // A restored region scope is known already: both are restored together.
+            if knownRegions.insert(region).inserted {
+                noteTargets(for: regionKey)
+                if watermark != .min { ensureRegionWindows(region, from: watermark, to: maxEventTime) }
+            }
         }
-        guard let rep else { return (regionIndex, nil) }
-        let (repIndex, newRep) = scopes.intern(.rep(rep, in: region))
-        if newRep { noteTargets(for: .rep(rep, in: region)) }
+        guard let repKey else { return (regionIndex, nil) }
+        if let knownRep { return (regionIndex, knownRep) }
+        let repIndex = scopes.intern(repKey).index
+        noteTargets(for: repKey)
         return (regionIndex, repIndex)
+    }
+
+    private func scopeLimitDetail(_ event: SalesEvent) -> String {
+        if scopes.find(.region(event.region)) == nil {
+            return
+                "region \(event.region) would be region \(scopes.regionCount + 1) of this shard; processing.max_regions is \(settings.maxRegions)"
+        }
+        return
+            "rep \(event.repId ?? "") would be rep \(scopes.repCount(in: event.region) + 1) of region \(event.region); processing.max_reps_per_region is \(settings.maxRepsPerRegion)"
+    }
+
+    /// A refused event that was counted before is a duplicate, not a rejection.
+    private func refuse(_ event: SalesEvent, _ rejection: Rejection) -> Disposition {
+        dedupe.contains(event.eventId) ? .duplicate : .rejected(rejection)
+    }
+
+    /// What the event adds to the sums of the windows it reaches.
+    private static func increment(of event: SalesEvent) -> SumHeadroom.Increment {
+        switch event.type {
+        case .dealWon:
+            SumHeadroom.Increment(
+                money: event.amount.minorUnits, count: 1,
+                cycleMillis: event.occurredAt - (event.createdAt ?? event.occurredAt))
+        case .dealLost, .customerAcquired, .customerChurned: SumHeadroom.Increment(count: 1)
+        case .spendRecorded: SumHeadroom.Increment(money: event.amount.minorUnits)
+        case .dealCreated, .dealStageChanged: SumHeadroom.Increment()
+        }
+    }
+
+    /// Whether `add` fits in every open window of scope `i` that contains `t`: at once when the
+    /// scope's headroom shows it, else window by window.
+    private func admits(_ add: SumHeadroom.Increment, scope i: Int, at t: EpochMillis) -> Bool {
+        if scopes.states[i].headroom.clearlyAdmits(add) { return true }
+        for (window, state) in scopes.states[i].windows where window.contains(t) {
+            if !SumHeadroom.fits(add, in: state.aggregate) { return false }
+        }
+        return true
     }
 
     private mutating func noteTargets(for scope: ScopeKey) {

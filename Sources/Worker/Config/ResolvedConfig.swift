@@ -48,6 +48,7 @@ package struct ResolvedConfig: Sendable {
         }
         let lateness = duration("time.allowed_lateness", w.time.allowedLateness)
         let idle = duration("time.idle_timeout", w.time.idleTimeout)
+        let maxFuture = duration("time.max_future", w.time.maxFuture)
         let emit = duration("time.emit_interval", w.time.emitInterval)
         let dedupe = duration("time.dedupe_horizon", w.time.dedupeHorizon)
         let commit = duration("processing.commit_interval", w.processing.commitInterval)
@@ -67,6 +68,12 @@ package struct ResolvedConfig: Sendable {
         }
         if !(1...10_000).contains(w.topics.internalPartitions) {
             problem("topics.internal_partitions", "must be between 1 and 10000")
+        }
+        if !(1...1_000_000).contains(w.processing.maxRegions) {
+            problem("processing.max_regions", "must be between 1 and 1000000")
+        }
+        if !(1...10_000_000).contains(w.processing.maxRepsPerRegion) {
+            problem("processing.max_reps_per_region", "must be between 1 and 10000000")
         }
         if !(1024...16_777_216).contains(w.processing.maxEventBytes) {
             problem("processing.max_event_bytes", "must be between 1024 and 16777216")
@@ -227,8 +234,11 @@ package struct ResolvedConfig: Sendable {
         settings.markets = markets
         settings.rules = rules
         settings.locale = locale
+        settings.maxRegions = w.processing.maxRegions
+        settings.maxRepsPerRegion = w.processing.maxRepsPerRegion
         var limits = DecoderLimits()
         limits.maxPayloadBytes = w.processing.maxEventBytes
+        limits.maxFuture = maxFuture
         limits.earliest =
             EpochMillis(Timestamp.daysFromCivil(year: w.time.earliestYear, month: 1, day: 1)) * Timestamp.millisPerDay
         limits.latest =

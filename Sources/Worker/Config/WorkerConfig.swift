@@ -150,6 +150,11 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
         /// same internal partitions independently, and in a backfill one running ahead in event
         /// time would push those tasks' watermarks past what the others have yet to send.
         package var aggregateThreads = 1
+        /// Regions one task (internal partition) keeps, and reps per region: events of scopes past
+        /// them are dead-lettered as `scope_limit`, so a producer inventing names cannot exhaust
+        /// memory.
+        package var maxRegions = 1_000
+        package var maxRepsPerRegion = 10_000
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case processingGuarantee = "processing_guarantee"
@@ -159,6 +164,8 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
             case maxEventBytes = "max_event_bytes"
             case pollBatch = "poll_batch"
             case aggregateThreads = "aggregate_threads"
+            case maxRegions = "max_regions"
+            case maxRepsPerRegion = "max_reps_per_region"
         }
 
         package init() {}
@@ -175,6 +182,8 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
             maxEventBytes = try c.decodeIfPresent(Int.self, forKey: .maxEventBytes) ?? maxEventBytes
             pollBatch = try c.decodeIfPresent(Int.self, forKey: .pollBatch) ?? pollBatch
             aggregateThreads = try c.decodeIfPresent(Int.self, forKey: .aggregateThreads) ?? aggregateThreads
+            maxRegions = try c.decodeIfPresent(Int.self, forKey: .maxRegions) ?? maxRegions
+            maxRepsPerRegion = try c.decodeIfPresent(Int.self, forKey: .maxRepsPerRegion) ?? maxRepsPerRegion
         }
     }
 
@@ -183,6 +192,7 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
         package var windows = ["day", "week", "month", "quarter"]
         package var allowedLateness = "1h"
         package var idleTimeout = "30s"
+        package var maxFuture = "5m"
         package var emitInterval = "5s"
         package var dedupeHorizon = "1h"
         /// Event times outside these years are rejected as absurd.
@@ -194,6 +204,7 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
             case windows
             case allowedLateness = "allowed_lateness"
             case idleTimeout = "idle_timeout"
+            case maxFuture = "max_future"
             case emitInterval = "emit_interval"
             case dedupeHorizon = "dedupe_horizon"
             case earliestYear = "earliest_year"
@@ -208,6 +219,7 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
             windows = try c.decodeIfPresent([String].self, forKey: .windows) ?? windows
             allowedLateness = try c.decodeIfPresent(String.self, forKey: .allowedLateness) ?? allowedLateness
             idleTimeout = try c.decodeIfPresent(String.self, forKey: .idleTimeout) ?? idleTimeout
+            maxFuture = try c.decodeIfPresent(String.self, forKey: .maxFuture) ?? maxFuture
             emitInterval = try c.decodeIfPresent(String.self, forKey: .emitInterval) ?? emitInterval
             dedupeHorizon = try c.decodeIfPresent(String.self, forKey: .dedupeHorizon) ?? dedupeHorizon
             earliestYear = try c.decodeIfPresent(Int.self, forKey: .earliestYear) ?? earliestYear

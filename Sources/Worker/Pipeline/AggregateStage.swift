@@ -42,6 +42,7 @@ final class AggregateStage: StageLoop {
     /// Events per input message lately (a routed batch holds hundreds): a poll of `poll_batch`
     /// batches was up to the whole prefetch, over a second of work on a backlog.
     private var eventsPerMessage = 1.0
+    private var lastScopeLimitWarning: EpochMillis?
 
     override var pollLimit: Int {
         Self.pollLimit(events: config.worker.processing.pollBatch, eventsPerMessage: eventsPerMessage)
@@ -66,7 +67,7 @@ final class AggregateStage: StageLoop {
         counters.consumed += 1
         ownSources.received(tp, now: pollStarted)
         eventsPerMessage += (1 - eventsPerMessage) / 8
-        let outcome = config.decoder.decode(message.value)
+        let outcome = config.decoder.decode(message.value, now: pollStarted)
         if case .event(let event) = outcome { ownSources.forwarded(tp, eventTime: event.occurredAt) }
         take(
             outcome, message.value, key: message.key, source: tp, offset: message.offset, consumedAt: consumedAt,
@@ -106,7 +107,7 @@ final class AggregateStage: StageLoop {
             // entry whose copy cannot be read.
             let outcome =
                 (try? SalesEvent(binary: UnsafeRawBufferPointer(rebasing: message.value[entry.event])))
-                .map(DecodeOutcome.event) ?? config.decoder.decode(raw)
+                .map(DecodeOutcome.event) ?? config.decoder.decode(raw, now: pollStarted)
             take(outcome, raw, key: key, source: entry.source, offset: entry.offset, consumedAt: consumedAt, task: task)
         }
     }
@@ -181,11 +182,24 @@ final class AggregateStage: StageLoop {
                     "occurred_at is \((watermark - event.occurredAt) / 1000)s behind the watermark \(Timestamp.format(watermark))"
                 ),
                 source: source, offset: offset, key: key, value: value)
+        case .rejected(let rejection):
+            let (key, value) = bytes()
+            if rejection.reason == .scopeLimit { warnScopeLimit(rejection) }
+            deadLetter(rejection, source: source, offset: offset, key: key, value: value)
         }
         if let metrics = pipeline.metrics {
             metrics.recordLatency(nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - consumedAt))
         }
         publish(task: task)
+    }
+
+    /// One warning a minute at most: past the limit every event of a new scope is refused.
+    private func warnScopeLimit(_ rejection: Rejection) {
+        if let last = lastScopeLimitWarning, pollStarted - last < 60_000 { return }
+        lastScopeLimitWarning = pollStarted
+        logger.warning(
+            "events of new scopes refused (scope_limit)",
+            metadata: [LogKey.stage: "\(name)", LogKey.error: "\(rejection.detail)"])
     }
 
     private func deadLetter(

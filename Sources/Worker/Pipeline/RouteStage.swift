@@ -39,7 +39,7 @@ final class RouteStage: StageLoop {
         let tp = message.topicPartition
         received[tp] = message.offset + 1
         progress.received(tp, now: pollStarted)
-        switch config.decoder.decode(message.value) {
+        switch config.decoder.decode(message.value, now: pollStarted) {
         case .event(let event):
             // Only the lag metric reads it: a hash of the topic name per event saved without metrics.
             if pipeline.metrics != nil { lastEventTime[tp] = max(lastEventTime[tp] ?? .min, event.occurredAt) }

@@ -5,7 +5,9 @@ import SalesKPI
 import Synchronization
 
 /// Feeds the simulated CRM into the raw topics on an accelerated clock: first `backfillDays` of
-/// history as fast as the producer goes, then `speedMillis` of business time per wall second.
+/// history as fast as the producer goes, then `speedMillis` of business time per wall second,
+/// never past the wall clock: the worker dead-letters events from the future (`time.max_future`),
+/// so once the simulated clock has caught up with the real one it follows it.
 package final class SimulatorRunner: Sendable {
     let config: ResolvedConfig
     let bootstrap: String
@@ -33,7 +35,7 @@ package final class SimulatorRunner: Sendable {
     package func run() throws(KafkaError) {
         let producer = try KafkaProducer(
             properties: KafkaProperties.producer(config.worker.kafka, bootstrap: bootstrap))
-        let live = config.simulatorStart
+        let live = min(config.simulatorStart, Pipeline.wallClock())
         let day = Timestamp.millisPerDay
         // History starts at a month start so month targets see whole months.
         let first = config.settings.calendar.interval(.month, containing: live - EpochMillis(backfillDays) * day).start
@@ -55,7 +57,9 @@ package final class SimulatorRunner: Sendable {
         var dayStart = first
         var pending: [SimulatedEvent] = []
         while dayStart < live, !stopRequested.load(ordering: .acquiring) {
-            for e in crm.events(forDay: dayStart) { try send(e) }
+            for e in crm.events(forDay: dayStart) {
+                if e.time <= live { try send(e) } else { pending.append(e) }
+            }
             dayStart += day
         }
         producer.flush(timeoutMs: 30_000)
@@ -66,7 +70,7 @@ package final class SimulatorRunner: Sendable {
         while !stopRequested.load(ordering: .acquiring) {
             let elapsed = ContinuousClock.now - wallStart
             let wallMillis = elapsed.milliseconds
-            let now = live + wallMillis * config.simulatorSpeedMillis / 1000
+            let now = min(live + wallMillis * config.simulatorSpeedMillis / 1000, Pipeline.wallClock())
             if let lastDay, now >= lastDay { break }
             while dayStart <= now {
                 pending.append(contentsOf: crm.events(forDay: dayStart))

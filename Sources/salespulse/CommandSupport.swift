@@ -36,7 +36,7 @@ func loadConfigOrExit(_ options: ConfigOptions) -> ResolvedConfig {
 /// librdkafka property values are scrubbed from every line.
 func makeLogger(_ config: ResolvedConfig, quiet: Bool = false) -> Logger {
     let level = quiet ? Logger.Level.warning : Logger.Level(rawValue: config.worker.logLevel) ?? .info
-    let secrets = config.worker.kafka.properties.filter { SecretRedaction.isSecret($0.key) }.map(\.value)
+    let secrets = SecretRedaction.secretValues(config.worker.kafka.properties)
     let json = config.worker.logFormat == "json"
     LoggingSystem.bootstrap { label in
         if json {
@@ -44,7 +44,7 @@ func makeLogger(_ config: ResolvedConfig, quiet: Bool = false) -> Logger {
             handler.logLevel = level
             return handler
         }
-        var handler = StreamLogHandler.standardError(label: label)
+        var handler = TextLogHandler(label: label, secrets: secrets)
         handler.logLevel = level
         return handler
     }

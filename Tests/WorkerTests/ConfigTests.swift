@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import Synchronization
 import Testing
 import Worker
 
@@ -144,10 +146,31 @@ struct ConfigTests {
         "secret librdkafka properties are redacted",
         arguments: [
             ("sasl.password", true), ("ssl.key.password", true), ("sasl.oauthbearer.client.secret", true),
-            ("sasl.jaas.config", true), ("ssl.key.pem", true), ("security.protocol", false), ("sasl.username", false),
-            ("ssl.key.location", false),
+            ("sasl.jaas.config", true), ("ssl.key.pem", true), ("ssl.keystore.password", true),
+            ("ssl.keystore.location", true), ("ssl.key.location", true), ("sasl.oauthbearer.config", true),
+            ("SASL.PASSWORD", true), ("some.future.api.token", true), ("security.protocol", false),
+            ("sasl.username", false), ("ssl.ca.location", false), ("sasl.mechanisms", false),
         ])
     func redaction(key: String, secret: Bool) {
         #expect(SecretRedaction.redact([key: "v"])[key] == (secret ? SecretRedaction.placeholder : "v"))
+    }
+
+    @Test("text logs scrub secret values from the message and the metadata, as JSON logs do")
+    func textLogsScrub() {
+        let lines = Mutex<[String]>([])
+        let secrets = SecretRedaction.secretValues([
+            "sasl.password": "hunter2-very-secret", "sasl.oauthbearer.config": "clientSecret=abc123",
+            "sasl.username": "worker",
+        ])
+        var handler = TextLogHandler(label: "test", secrets: secrets) { line in lines.withLock { $0.append(line) } }
+        handler.logLevel = .debug
+        let logger = Logger(label: "test", factory: { _ in handler })
+        logger.error(
+            "connect failed with hunter2-very-secret", metadata: ["config": "clientSecret=abc123", "user": "worker"])
+        let logged = lines.withLock { $0 }
+        #expect(logged.count == 1)
+        #expect(logged.allSatisfy { !$0.contains("hunter2") && !$0.contains("abc123") }, "\(logged)")
+        #expect(logged.first?.contains("connect failed with [REDACTED]") == true)
+        #expect(logged.first?.contains("config=[REDACTED]") == true && logged.first?.contains("user=worker") == true)
     }
 }

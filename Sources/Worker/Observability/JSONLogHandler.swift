@@ -9,7 +9,7 @@ package struct JSONLogHandler: LogHandler {
     package var metadataProvider: Logger.MetadataProvider?
     package var logLevel: Logger.Level = .info
     private let label: String
-    private let secrets: [String]
+    private let scrubber: SecretScrubber
     private let sink: @Sendable (String) -> Void
 
     /// `sink` receives each finished line (standard error by default).
@@ -17,7 +17,7 @@ package struct JSONLogHandler: LogHandler {
         label: String, secrets: [String], sink: @escaping @Sendable (String) -> Void = JSONLogHandler.standardError
     ) {
         self.label = label
-        self.secrets = secrets.filter { $0.count >= 3 }
+        scrubber = SecretScrubber(secrets: secrets)
         self.sink = sink
     }
 
@@ -39,20 +39,12 @@ package struct JSONLogHandler: LogHandler {
         w.field("ts", Timestamp.format(EpochMillis((Date().timeIntervalSince1970 * 1000).rounded())))
         w.field("level", event.level.rawValue)
         w.field("logger", label)
-        w.field("msg", scrub(event.message.description))
+        w.field("msg", scrubber.scrub(event.message.description))
         w.field("source", event.source)
         for key in all.keys.sorted() where !["ts", "level", "logger", "msg", "source"].contains(key) {
-            w.field(dynamic: key, scrub(all[key]!.description))
+            w.field(dynamic: key, scrubber.scrub(all[key]!.description))
         }
         w.endObject()
         sink(w.text)
-    }
-
-    private func scrub(_ line: String) -> String {
-        var line = line
-        for secret in secrets where line.contains(secret) {
-            line = line.replacingOccurrences(of: secret, with: SecretRedaction.placeholder)
-        }
-        return line
     }
 }

@@ -18,9 +18,9 @@ package enum KafkaProperties {
             "queued.max.messages.kbytes": "65536",
             "fetch.wait.max.ms": "50",
             "log_level": "4",
-            // Metadata requests (lag and idleness probes) never create a topic by naming it.
-            "allow.auto.create.topics": "false",
         ]
+        // Metadata requests (lag and idleness probes) never create a topic by naming it.
+        noAutoCreate(&p, kafka)
         p.merge(kafka.properties) { _, user in user }
         return p
     }
@@ -41,12 +41,18 @@ package enum KafkaProperties {
             // several times over at little CPU cost (and keeps the one rollup partition small).
             "compression.type": "lz4",
             "log_level": "4",
-            // librdkafka's producer default is true: a typo in a topic name, or the metadata
-            // warm-up of every output topic at stage start, would create topics.
-            "allow.auto.create.topics": "false",
         ]
+        // librdkafka's producer default is true: a typo in a topic name, or the metadata
+        // warm-up of every output topic at stage start, would create topics.
+        noAutoCreate(&p, kafka)
         p.merge(kafka.properties.filter { !consumerOnly.contains($0.key) }) { _, user in user }
         return p
+    }
+
+    /// Set for a configured cluster only: the embedded mock broker answers metadata requests
+    /// in a version without the flag and every client would warn about it in the demo.
+    private static func noAutoCreate(_ p: inout [String: String], _ kafka: WorkerConfig.KafkaSection) {
+        if !kafka.brokers.isEmpty { p["allow.auto.create.topics"] = "false" }
     }
 
     private static let consumerOnly: Set<String> = [

@@ -22,7 +22,7 @@ class StageLoop {
     /// Set when this transaction holds a final summary or an alert: what dashboards and sales
     /// ops wait for. Once the stage has less than a poll's worth of fetched input in hand (it
     /// has caught up), it commits then instead of at the next interval, so each hop adds a
-    /// commit's round trip, not up to a commit interval (docs/guarantees.md, latency).
+    /// commit's round trip, not up to a commit interval (docs/guarantees.md, exactly-once).
     var urgent = false
     /// Urgent commits are at least this far apart, so a backlog's tail closing windows in every
     /// poll does not commit in every poll.

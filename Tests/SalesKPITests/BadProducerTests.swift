@@ -133,6 +133,20 @@ struct BadProducerTests {
         #expect(h.final(.region("a"), "month", startingAt: "2026-03-01T00:00:00+08:00")?.aggregate.won == 3)
     }
 
+    @Test("names in alert texts are data: mentions and markup neutralized, control characters dropped")
+    func namesAreData() {
+        let spike = CACSpikeDetector.Spike(cac: Money(minorUnits: 500_000), baseline: 1_000, threshold: 2)
+        for locale in [AlertLocale.en, .zhCN] {
+            let text = AlertText.cacSpike(
+                spike, scope: .rep("<!channel> <@U123>", in: "@all"), period: "month", periodStart: "2026-03-01",
+                newCustomers: 3, factor: 2, currency: "CNY", locale: locale)
+            #expect(!text.contains("@all") && !text.contains("<!channel>") && !text.contains("<@"), "\(text)")
+            #expect(text.contains("@\u{200B}all") && text.contains("‹!channel›"))
+        }
+        #expect(DisplayName.of("east\u{202E}\n<at user_id=\"all\">") == "east‹at user_id=\"all\"›")
+        #expect(DisplayName.of("华东 east-1") == "华东 east-1")
+    }
+
     @Test("company sums saturate instead of trapping")
     func companySaturates() {
         var a = KPIAggregate()

@@ -5,7 +5,8 @@ import Prometheus
 import Synchronization
 import TestSupport
 import Testing
-import Worker
+
+@testable import Worker
 
 @Suite("Metrics, health and secrets", .serialized)
 struct ObservabilityTests {
@@ -103,6 +104,93 @@ struct ObservabilityTests {
         #expect(harness.stop())
         #expect(httpGet(base + "/healthz")?.status == 503)
         #expect(httpGet(base + "/readyz")?.status == 503)
+    }
+
+    @Test(
+        "/healthz fails while stages are stuck in a commit and recovers; /readyz drops while a stage is rebuilt",
+        .timeLimit(.minutes(4)))
+    func stuckStage() throws {
+        let cluster = try cluster()
+        let health = HealthState()
+        let server = try ObservabilityServer(
+            host: "127.0.0.1", port: 0, registry: PrometheusCollectorRegistry(), health: health)
+        defer { server.shutdown() }
+        var config = try TestConfig.make()
+        // Shorter than the 2 min default so the test waits less; the rules it checks are the same.
+        config.stallTimeoutMillis = 10_000
+        var generator = ScenarioGenerator()
+        generator.inputPartitions = 8
+        try produce(Array(generator.generate().bulk.prefix(2_000)), bootstrap: cluster.bootstrapServers)
+        let harness = PipelineHarness(config: config, bootstrap: cluster.bootstrapServers, health: health)
+        let base = "http://127.0.0.1:\(server.port)"
+        harness.start()
+        defer { harness.stop() }
+        #expect(waitFor(.seconds(30)) { httpGet(base + "/readyz")?.status == 200 }, "never ready")
+        #expect(harness.wait(timeout: .seconds(60)) { $0.consumed == 2_000 && $0.isSettled })
+        #expect(httpGet(base + "/healthz")?.status == 200)
+
+        // 1. Every broker answers after a minute: each stage's next commit blocks inside
+        // librdkafka (the transaction's offsets wait for the coordinator); its loop stops.
+        for broker in Int32(1)...3 { cluster.setRoundTripTime(broker, milliseconds: 60_000) }
+        let stalled = waitFor(.seconds(30)) { httpGet(base + "/healthz")?.status == 503 }
+        let stallBody = httpGet(base + "/healthz")?.body ?? ""
+        #expect(stalled, "healthz stayed ok with every stage blocked")
+        #expect(stallBody.contains("no progress for"), "\(stallBody)")
+        for broker in Int32(1)...3 { cluster.setRoundTripTime(broker, milliseconds: 0) }
+        #expect(
+            waitFor(.seconds(90)) { httpGet(base + "/healthz")?.status == 200 },
+            "healthz after the brokers answer again: \(httpGet(base + "/healthz")?.body ?? "-")")
+
+        // 2. A transaction that cannot commit: its stage is rebuilt, and not ready meanwhile.
+        let failuresBefore = harness.pipeline.stats.snapshot.deliveryFailures
+        cluster.pushRequestErrors(apiKey: BrokerFaultTests.Api.endTxn.rawValue, [BrokerFaultTests.invalidTxnState])
+        var sawRebuild = false
+        #expect(
+            waitFor(.seconds(30)) {
+                if let r = httpGet(base + "/readyz"), r.status == 503, r.body.contains("being rebuilt") {
+                    sawRebuild = true
+                }
+                return sawRebuild
+            }, "readyz never reported the rebuild")
+        #expect(waitFor(.seconds(60)) { httpGet(base + "/readyz")?.status == 200 }, "not ready after the rebuild")
+        #expect(httpGet(base + "/healthz")?.status == 200, "one rebuild is not a failure")
+        #expect(harness.pipeline.stats.snapshot.deliveryFailures > failuresBefore, "the fault reached the worker")
+
+    }
+
+    @Test("health rules: a stage that stops moving, one rebuilt three times in a row, one restoring")
+    func healthRules() {
+        let now = Atomic<Int64>(1_000_000)
+        let health = HealthState { now.load(ordering: .relaxed) }
+        health.setStallTimeout(millis: 10_000)
+        health.setJoined(true)
+        health.setReachable(true)
+        health.stageStarted("route")
+        health.stageStarted("aggregate")
+        #expect(health.isAlive && health.isReady)
+        now.add(9_000, ordering: .relaxed)
+        health.stageProgressed("route")
+        now.add(2_000, ordering: .relaxed)
+        #expect(health.problems == ["aggregate: no progress for 11 s"])
+        health.stageProgressed("aggregate")
+        #expect(health.isAlive)
+        // Rebuilds: not ready while one is under way; three in a row without a commit, not alive.
+        for k in 1...3 {
+            health.stageBroke("aggregate")
+            #expect(!health.isReady && health.notReadyReasons == ["aggregate is being rebuilt"])
+            health.stageStarted("aggregate")
+            #expect(health.isAlive == (k < 3), "after \(k) rebuilds")
+        }
+        #expect(health.problems == ["aggregate: rebuilt 3 times without a commit going through"])
+        health.stageCommitted("aggregate")
+        #expect(health.isAlive)
+        // A long restore is not a stall, but the stage is not ready meanwhile.
+        health.stageRestoring("aggregate", true)
+        now.add(60_000, ordering: .relaxed)
+        health.stageProgressed("route")
+        #expect(health.isAlive && health.notReadyReasons == ["aggregate is restoring its state"])
+        health.stageRestoring("aggregate", false)
+        #expect(health.isAlive && health.isReady)
     }
 
     @Test("secrets never reach the logs or check-config output", .timeLimit(.minutes(2)))

@@ -41,13 +41,15 @@ package enum AlertText {
     }
 
     private static func subject(_ scope: ScopeKey, _ locale: AlertLocale) -> String {
-        switch (scope.kind, locale) {
+        let region = DisplayName.of(scope.region)
+        let rep = DisplayName.of(scope.rep)
+        return switch (scope.kind, locale) {
         case (.company, .en): "The company"
         case (.company, .zhCN): "公司整体"
-        case (.region, .en): "Region \(scope.region)"
-        case (.region, .zhCN): "区域 \(scope.region) "
-        case (.rep, .en): "Rep \(scope.rep) (\(scope.region))"
-        case (.rep, .zhCN): "销售 \(scope.rep)（\(scope.region)）"
+        case (.region, .en): "Region \(region)"
+        case (.region, .zhCN): "区域 \(region) "
+        case (.rep, .en): "Rep \(rep) (\(region))"
+        case (.rep, .zhCN): "销售 \(rep)（\(region)）"
         }
     }
 

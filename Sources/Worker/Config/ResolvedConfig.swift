@@ -9,6 +9,7 @@ package struct ResolvedConfig: Sendable {
     package var settings: KPISettings
     package var decoder: EventDecoder
     package var commitIntervalMillis: Int64
+    package var stallTimeoutMillis: Int64
     package var simulatorSpeedMillis: Int64
     package var simulatorStart: EpochMillis
 
@@ -52,6 +53,7 @@ package struct ResolvedConfig: Sendable {
         let emit = duration("time.emit_interval", w.time.emitInterval)
         let dedupe = duration("time.dedupe_horizon", w.time.dedupeHorizon)
         let commit = duration("processing.commit_interval", w.processing.commitInterval)
+        let stall = duration("observability.stall_timeout", w.observability.stallTimeout)
         let speed = duration("simulator.speed", w.simulator.speed)
         let simStart = Timestamp.parse(w.simulator.start)
         if simStart == nil { problem("simulator.start", "'\(w.simulator.start)' is not an RFC 3339 timestamp") }
@@ -246,7 +248,7 @@ package struct ResolvedConfig: Sendable {
         return ResolvedConfig(
             worker: w, targetsFile: t, marketsFile: m, settings: settings,
             decoder: EventDecoder(fx: FXTable(reportingCurrency: currency, rates: rates), limits: limits),
-            commitIntervalMillis: commit, simulatorSpeedMillis: speed,
+            commitIntervalMillis: commit, stallTimeoutMillis: stall, simulatorSpeedMillis: speed,
             simulatorStart: simStart)
     }
 

@@ -38,9 +38,12 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
         /// Port of the HTTP endpoint serving /metrics, /healthz and /readyz (0: off).
         package var port = 9464
         package var bind = "0.0.0.0"
+        /// A stage that has not moved for this long (blocked in a call) fails /healthz.
+        package var stallTimeout = "2m"
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case port, bind
+            case stallTimeout = "stall_timeout"
         }
 
         package init() {}
@@ -49,6 +52,7 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
             bind = try c.decodeIfPresent(String.self, forKey: .bind) ?? bind
+            stallTimeout = try c.decodeIfPresent(String.self, forKey: .stallTimeout) ?? stallTimeout
         }
     }
 

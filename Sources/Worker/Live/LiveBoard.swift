@@ -82,7 +82,8 @@ package final class LiveBoard: Sendable {
             let attain = s.target.map { pct(a.revenue.doubleValue / $0.doubleValue) } ?? "—"
             let share = s.marketSize.map { pct(a.revenue.doubleValue / $0.doubleValue) } ?? "—"
             let cells = [
-                pad(s.scope.kind == .company ? "COMPANY" : s.scope.region, 9), lpad(a.revenue.description, 15),
+                pad(s.scope.kind == .company ? "COMPANY" : DisplayName.of(s.scope.region), 9),
+                lpad(a.revenue.description, 15),
                 lpad(s.target?.description ?? "—", 13), lpad(attain, 7), lpad(pct(s.pace), 6),
                 lpad("\(a.won)/\(a.lost)", 9), lpad(f.winRate.map(pct) ?? "—", 6),
                 lpad(f.avgDealSize?.description ?? "—", 11),
@@ -104,7 +105,7 @@ package final class LiveBoard: Sendable {
     package func line(_ a: Alert) -> String {
         let start = Timestamp.format(a.periodStart, offsetSeconds: settings.calendar.offsetSeconds(at: a.periodStart))
         return
-            "[\(a.severity.rawValue)] \(a.rule.rawValue) \(a.scope.id) \(a.periodKind) from \(start.prefix(10)): \(a.message)"
+            "[\(a.severity.rawValue)] \(a.rule.rawValue) \(DisplayName.of(a.scope.id)) \(a.periodKind) from \(start.prefix(10)): \(a.message)"
     }
 
     private func pct(_ x: Double) -> String { AlertText.fixed(x * 100, 0) + "%" }

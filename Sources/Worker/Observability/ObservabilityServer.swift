@@ -68,18 +68,17 @@ package final class ObservabilityServer: Sendable {
             case (.GET, "/metrics"):
                 (status, contentType, body) = (.ok, "text/plain; version=0.0.4; charset=utf-8", registry.emitToBuffer())
             case (.GET, "/healthz"):
-                let alive = health.isAlive
+                let problems = health.problems
+                let text = problems.isEmpty ? "ok\n" : problems.map { $0 + "\n" }.joined()
                 (status, contentType, body) = (
-                    alive ? .ok : .serviceUnavailable, "text/plain", Array((alive ? "ok\n" : "pipeline stopped\n").utf8)
+                    problems.isEmpty ? .ok : .serviceUnavailable, "text/plain", Array(text.utf8)
                 )
             case (.GET, "/readyz"):
-                let ready = health.isReady
-                let why =
-                    ready
-                    ? "ready\n"
-                    : health.isReachable
-                        ? "not ready: no partition assignment yet\n" : "not ready: cluster unreachable\n"
-                (status, contentType, body) = (ready ? .ok : .serviceUnavailable, "text/plain", Array(why.utf8))
+                let reasons = health.notReadyReasons
+                let text = reasons.isEmpty ? "ready\n" : reasons.map { "not ready: \($0)\n" }.joined()
+                (status, contentType, body) = (
+                    reasons.isEmpty ? .ok : .serviceUnavailable, "text/plain", Array(text.utf8)
+                )
             default:
                 (status, contentType, body) = (
                     .notFound, "text/plain", Array("try /metrics, /healthz or /readyz\n".utf8)

@@ -50,6 +50,8 @@ extension AggregateStage {
         suspended.removeAll()
         if !routed { ownSources.assign(partitions, now: now) }
         guard !toRestore.isEmpty else { return start }
+        pipeline.health.stageRestoring(name, true)
+        defer { pipeline.health.stageRestoring(name, false) }
         let began = ContinuousClock.now
         do {
             let restored = try ChangelogMarker.restore(

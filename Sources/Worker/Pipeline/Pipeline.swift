@@ -63,6 +63,7 @@ package final class Pipeline: Sendable {
     /// Runs until `stop()`; throws only when Kafka clients cannot be created at all.
     package func run() throws(KafkaError) {
         defer { health.setDead() }
+        health.setStallTimeout(millis: config.stallTimeoutMillis)
         let probe = try ClusterProbe(
             properties: KafkaProperties.producer(config.worker.kafka, bootstrap: bootstrap),
             topic: config.worker.topics.deals, health: health, logger: logger)
@@ -98,6 +99,7 @@ package final class Pipeline: Sendable {
                 while let current = stage {
                     let broke = current.run()
                     guard broke, !isStopping else { break }
+                    health.stageBroke(name)
                     stats.retire(name)
                     stage = nil
                     while stage == nil, !isStopping {

@@ -78,6 +78,7 @@ class StageLoop {
     /// Runs until the pipeline stops or the stage breaks; returns whether it broke.
     func run() -> Bool {
         logger.info("stage started", metadata: [LogKey.stage: "\(name)"])
+        pipeline.health.stageStarted(name)
         while !pipeline.isStopping, broken == nil {
             pollStarted = pipeline.clock()
             consumer.poll(
@@ -90,6 +91,9 @@ class StageLoop {
             afterPoll(now: now)
             if now - lastTick >= 100 {
                 lastTick = now
+                // A loop that gets here takes whatever input it has: it is moving. One blocked
+                // in a call (a produce waiting for room, a commit) stops reporting.
+                pipeline.health.stageProgressed(name)
                 tick(now: now)
                 output.producer.pollDeliveries(timeoutMs: 0)
                 counters.producerQueuePeak = max(counters.producerQueuePeak, output.producer.outstanding)
@@ -130,6 +134,7 @@ class StageLoop {
         do {
             try output.commit(offsets, consumer: consumer)
             counters.commits += 1
+            pipeline.health.stageCommitted(name)
             transactionEnded(committed: true)
         } catch {
             counters.deliveryFailures += 1

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes the event decoder with libFuzzer for a bounded time.
+# Fuzzes the event decoder, then the worker's own binary records, with libFuzzer for a bounded
+# time each.
 #
 #   scripts/fuzz.sh [SECONDS]     default 60
 #
@@ -19,3 +20,12 @@ swiftc -sanitize=fuzzer,address -parse-as-library -O -g \
 "$out/decoder-fuzzer" "$out/corpus" Tests/Corpus/good Tests/Corpus/bad \
   -max_total_time="$SECONDS_TO_RUN" -max_len=70000 -timeout=10 -rss_limit_mb=4096 \
   -artifact_prefix="$out/" -print_final_stats=1 2>&1 | tail -25
+# The binary records the worker reads back from its own topics (decoded event copies, shard
+# and rollup changelogs): untrusted too, fuzzed the same way (fuzz/StateFuzzer.swift).
+mkdir -p "$out/state-corpus"
+swiftc -sanitize=fuzzer,address -parse-as-library -O -g \
+  -module-name StateFuzzer -package-name SalesPulse \
+  $(find Sources/SalesKPI -name '*.swift' | sort) fuzz/StateFuzzer.swift -o "$out/state-fuzzer"
+"$out/state-fuzzer" "$out/state-corpus" \
+  -max_total_time="$SECONDS_TO_RUN" -max_len=4096 -timeout=10 -rss_limit_mb=4096 \
+  -artifact_prefix="$out/state-" -print_final_stats=1 2>&1 | tail -25

@@ -147,6 +147,21 @@ struct BadProducerTests {
         #expect(DisplayName.of("华东 east-1") == "华东 east-1")
     }
 
+    @Test("a changelog with windows of a kind no longer configured restores without them, and runs on")
+    mutating func restoreDropsUnknownWindowKinds() throws {
+        var make = EventBuilder()
+        var h = ShardHarness(testSettings(["day", "week", "month"]))
+        h.apply(make.won("d1", 100, at: "2026-03-02T10:00:00+08:00"))
+        // The month window (kind 2) is gone from the configuration the shard restarts with.
+        var restored = ShardHarness(testSettings(["day", "week"]))
+        restored.shard = try ShardProcessor.restore(settings: restored.shard.settings, records: h.shard.takeChangelog())
+        restored.apply(make.won("d2", 50, at: "2026-03-02T11:00:00+08:00"))
+        restored.closeAll()
+        #expect(restored.finals.allSatisfy { $0.windowName == "day" || $0.windowName == "week" })
+        let day = try #require(restored.final(.region("east"), "day", startingAt: "2026-03-02T00:00:00+08:00"))
+        #expect(day.aggregate.revenue == Money(minorUnits: 15_000))
+    }
+
     @Test("company sums saturate instead of trapping")
     func companySaturates() {
         var a = KPIAggregate()

@@ -65,7 +65,7 @@ extension CompanyRollup {
                 // p|kind|start|end|region — the region may itself contain '|'.
                 let fields = key.split(separator: "|", maxSplits: 4, omittingEmptySubsequences: false)
                 guard fields.count == 5, let kind = UInt8(fields[1]), let start = EpochMillis(fields[2]),
-                    let end = EpochMillis(fields[3])
+                    let end = EpochMillis(fields[3]), settings.isValid(Window(kind: kind, start: start, end: end))
                 else { continue }
                 rollup.parts[Window(kind: kind, start: start, end: end), default: [:]][String(fields[4])] =
                     try decoder.decode(KPIAggregate.self, from: Data(value))

@@ -33,6 +33,10 @@ package struct KPISettings: Sendable {
         windows.firstIndex { $0.name == name }.map { UInt8($0) }
     }
 
+    /// Whether a window read back from a topic is one of this configuration's: a known kind and
+    /// a non-empty span.
+    package func isValid(_ w: Window) -> Bool { Int(w.kind) < windows.count && w.start < w.end }
+
     /// The longest window span: state older than the watermark minus this can no longer matter.
     package var maxWindowSpanMillis: Int64 { windows.map(\.maxSpanMillis).max() ?? 0 }
 }

@@ -155,6 +155,9 @@ extension ShardProcessor {
                 try shard.restoreMeta(value)
             case "s":
                 var (scope, state) = try decodeScope(value, decoder)
+                // Bytes from a topic are untrusted: a window of no configured kind, or empty,
+                // cannot be closed or named, and is dropped rather than trapping later.
+                state.windows.removeAll { !settings.isValid($0) }
                 state.dirty = false
                 state.headroom = SumHeadroom(windows: state.windows)
                 shard.scopes.states[shard.scopes.intern(scope).index] = state

@@ -47,6 +47,8 @@ struct WindowTable: Sendable, Sequence {
         return entries.remove(at: k).state
     }
 
+    mutating func removeAll(where predicate: (Window) -> Bool) { entries.removeAll { predicate($0.window) } }
+
     /// Changes every window matching `predicate`, in place.
     mutating func update(
         where predicate: (Window) -> Bool, _ change: (Window, inout ScopeState.WindowState) -> Void

@@ -63,12 +63,17 @@ class StageLoop {
             transactionalId: transactionalId)
         // librdkafka learns a topic's partitions on its first record, then asks for them at its
         // next topic scan, up to a second later: the first alert or final would wait for it.
-        // Asked now, before any record is due.
-        for topic in [
-            topics.internal, topics.changelog, topics.summaries, topics.alerts, topics.dlq, topics.rollup,
-            topics.rollupChangelog,
-        ] {
-            _ = try? output.producer.partitionCount(topic)
+        // Asked now, before any record is due; briefly, and no further after a failure, so an
+        // unreachable cluster does not hold the start up (the first record then waits as before).
+        do throws(KafkaError) {
+            for topic in [
+                topics.internal, topics.changelog, topics.summaries, topics.alerts, topics.dlq, topics.rollup,
+                topics.rollupChangelog,
+            ] {
+                _ = try output.producer.partitionCount(topic, timeoutMs: 1_000)
+            }
+        } catch {
+            logger.debug("output topics not looked up", metadata: [LogKey.error: "\(error)"])
         }
         link.loop = self
         try consumer.subscribe(inputs)

@@ -133,6 +133,46 @@ struct BadProducerTests {
         #expect(h.final(.region("a"), "month", startingAt: "2026-03-01T00:00:00+08:00")?.aggregate.won == 3)
     }
 
+    @Test("a rep idle for rep_idle_timeout leaves memory and the changelog and frees its place; a busy one stays")
+    mutating func idleRepsLeave() throws {
+        var make = EventBuilder()
+        var settings = testSettings(["day"])
+        settings.maxRepsPerRegion = 2
+        settings.repIdleMillis = 30 * Timestamp.millisPerDay
+        var h = ShardHarness(settings)
+        h.apply(
+            make.won("d1", 100, at: "2026-01-05T10:00:00+08:00", rep: "old"),
+            make.acquired(at: "2026-01-05T11:00:00+08:00", rep: "old"),
+            make.won("d2", 100, at: "2026-01-20T10:00:00+08:00", rep: "busy"))
+        _ = h.shard.takeChangelog()
+        // 30 days after its last event the old rep has no open window: it is dropped at the
+        // next daily prune; the busy one, active 15 days later, is not.
+        h.apply(make.won("d3", 100, at: "2026-02-06T10:00:00+08:00", rep: "busy"))
+        #expect(h.shard.evictedReps == 1)
+        #expect(h.shard.scopeCount == 2, "east and east/busy")
+        let records = h.shard.takeChangelog()
+        let tombstones = records.filter { $0.value == nil && $0.key.hasPrefix("s|") }.map(\.key)
+        #expect(tombstones == [ShardProcessor.scopeKey(.rep("old", in: "east"))])
+        // Its place is free: a third rep is admitted under max_reps_per_region = 2.
+        #expect(h.apply(make.won("d4", 100, at: "2026-02-06T11:00:00+08:00", rep: "new")) == [.counted])
+        // A restored shard does not bring it back, and remembers when the others were last active.
+        // (With room for a third rep, to see one come back.)
+        settings.maxRepsPerRegion = 3
+        var restored = ShardHarness(settings)
+        restored.shard = try ShardProcessor.restore(settings: settings, records: records + h.shard.takeChangelog())
+        #expect(restored.shard.scopeCount == 3)
+        #expect(restored.shard.evictedReps == 0)
+        // Back after it left: counted as a new rep, without the customers it had.
+        restored.apply(make.won("d5", 100, at: "2026-02-07T10:00:00+08:00", rep: "old"))
+        restored.closeAll(through: "2026-02-09T00:00:00Z")
+        let back = restored.final(.rep("old", in: "east"), "day", startingAt: "2026-02-07T00:00:00+08:00")
+        #expect(back?.aggregate.won == 1 && back?.aggregate.activeCustomersStart == 0)
+        // The region keeps them.
+        #expect(
+            restored.final(.region("east"), "day", startingAt: "2026-02-07T00:00:00+08:00")?.aggregate
+                .activeCustomersStart == 1)
+    }
+
     @Test("names in alert texts are data: mentions and markup neutralized, control characters dropped")
     func namesAreData() {
         let spike = CACSpikeDetector.Spike(cac: Money(minorUnits: 500_000), baseline: 1_000, threshold: 2)
@@ -172,5 +212,22 @@ struct BadProducerTests {
         b.won = 3
         a.merge(b)
         #expect(a.revenue.minorUnits == .max && a.won == .max)
+    }
+
+    @Test("a year without events closes only the windows events opened: no final per empty window")
+    func gapMakesNoStorm() {
+        var make = EventBuilder()
+        let settings = testSettings(["1h", "day", "week", "month", "quarter"])
+        var shard = ShardHarness(settings)
+        shard.apply(
+            make.won("d1", 100, at: "2025-03-02T10:00:00+08:00"),
+            make.won("d2", 100, at: "2025-03-02T10:30:00+08:00", region: "west", rep: "w1"))
+        #expect(shard.finals.isEmpty)
+        shard.apply(make.won("d3", 100, at: "2026-03-02T10:00:00+08:00"))
+        // Two regions and two reps, one window of each kind: 4 × 5. (Before, every region had
+        // every window: 8,760 hours, 365 days, … each with a final.)
+        #expect(shard.finals.count == 20, "\(shard.finals.count) finals")
+        #expect(shard.finals.allSatisfy { $0.window.start < EventBuilder.t("2025-07-01T00:00:00+08:00") })
+        #expect(shard.shard.openWindowCount == 10)
     }
 }

@@ -101,6 +101,49 @@ struct RollupTests {
         #expect(finals.filter { $0.window == march.window }.count == 1)
     }
 
+    @Test("a company window counts the customers of a region without activity in it, which sends no summary for it")
+    func quietRegionCustomers() {
+        var make = EventBuilder()
+        let settings = testSettings(["day"])
+        var east = ShardHarness(settings)
+        var west = ShardHarness(settings)
+        east.apply(
+            make.acquired(at: "2026-03-02T10:00:00+08:00"), make.acquired(at: "2026-03-02T11:00:00+08:00"),
+            make.acquired(at: "2026-03-02T12:00:00+08:00"), make.churned(at: "2026-03-02T13:00:00+08:00"))
+        west.apply(
+            make.acquired(at: "2026-03-02T09:00:00+08:00", region: "west"),
+            make.won("d1", 100, at: "2026-03-05T10:00:00+08:00", region: "west"))
+        east.closeAll(through: "2026-03-07T00:00:00Z")
+        west.closeAll(through: "2026-03-07T00:00:00Z")
+        #expect(Set(east.finals.map(\.window.start)) == [EventBuilder.t("2026-03-02T00:00:00+08:00")])
+        var rollup = CompanyRollup(settings: settings, shards: 2)
+        var out: [ShardEffect] = []
+        east.report(to: &rollup)
+        west.report(to: &rollup)
+        rollup.shardWatermark(0, east.shard.watermark, effects: &out)
+        rollup.shardWatermark(1, west.shard.watermark, effects: &out)
+        let finals = out.compactMap { if case .summary(let s) = $0, s.final { s } else { nil } }
+        // Two windows had activity; the days between them have no company final either.
+        #expect(
+            finals.map(\.window.start) == ["2026-03-02", "2026-03-05"].map { EventBuilder.t($0 + "T00:00:00+08:00") })
+        let fifth = finals.last
+        #expect(fifth?.aggregate.won == 1)
+        // East's 3 − 1 and west's 1, though only west has a day-5 summary.
+        #expect(fifth?.aggregate.activeCustomersStart == 3)
+        #expect(finals.first?.aggregate.activeCustomersStart == 0)
+        // Restored, the rollup still knows them.
+        var reported = CompanyRollup(settings: settings, shards: 2)
+        east.report(to: &reported)
+        west.report(to: &reported)
+        let restored = try? CompanyRollup.restore(settings: settings, shards: 2, records: reported.takeChangelog())
+        var again: [ShardEffect] = []
+        var r = restored
+        r?.shardWatermark(0, east.shard.watermark, effects: &again)
+        r?.shardWatermark(1, west.shard.watermark, effects: &again)
+        let finalsAgain = again.compactMap { if case .summary(let s) = $0, s.final { s } else { nil } }
+        #expect(finalsAgain.last?.aggregate.activeCustomersStart == 3)
+    }
+
     @Test("a shard that never reported holds every company window open, however far the others are")
     func silentShardHolds() {
         var make = EventBuilder()

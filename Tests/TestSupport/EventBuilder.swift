@@ -96,6 +96,17 @@ package struct ShardHarness {
         effects.compactMap { if case .summary(let s) = $0, s.final { s } else { nil } }
     }
 
+    /// Hands the rollup what the runtime would: region summaries and customer changes.
+    package func report(to rollup: inout CompanyRollup) {
+        for effect in effects {
+            switch effect {
+            case .summary(let s) where s.scope.kind == .region: rollup.ingest(s)
+            case .customers(_, let time, let delta): rollup.customersChanged(at: time, delta: delta)
+            default: continue
+            }
+        }
+    }
+
     package var alerts: [Alert] {
         effects.compactMap { if case .alert(let a) = $0 { a } else { nil } }
     }

@@ -13,6 +13,20 @@ package struct Scenario: Sendable {
         /// Amount in fen (CNY minor units) after conversion.
         package var amountMinor: Int64
         package var createdAt: Int64?
+
+        package init(
+            eventId: String, type: String, time: Int64, region: String, rep: String? = nil, deal: String? = nil,
+            amountMinor: Int64, createdAt: Int64? = nil
+        ) {
+            self.eventId = eventId
+            self.type = type
+            self.time = time
+            self.region = region
+            self.rep = rep
+            self.deal = deal
+            self.amountMinor = amountMinor
+            self.createdAt = createdAt
+        }
     }
 
     package struct Message: Sendable {
@@ -51,6 +65,8 @@ package struct Scenario: Sendable {
     package var closing: [Message] = []
 
     package var regions: [String] = []
+
+    package init() {}
 
     /// Events that count: neither late nor time-only.
     package var lateEventIds: Set<String> {

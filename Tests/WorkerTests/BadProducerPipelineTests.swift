@@ -64,6 +64,81 @@ struct BadProducerPipelineTests {
     }
 
     @Test(
+        "a year without events: finals only for windows that had activity, every one exact, company customers included",
+        .timeLimit(.minutes(3)))
+    func yearLongGap() throws {
+        let config = try TestConfig.make()
+        let cluster = try MockCluster(brokers: 1)
+        try EmbeddedBroker.createTopics(on: cluster, config: config, partitions: 6)
+        let bootstrap = cluster.bootstrapServers
+        // East gains customers on 2 March 2025 and is silent on the 3rd, when west wins a deal;
+        // the next event comes a year later.
+        var events: [Scenario.Event] = []
+        for k in 0..<3 {
+            events.append(
+                Scenario.Event(
+                    eventId: "gap-c\(k)", type: "customer.acquired",
+                    time: EventBuilder.t("2025-03-02T10:0\(k):00+08:00"),
+                    region: "east", rep: "east-r1", amountMinor: 0))
+        }
+        events.append(
+            Scenario.Event(
+                eventId: "gap-w1", type: "deal.won", time: EventBuilder.t("2025-03-03T10:00:00+08:00"), region: "west",
+                rep: "west-r1", deal: "gap-d1", amountMinor: 10_000,
+                createdAt: EventBuilder.t("2025-02-20T10:00:00+08:00")))
+        events.append(
+            Scenario.Event(
+                eventId: "gap-w2", type: "deal.won", time: EventBuilder.t("2026-03-02T10:00:00+08:00"), region: "east",
+                rep: "east-r1", deal: "gap-d2", amountMinor: 10_000,
+                createdAt: EventBuilder.t("2026-02-20T10:00:00+08:00")))
+        func json(_ e: Scenario.Event) -> String {
+            let at = Timestamp.format(e.time)
+            if e.type == "deal.won" {
+                return
+                    #"{"event_id":"\#(e.eventId)","type":"deal.won","occurred_at":"\#(at)","region":"\#(e.region)","rep_id":"\#(e.rep!)","deal_id":"\#(e.deal!)","amount":"100.00","currency":"CNY","created_at":"\#(Timestamp.format(e.createdAt!))"}"#
+            }
+            return
+                #"{"event_id":"\#(e.eventId)","type":"customer.acquired","occurred_at":"\#(at)","region":"\#(e.region)","rep_id":"\#(e.rep!)","customer_id":"\#(e.eventId)"}"#
+        }
+        // One input partition, in this order.
+        try Self.send(events.map { (key: "gap", json: json($0)) }, bootstrap: bootstrap)
+        var scenario = Scenario()
+        scenario.events = events
+        let model = ReferenceModel(scenario)
+
+        let harness = PipelineHarness(config: config, bootstrap: bootstrap)
+        harness.start()
+        defer { harness.stop() }
+        let passed = EventBuilder.t("2026-01-01T00:00:00Z")
+        let settled = harness.wait(timeout: .seconds(120)) {
+            $0.consumed == events.count && $0.isSettled && $0.companyWatermark > passed
+        }
+        try #require(harness.stop(), "pipeline did not stop")
+        let stats = harness.pipeline.stats.snapshot
+        #expect(settled, "consumed \(stats.consumed), company watermark \(Timestamp.format(stats.companyWatermark))")
+        let report = try OutputCheck.summaries(
+            try TopicReader.readAll(bootstrap: bootstrap, topics: ["kpi.summaries"]), model: model,
+            windows: TestConfig.windows, targets: TestConfig.targets, markets: TestConfig.marketSizes,
+            finalWatermark: stats.companyWatermark, allowDuplicateFinals: false)
+        #expect(report.mismatches.isEmpty, "\(report.mismatches.prefix(5))")
+        #expect(report.missing.isEmpty, "\(report.missing.prefix(5))")
+        // Exactly the windows of 2025 an event fell in: 7 kinds' worth (the 7-day hopping window
+        // counts 7) per scope, and none of the year's empty ones.
+        var expected = Set<String>()
+        for e in model.counted where e.time < passed {
+            for scope in ReferenceModel.scopes(of: e) {
+                for (kind, start, _) in ReferenceModel.windows(
+                    containing: e.time, kinds: TestConfig.windows, calendar: ReferenceCalendar())
+                {
+                    expected.insert("\(scope)|\(kind)|\(start)")
+                }
+            }
+        }
+        #expect(report.finals == expected.count, "\(report.finals) finals, \(expected.count) windows had activity")
+        #expect(stats.finalSummariesPublished == expected.count)
+    }
+
+    @Test(
         "deals that would overflow a window's sum are amount_overflow; the window stays exact", .timeLimit(.minutes(3)))
     func overflow() throws {
         let config = try TestConfig.make()

@@ -23,6 +23,9 @@ extension CompanyRollup {
         var nextDayBoundary: EpochMillis?
         var coverageStart: EpochMillis?
         var emptyShards: [Int]?
+        /// Absent in records of versions that summed it from region summaries instead: company
+        /// windows then count customers from the restore on.
+        var customers: CustomerLedger?
     }
 
     static func partKey(_ k: PartKey) -> String { "p|\(k.window.kind)|\(k.window.start)|\(k.window.end)|\(k.region)" }
@@ -33,7 +36,8 @@ extension CompanyRollup {
         let meta = Meta(
             revisions: revisions, finalized: finalized, shardWatermarks: shardWatermarks, shardCoverage: shardCoverage,
             trackers: trackers, cac: cac,
-            nextDayBoundary: nextDayBoundary, coverageStart: coverageStart, emptyShards: emptyShards.sorted())
+            nextDayBoundary: nextDayBoundary, coverageStart: coverageStart, emptyShards: emptyShards.sorted(),
+            customers: customers)
         out.append(StateRecord(key: "m", value: Array(try! encoder.encode(meta))))
         for k in changedParts.sorted(by: { ($0.window, $0.region) < ($1.window, $1.region) }) {
             let value = parts[k.window]?[k.region].map { Array(try! encoder.encode($0)) }
@@ -61,6 +65,7 @@ extension CompanyRollup {
                 rollup.nextDayBoundary = m.nextDayBoundary
                 rollup.coverageStart = m.coverageStart
                 rollup.emptyShards = Set(m.emptyShards ?? [])
+                rollup.customers = m.customers ?? CustomerLedger()
             case "p":
                 // p|kind|start|end|region — the region may itself contain '|'.
                 let fields = key.split(separator: "|", maxSplits: 4, omittingEmptySubsequences: false)

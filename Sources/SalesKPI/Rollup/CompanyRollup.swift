@@ -19,6 +19,9 @@ package struct CompanyRollup: Sendable {
     var emptyShards: Set<Int> = []
     var shardCoverage: [Int: EpochMillis] = [:]
     var trackers: [WindowSpec.CalendarUnit: PeriodTracker] = [:]
+    /// Every region's net customer changes: a company window's customers at its start, which
+    /// the region summaries cannot give, since a region without activity in a period sends none.
+    var customers = CustomerLedger()
     var cac = CACSpikeDetector()
     var nextDayBoundary: EpochMillis?
     /// The first company watermark; target periods that began before it are not judged.
@@ -71,6 +74,13 @@ package struct CompanyRollup: Sendable {
         dirty.insert(summary.window)
     }
 
+    /// A region's net customer change at a window boundary (`ShardEffect.customers`). It
+    /// arrives before the watermark of its shard passes it, as the event did.
+    package mutating func customersChanged(at time: EpochMillis, delta: Int32) {
+        customers.record(at: time, delta: delta)
+        for window in parts.keys where window.start > time { dirty.insert(window) }
+    }
+
     /// Records a shard's watermark and finalizes every company window all shards have passed.
     ///
     /// `.min` means the shard has no progress yet: nothing is final until it has.
@@ -113,6 +123,8 @@ package struct CompanyRollup: Sendable {
             }
         }
         finalized = max(finalized, company)
+        // No company window that can still open starts before this (see `ShardProcessor`).
+        customers.fold(before: company - settings.maxWindowSpanMillis)
     }
 
     /// Publishes changed company windows at most every emit interval.
@@ -129,6 +141,7 @@ package struct CompanyRollup: Sendable {
     private func merged(_ window: Window) -> KPIAggregate {
         var total = KPIAggregate()
         for region in (parts[window] ?? [:]).keys.sorted() { total.merge(parts[window]![region]!) }
+        total.activeCustomersStart = customers.net(before: window.start)
         return total
     }
 

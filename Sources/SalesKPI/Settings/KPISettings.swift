@@ -18,6 +18,9 @@ package struct KPISettings: Sendable {
     package var maxRegions = 1_000
     /// Reps one region keeps (`processing.max_reps_per_region`).
     package var maxRepsPerRegion = 10_000
+    /// Event time after its latest event at which a rep scope with no open window and no
+    /// target is dropped (`processing.rep_idle_timeout`).
+    package var repIdleMillis: EpochMillis = 90 * Timestamp.millisPerDay
 
     package init(windows: [WindowSpec], calendar: BusinessCalendar) {
         self.windows = windows

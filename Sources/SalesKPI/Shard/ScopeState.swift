@@ -13,6 +13,9 @@ struct ScopeState: Sendable, Codable {
     var dirty = true
     /// Bounds on the sums in `windows`, for the overflow check of each event.
     var headroom = SumHeadroom()
+    /// The event time of the latest event counted in the scope: an idle rep scope is dropped
+    /// `KPISettings.repIdleMillis` after it.
+    var lastActivity: EpochMillis = .min
 
     private enum CodingKeys: String, CodingKey { case windows, ledger }
 }

@@ -33,6 +33,36 @@ struct ScopeTable: Sendable {
         return (i, true)
     }
 
+    /// Drops the scopes at `doomed` and returns their keys. The indices of the others change:
+    /// nobody holds one across calls into the shard.
+    mutating func remove(_ doomed: Set<Int>) -> [ScopeKey] {
+        guard !doomed.isEmpty else { return [] }
+        var removed: [ScopeKey] = []
+        var keptKeys: [ScopeKey] = []
+        var keptStates: [ScopeState] = []
+        keptKeys.reserveCapacity(keys.count - doomed.count)
+        keptStates.reserveCapacity(keys.count - doomed.count)
+        index.removeAll(keepingCapacity: true)
+        for i in keys.indices {
+            guard doomed.contains(i) else {
+                index[keys[i]] = keptKeys.count
+                keptKeys.append(keys[i])
+                keptStates.append(states[i])
+                continue
+            }
+            removed.append(keys[i])
+            switch keys[i].kind {
+            case .region: regionCount -= 1
+            case .rep: repCounts[keys[i].region, default: 1] -= 1
+            case .company: break
+            }
+        }
+        repCounts = repCounts.filter { $0.value > 0 }
+        keys = keptKeys
+        states = keptStates
+        return removed
+    }
+
     /// Indices sorted by key: the deterministic order of everything the shard emits or writes.
     func sorted(_ indices: [Int]) -> [Int] {
         keys.withUnsafeBufferPointer { k in

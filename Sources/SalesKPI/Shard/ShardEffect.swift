@@ -2,6 +2,10 @@
 package enum ShardEffect: Sendable, Equatable {
     case summary(Summary)
     case alert(Alert)
+    /// A region's net customer change, at the window boundary the shard's ledger files it under:
+    /// the company rollup keeps every region's customer base from these, so a region needs no
+    /// window (and publishes no summary) for a period without activity.
+    case customers(region: String, at: EpochMillis, delta: Int32)
 }
 
 /// What happened to one event handed to a shard.

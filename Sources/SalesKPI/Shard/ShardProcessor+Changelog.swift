@@ -62,6 +62,10 @@ extension ShardProcessor {
             scopes.states[i].dirty = false
             out.append(StateRecord(key: Self.scopeKey(scope), value: w.bytes))
         }
+        for scope in evictedScopes.sorted() where scopes.find(scope) == nil {
+            out.append(StateRecord(key: Self.scopeKey(scope), value: nil))
+        }
+        evictedScopes.removeAll()
         for change in dedupe.takeChanges() {
             switch change {
             case .removed(let part):
@@ -160,6 +164,7 @@ extension ShardProcessor {
                 state.windows.removeAll { !settings.isValid($0) }
                 state.dirty = false
                 state.headroom = SumHeadroom(windows: state.windows)
+                if state.lastActivity == .min { state.lastActivity = shard.maxEventTime }
                 shard.scopes.states[shard.scopes.intern(scope).index] = state
                 for window in state.windows.keys { shard.closing.schedule(window.end) }
             case "D":

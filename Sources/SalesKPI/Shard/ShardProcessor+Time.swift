@@ -20,16 +20,13 @@ extension ShardProcessor {
         let old = watermark
         watermark = newWatermark
         // The first watermark can come long after the first events (sources announce their
-        // progress late, or a backlog is read before empty partitions turn idle): coverage and
-        // the regions' windows start at the earliest event, which `apply` noted.
+        // progress late, or a backlog is read before empty partitions turn idle): coverage
+        // starts at the earliest event, which `apply` noted.
         let from = old == .min ? min(coverageStart ?? newWatermark, newWatermark) : old
         if coverageStart == nil || old == .min { coverageStart = from }
-        // New windows only begin at window boundaries: between two of them there is nothing to
-        // fill in, and the calendar (slow) is not consulted on every event.
-        if old == .min || newWatermark >= nextWindowStart {
-            for region in knownRegions.sorted() { ensureRegionWindows(region, from: from, to: newWatermark) }
-        }
-        if newWatermark >= nextWindowStart { nextWindowStart = firstWindowStart(after: newWatermark) }
+        // Only windows that had activity exist, so however far the watermark jumps it closes
+        // at most the windows events opened: a period without activity gets no summary
+        // (docs/guarantees.md, bounded output).
         if nextDayBoundary == nil, !targetScopes.isEmpty {
             nextDayBoundary = settings.calendar.interval(.day, containing: from).end
         }
@@ -60,18 +57,6 @@ extension ShardProcessor {
             }
         }
         return earliest
-    }
-
-    /// Makes sure a region has every window that overlaps `(from, to]`, even without activity, so
-    /// its customer count at each window start reaches the company rollup.
-    mutating func ensureRegionWindows(_ region: String, from: EpochMillis, to: EpochMillis) {
-        let scope = ScopeKey.region(region)
-        let i = scopes.intern(scope).index
-        scopes.states[i].dirty = true
-        // Windows that ended at or before `from` were closed already and are never reopened.
-        for window in assigner.windows(overlapping: from, through: to) where scopes.states[i].windows[window] == nil {
-            scopes.states[i].windows[window] = openWindow(window, ledger: scopes.states[i].ledger)
-        }
     }
 
     private mutating func closeWindows(effects: inout [ShardEffect]) {
@@ -148,5 +133,24 @@ extension ShardProcessor {
         let horizon = watermark - maxWindowSpan
         wonDeals.prune(olderThan: horizon)
         lostDeals.prune(olderThan: horizon)
+        evictIdleReps()
+    }
+
+    /// Drops rep scopes with no event for `repIdleMillis`, no open window and no target: reps
+    /// come and go over the years, and each would otherwise count against
+    /// `maxRepsPerRegion` and stay in memory and the changelog for good. A rep that comes back
+    /// starts again with no customers of its own (docs/guarantees.md, bad input).
+    private mutating func evictIdleReps() {
+        let cutoff = watermark - settings.repIdleMillis
+        var doomed = Set<Int>()
+        for i in scopes.states.indices where scopes.keys[i].kind == .rep {
+            let state = scopes.states[i]
+            if state.lastActivity < cutoff, state.windows.isEmpty, !targetScopes.contains(scopes.keys[i]) {
+                doomed.insert(i)
+            }
+        }
+        let removed = scopes.remove(doomed)
+        evictedScopes += removed
+        evictedReps += removed.count
     }
 }

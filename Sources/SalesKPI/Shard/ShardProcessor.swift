@@ -22,8 +22,10 @@ package struct ShardProcessor: Sendable {
     var wonDeals = DealBook()
     var lostDeals = DealBook()
     var nextPrune: EpochMillis = .min
-    /// The watermark at which the next window of any kind begins (see `advanceWatermark`).
-    var nextWindowStart: EpochMillis = .min
+    /// Rep scopes dropped as idle since the last changelog flush, for their tombstones.
+    var evictedScopes: [ScopeKey] = []
+    /// Rep scopes dropped as idle by this instance (a metric).
+    package internal(set) var evictedReps = 0
     /// Target trackers or CAC detectors changed since the last changelog flush.
     var rulesDirty = false
     var lastTickWall: EpochMillis?
@@ -106,6 +108,9 @@ package struct ShardProcessor: Sendable {
             let delta: Int32 = event.type == .customerAcquired ? 1 : -1
             applyCustomer(delta, at: event.occurredAt, scope: region)
             if let rep { applyCustomer(delta, at: event.occurredAt, scope: rep) }
+            effects.append(
+                .customers(
+                    region: event.region, at: assigner.latestBoundary(atOrBefore: event.occurredAt), delta: delta))
         case .spendRecorded:
             if let rep { update(rep, at: event.occurredAt) { $0.spend += event.amount } }
             update(region, at: event.occurredAt) { $0.spend += event.amount }
@@ -137,10 +142,7 @@ package struct ShardProcessor: Sendable {
         } else {
             regionIndex = scopes.intern(regionKey).index
             // A restored region scope is known already: both are restored together.
-            if knownRegions.insert(region).inserted {
-                noteTargets(for: regionKey)
-                if watermark != .min { ensureRegionWindows(region, from: watermark, to: maxEventTime) }
-            }
+            if knownRegions.insert(region).inserted { noteTargets(for: regionKey) }
         }
         guard let repKey else { return (regionIndex, nil) }
         if let knownRep { return (regionIndex, knownRep) }
@@ -225,6 +227,7 @@ package struct ShardProcessor: Sendable {
         scratch.removeAll(keepingCapacity: true)
         assigner.windows(containing: t, into: &scratch)
         scopes.states[i].dirty = true
+        scopes.states[i].lastActivity = max(scopes.states[i].lastActivity, t)
         for window in scratch {
             var k = scopes.states[i].windows.position(of: window)
             if k == nil {

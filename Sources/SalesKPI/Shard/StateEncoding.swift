@@ -96,6 +96,7 @@ extension ScopeState {
             w.bool(state.dirty)
         }
         ledger.write(to: &w)
+        w.int(lastActivity)
     }
 
     init(reading r: inout BinaryReader) throws(BinaryReader.Malformed) {
@@ -109,6 +110,8 @@ extension ScopeState {
             windows[window] = state
         }
         ledger = try CustomerLedger(reading: &r)
+        // Absent from records written before reps were dropped when idle (the restore fills in).
+        if !r.isAtEnd { lastActivity = try r.int() }
     }
 }
 

@@ -53,6 +53,7 @@ package struct ResolvedConfig: Sendable {
         let emit = duration("time.emit_interval", w.time.emitInterval)
         let dedupe = duration("time.dedupe_horizon", w.time.dedupeHorizon)
         let commit = duration("processing.commit_interval", w.processing.commitInterval)
+        let repIdle = duration("processing.rep_idle_timeout", w.processing.repIdleTimeout)
         let stall = duration("observability.stall_timeout", w.observability.stallTimeout)
         let speed = duration("simulator.speed", w.simulator.speed)
         let simStart = Timestamp.parse(w.simulator.start)
@@ -238,6 +239,7 @@ package struct ResolvedConfig: Sendable {
         settings.locale = locale
         settings.maxRegions = w.processing.maxRegions
         settings.maxRepsPerRegion = w.processing.maxRepsPerRegion
+        settings.repIdleMillis = repIdle
         var limits = DecoderLimits()
         limits.maxPayloadBytes = w.processing.maxEventBytes
         limits.maxFuture = maxFuture

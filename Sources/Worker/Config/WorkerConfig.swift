@@ -159,6 +159,9 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
         /// memory.
         package var maxRegions = 1_000
         package var maxRepsPerRegion = 10_000
+        /// A rep scope without an event for this long in event time, and without open windows or
+        /// a target, leaves memory and the changelog.
+        package var repIdleTimeout = "90d"
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case processingGuarantee = "processing_guarantee"
@@ -170,6 +173,7 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
             case aggregateThreads = "aggregate_threads"
             case maxRegions = "max_regions"
             case maxRepsPerRegion = "max_reps_per_region"
+            case repIdleTimeout = "rep_idle_timeout"
         }
 
         package init() {}
@@ -188,6 +192,7 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
             aggregateThreads = try c.decodeIfPresent(Int.self, forKey: .aggregateThreads) ?? aggregateThreads
             maxRegions = try c.decodeIfPresent(Int.self, forKey: .maxRegions) ?? maxRegions
             maxRepsPerRegion = try c.decodeIfPresent(Int.self, forKey: .maxRepsPerRegion) ?? maxRepsPerRegion
+            repIdleTimeout = try c.decodeIfPresent(String.self, forKey: .repIdleTimeout) ?? repIdleTimeout
         }
     }
 

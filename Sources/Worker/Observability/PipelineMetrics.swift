@@ -32,6 +32,7 @@ package final class PipelineMetrics: @unchecked Sendable {
     private let latency: CoreMetrics.Timer
     private let restoreSeconds: Gauge
     private let restoredRecords: Counter
+    private let repsEvicted: Counter
 
     package init(factory: any MetricsFactory) {
         self.factory = factory
@@ -51,6 +52,7 @@ package final class PipelineMetrics: @unchecked Sendable {
         latency = CoreMetrics.Timer(label: "salespulse_processing_latency_seconds", factory: factory)
         restoreSeconds = Gauge(label: "salespulse_restore_duration_seconds", factory: factory)
         restoredRecords = Counter(label: "salespulse_restored_records_total", factory: factory)
+        repsEvicted = Counter(label: "salespulse_rep_scopes_evicted_total", factory: factory)
         for type in EventType.allCases {
             eventsByType[type] = Counter(
                 label: "salespulse_events_processed_total", dimensions: [("type", type.wireName)], factory: factory)
@@ -79,6 +81,7 @@ package final class PipelineMetrics: @unchecked Sendable {
         }
         lateEvents.increment(by: s.deadLettersByReason[.late, default: 0] - p.deadLettersByReason[.late, default: 0])
         duplicates.increment(by: s.duplicates - p.duplicates)
+        repsEvicted.increment(by: s.repsEvicted - p.repsEvicted)
         unknownTypes.increment(by: s.unknownTypes - p.unknownTypes)
         let finals = s.finalSummariesPublished - p.finalSummariesPublished
         summaries.final.increment(by: finals)

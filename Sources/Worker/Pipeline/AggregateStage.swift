@@ -218,10 +218,15 @@ final class AggregateStage: StageLoop {
         guard !effects.isEmpty else { return }
         task.changed = true
         for effect in effects {
-            publish(effect)
-            if case .summary(let summary) = effect, summary.scope.kind == .region {
+            switch effect {
+            case .summary(let summary) where summary.scope.kind == .region:
+                publish(effect)
                 if summary.final { counters.windowsClosedByKind[summary.windowName, default: 0] += 1 }
                 task.toRollup.append(.summary(summary, partition: task.partition))
+            case .summary, .alert:
+                publish(effect)
+            case .customers(let region, let time, let delta):
+                task.toRollup.append(.customers(at: time, delta: delta, region: region, partition: task.partition))
             }
         }
         effects.removeAll(keepingCapacity: true)
@@ -240,8 +245,20 @@ final class AggregateStage: StageLoop {
             if task.progressChanged { advance(task) }
             task.shard.tick(now: now, idleSince: task.progress.allIdleSince, effects: &effects)
             publish(task: task)
+            countEvictions(task)
         }
         counters.companyWatermark = tasks.values.map(\.shard.watermark).min() ?? .min
+    }
+
+    /// Rep scopes the task's shard dropped as idle since the last look: a metric and a log line.
+    private func countEvictions(_ task: AggregateTask) {
+        let n = task.shard.evictedReps - task.evictionsCounted
+        guard n > 0 else { return }
+        task.evictionsCounted = task.shard.evictedReps
+        counters.repsEvicted += n
+        logger.info(
+            "idle rep scopes dropped",
+            metadata: [LogKey.stage: "\(name)", LogKey.partitions: "\(task.partition)", LogKey.records: "\(n)"])
     }
 
     override func prepareCommit() -> [TopicPartition: Int64] { flushTasks() }

@@ -27,6 +27,8 @@ final class AggregateTask {
     var reported: EpochMillis?
     /// The rollup stage was told the task has nothing at all (`RollupMessage.empty`).
     var reportedEmpty = false
+    /// `shard.evictedReps` already counted in the stage's stats.
+    var evictionsCounted = 0
 
     init(partition: Int32, shard: ShardProcessor, progress: TaskProgress) {
         self.partition = partition

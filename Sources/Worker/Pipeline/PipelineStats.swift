@@ -31,6 +31,8 @@ package struct PipelineStats: Sendable, Equatable {
     package var restoreMillis = 0
     /// Region summaries that reached the rollup after their company window was final.
     package var lateRollupSummaries = 0
+    /// Rep scopes dropped after `processing.rep_idle_timeout` without an event.
+    package var repsEvicted = 0
     /// Most messages waiting in one stage's producer queue at any sample (every 100 ms).
     package var producerQueuePeak = 0
     /// Times a stage had to wait because its producer queue was full (back-pressure).
@@ -64,6 +66,7 @@ package struct PipelineStats: Sendable, Equatable {
         restoredBytes += o.restoredBytes
         restoreMillis += o.restoreMillis
         lateRollupSummaries += o.lateRollupSummaries
+        repsEvicted += o.repsEvicted
     }
 
     package var deadLetters: Int { deadLettersByReason.values.reduce(0, +) }

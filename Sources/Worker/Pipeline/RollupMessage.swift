@@ -2,7 +2,7 @@ import Foundation
 import SalesKPI
 
 /// What aggregate tasks tell the rollup stage through the rollup topic: a region summary's
-/// mergeable parts, or a task's watermark.
+/// mergeable parts, a region's customer change, or a task's watermark.
 struct RollupMessage {
     var partition: Int32
     var watermark: EpochMillis?
@@ -14,10 +14,16 @@ struct RollupMessage {
     var region: String?
     var final: Bool?
     var aggregate: KPIAggregate?
+    /// A net customer change at a window boundary (`ShardEffect.customers`).
+    var customers: (at: EpochMillis, delta: Int32)?
 
     static func summary(_ s: Summary, partition: Int32) -> RollupMessage {
         RollupMessage(
             partition: partition, window: s.window, region: s.scope.region, final: s.final, aggregate: s.aggregate)
+    }
+
+    static func customers(at time: EpochMillis, delta: Int32, region: String, partition: Int32) -> RollupMessage {
+        RollupMessage(partition: partition, region: region, customers: (time, delta))
     }
 
     static func watermark(_ w: EpochMillis, coverage: EpochMillis?, partition: Int32) -> RollupMessage {
@@ -27,7 +33,9 @@ struct RollupMessage {
     static func empty(partition: Int32) -> RollupMessage { RollupMessage(partition: partition, idle: true) }
 
     /// First byte of a batch: the version of its format. Any other is refused.
-    static let binaryVersion: UInt8 = 0xB1
+    /// (0xB1, before customer changes, is refused too: the rollup could not count customers
+    /// of regions without a summary from it.)
+    static let binaryVersion: UInt8 = 0xB2
 
     /// A batch's bytes past which the next message starts a new record: a task of a thousand
     /// regions reports megabytes at once, and a record past the producer's `message.max.bytes`
@@ -98,6 +106,11 @@ extension RollupMessage {
         if let region { w.string(region) }
         w.bool(aggregate != nil)
         aggregate?.write(to: &w)
+        w.bool(customers != nil)
+        if let customers {
+            w.int(customers.at)
+            w.int(customers.delta)
+        }
     }
 
     fileprivate init(reading r: inout BinaryReader) throws(BinaryReader.Malformed) {
@@ -117,5 +130,6 @@ extension RollupMessage {
         window = try r.bool() ? try Window(reading: &r) : nil
         region = try r.bool() ? try r.string() : nil
         aggregate = try r.bool() ? try KPIAggregate(reading: &r) : nil
+        customers = try r.bool() ? (try r.int(), try r.int32()) : nil
     }
 }

@@ -37,6 +37,8 @@ final class RollupStage: StageLoop {
         for m in batch {
             if m.idle == true {
                 rollup!.shardEmpty(Int(m.partition), effects: &effects)
+            } else if let change = m.customers {
+                rollup!.customersChanged(at: change.at, delta: change.delta)
             } else if let watermark = m.watermark {
                 rollup!.shardWatermark(Int(m.partition), watermark, coverage: m.coverage, effects: &effects)
             } else if let summary = m.regionSummary(settings: config.settings) {

@@ -234,6 +234,9 @@ class StageLoop {
             logger.notice(
                 "alert", metadata: [LogKey.rule: "\(alert.rule.rawValue)", LogKey.scope: "\(alert.scope.id)"])
             pipeline.hooks.onAlert(alert)
+        case .customers:
+            // Internal: only the aggregate stage's rollup reports carry it.
+            break
         }
     }
 

@@ -34,7 +34,8 @@ struct BrokerFaultTests {
             [$0.split(separator: ",").compactMap { Int($0) }]
         } ?? groups)
     func faults(_ selected: [Int]) throws {
-        let config = try TestConfig.make()
+        // Client statistics every 500 ms instead of 10 s, to see each fault reach the clients.
+        let config = try TestConfig.make(properties: ["statistics.interval.ms": "500"])
         // Each chunk below is weeks of event time written in milliseconds, by a producer that
         // meets the same faults: when one topic's write is retried, its partitions' progress
         // holds the windows open rather than letting the others' make its events late.
@@ -50,10 +51,11 @@ struct BrokerFaultTests {
         // A chunk of the bulk is produced, then a fault is applied for three seconds while the
         // pipeline works through it, then undone (request errors are used up by whoever asks next).
         var tried: [String] = []
-        let faults: [(String, inject: () -> Void, undo: () -> Void)] = [
-            ("none", {}, {}),
-            ("broker 2 down", { cluster.setBrokerDown(2) }, { cluster.setBrokerUp(2) }),
-            ("broker 3 down", { cluster.setBrokerDown(3) }, { cluster.setBrokerUp(3) }),
+        // Each with the trace it must leave in the worker's own clients (`FaultEvidence`).
+        let faults: [(String, inject: () -> Void, undo: () -> Void, trace: (FaultEvidence) -> Bool)] = [
+            ("none", {}, {}, { _ in true }),
+            ("broker 2 down", { cluster.setBrokerDown(2) }, { cluster.setBrokerUp(2) }, \.sawErrors),
+            ("broker 3 down", { cluster.setBrokerDown(3) }, { cluster.setBrokerUp(3) }, \.sawErrors),
             (
                 "leaders of every input and internal partition moved",
                 {
@@ -63,7 +65,7 @@ struct BrokerFaultTests {
                     for p in 0..<Int32(6) {
                         cluster.setPartitionLeader(config.worker.topics.internal, p, broker: 1 + p % 3)
                     }
-                }, {}
+                }, {}, \.sawErrors
             ),
             (
                 "produce errors",
@@ -71,14 +73,17 @@ struct BrokerFaultTests {
                     cluster.pushRequestErrors(
                         apiKey: Api.produce.rawValue,
                         [Self.notLeader, Self.notEnoughReplicas, Self.timedOut, Self.notEnoughReplicas])
-                }, {}
+                }, {},
+                // librdkafka resends a failed batch without counting it anywhere in its
+                // statistics; the not-leader answer makes it ask for the partition's leader.
+                { $0.requests["Metadata", default: 0] > 0 }
             ),
             (
                 "fetch errors",
                 {
                     cluster.pushRequestErrors(
                         apiKey: Api.fetch.rawValue, [Self.notLeader, Self.notLeader, Self.timedOut])
-                }, {}
+                }, {}, { $0.sawErrors || $0.requests["Metadata", default: 0] > 0 }
             ),
             (
                 "offset commit and heartbeat errors",
@@ -86,7 +91,7 @@ struct BrokerFaultTests {
                     cluster.pushRequestErrors(
                         apiKey: Api.offsetCommit.rawValue, [Self.coordinatorNotAvailable, Self.notCoordinator])
                     cluster.pushRequestErrors(apiKey: Api.heartbeat.rawValue, [Self.notCoordinator])
-                }, {}
+                }, {}, \.sawErrors
             ),
             (
                 "retriable transaction errors",
@@ -96,29 +101,39 @@ struct BrokerFaultTests {
                     cluster.pushRequestErrors(apiKey: Api.addOffsetsToTxn.rawValue, [Self.coordinatorLoading])
                     cluster.pushRequestErrors(apiKey: Api.txnOffsetCommit.rawValue, [Self.coordinatorLoading])
                     cluster.pushRequestErrors(apiKey: Api.endTxn.rawValue, [Self.concurrentTransactions])
-                }, {}
+                }, {}, \.sawErrors
             ),
             (
                 "a transaction that cannot commit (the stage is rebuilt from its changelog)",
-                { cluster.pushRequestErrors(apiKey: Api.endTxn.rawValue, [Self.invalidTxnState]) }, {}
+                { cluster.pushRequestErrors(apiKey: Api.endTxn.rawValue, [Self.invalidTxnState]) }, {},
+                { $0.failedCommits > 0 }
             ),
             (
                 "500 ms round trips on every broker",
                 { for b in Int32(1)...3 { cluster.setRoundTripTime(b, milliseconds: 500) } },
-                { for b in Int32(1)...3 { cluster.setRoundTripTime(b, milliseconds: 0) } }
+                { for b in Int32(1)...3 { cluster.setRoundTripTime(b, milliseconds: 0) } },
+                { $0.maxRoundTripMillis >= 500 }
             ),
         ]
         let chunk = (scenario.bulk.count + faults.count - 1) / faults.count
-        for (k, (name, inject, undo)) in faults.enumerated() {
+        for (k, (name, inject, undo, trace)) in faults.enumerated() {
             let part = Array(
                 scenario.bulk[min(scenario.bulk.count, k * chunk)..<min(scenario.bulk.count, (k + 1) * chunk)])
             try produce(part, bootstrap: bootstrap)
             guard selected.contains(k) else { continue }
+            let before = harness.pipeline.stats.snapshot
             inject()
             tried.append(name)
             Thread.sleep(forTimeInterval: 3)
+            let during = harness.pipeline.stats.snapshot
             undo()
             #expect(!harness.isDone, "the pipeline exited during '\(name)': \(harness.error ?? "")")
+            // Each fault reached the worker's own clients: counted from their error events,
+            // failed commits and librdkafka statistics (a second later, for the last window).
+            Thread.sleep(forTimeInterval: 1)
+            let seen = FaultEvidence(before: before, during: during, after: harness.pipeline.stats.snapshot)
+            print("FIGURES fault '\(name)': \(seen)")
+            #expect(trace(seen), "fault '\(name)' left no trace in the worker's clients: \(seen)")
         }
         print("FIGURES broker faults tried: \(tried.count): \(tried.joined(separator: "; "))")
 
@@ -180,5 +195,39 @@ struct BrokerFaultTests {
         var bad = Set(scenario.bulk.compactMap { if case .bad(let r) = $0.kind { r } else { nil } })
         bad.insert("late")
         #expect(Set((byTopic["kpi.dlq"] ?? []).map { $0.headers["reason"] ?? "?" }) == bad)
+    }
+}
+
+/// What the worker's clients saw of one injected fault: the changes of their counters across it.
+struct FaultEvidence: CustomStringConvertible {
+    var errors: Int
+    var failedCommits: Int
+    var retries: Int
+    var disconnects: Int
+    var timeouts: Int
+    var transmitErrors: Int
+    var receiveErrors: Int
+    var maxRoundTripMillis: Double
+    var requests: [String: Int]
+
+    init(before: PipelineStats, during: PipelineStats, after: PipelineStats) {
+        errors = after.clientErrors - before.clientErrors
+        failedCommits = after.deliveryFailures - before.deliveryFailures
+        retries = after.client.retries - before.client.retries
+        disconnects = after.client.disconnects - before.client.disconnects
+        timeouts = after.client.requestTimeouts - before.client.requestTimeouts
+        transmitErrors = after.client.transmitErrors - before.client.transmitErrors
+        receiveErrors = after.client.receiveErrors - before.client.receiveErrors
+        maxRoundTripMillis = max(during.client.maxRoundTripMillis, after.client.maxRoundTripMillis)
+        requests = after.client.requests.merging(before.client.requests) { $0 - $1 }.filter { $0.value != 0 }
+    }
+
+    /// Errors, retries or lost connections: what most faults leave.
+    var sawErrors: Bool {
+        errors + failedCommits + retries + disconnects + timeouts + transmitErrors + receiveErrors > 0
+    }
+
+    var description: String {
+        "errors \(errors), failed commits \(failedCommits), retries \(retries), disconnects \(disconnects), timeouts \(timeouts), tx/rx errors \(transmitErrors)/\(receiveErrors), max rtt \(maxRoundTripMillis) ms, requests \(requests.sorted { $0.key < $1.key }.map { "\($0.key)+\($0.value)" }.joined(separator: " "))"
     }
 }

@@ -23,6 +23,8 @@ package final class KafkaConsumer: @unchecked Sendable {
         /// an unassign and a later assign, while callers treat every assignment as fresh: the
         /// revoke resumes them first (resuming right after an assign could drop its offsets).
         var paused: Set<TopicPartition> = []
+        /// The latest statistics, from the statistics callback (run inside `poll`).
+        var statistics = ClientStatistics()
         init(_ handler: @escaping (RebalanceEvent) -> [TopicPartition: Int64]) { self.handler = handler }
     }
 
@@ -39,6 +41,7 @@ package final class KafkaConsumer: @unchecked Sendable {
         context = RebalanceContext(onRebalance)
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(context).toOpaque())
         rd_kafka_conf_set_rebalance_cb(conf, rebalanceTrampoline)
+        rd_kafka_conf_set_stats_cb(conf, statisticsTrampoline)
         var errstr = [CChar](repeating: 0, count: 512)
         guard let rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &errstr, errstr.count) else {
             rd_kafka_conf_destroy(conf)
@@ -63,6 +66,9 @@ package final class KafkaConsumer: @unchecked Sendable {
         let err = rd_kafka_subscribe(handle, list)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw RDKafkaConfig.error(err, "subscribe") }
     }
+
+    /// The latest statistics librdkafka reported (with `statistics.interval.ms` set).
+    package var statistics: ClientStatistics { context.statistics }
 
     /// Messages (and events) fetched and waiting for `poll`: what this consumer has in hand,
     /// not how far it is behind its partitions' ends.
@@ -238,6 +244,17 @@ private func rebalanceTrampoline(
         let e = rd_kafka_assign(rk, nil)
         if e != RD_KAFKA_RESP_ERR_NO_ERROR { context.failure = RDKafkaConfig.error(e, "unassign") }
     }
+}
+
+/// The C statistics callback: served inside `poll` on the owning thread, like rebalances.
+private func statisticsTrampoline(
+    _ rk: OpaquePointer?, _ json: UnsafeMutablePointer<CChar>?, _ length: Int, _ opaque: UnsafeMutableRawPointer?
+) -> Int32 {
+    guard let json, let opaque else { return 0 }
+    let context = Unmanaged<KafkaConsumer.RebalanceContext>.fromOpaque(opaque).takeUnretainedValue()
+    if let s = ClientStatistics(json: UnsafeRawBufferPointer(start: json, count: length)) { context.statistics = s }
+    // 0: librdkafka frees the JSON.
+    return 0
 }
 
 enum RDKafkaWatermarks {

@@ -1,4 +1,5 @@
 import CRdKafka
+import Foundation
 
 /// An idempotent producer whose delivery reports arrive through librdkafka's event queue.
 ///
@@ -18,12 +19,16 @@ package final class KafkaProducer: @unchecked Sendable {
     package private(set) var delivered = 0
     /// Failed deliveries since the last `takeFailures()`.
     private var failures: [KafkaError] = []
+    /// Error events (fatal or not: a broker unreachable, every broker down) since creation.
+    package private(set) var errorEvents = 0
+    /// The latest statistics librdkafka reported (with `statistics.interval.ms` set).
+    package private(set) var statistics = ClientStatistics()
 
     package init(properties: [String: String]) throws(KafkaError) {
         var properties = properties
         properties["enable.idempotence"] = properties["enable.idempotence"] ?? "true"
         let conf = try RDKafkaConfig.make(properties)
-        rd_kafka_conf_set_events(conf, Int32(RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR))
+        rd_kafka_conf_set_events(conf, Int32(RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_STATS))
         var errstr = [CChar](repeating: 0, count: 512)
         guard let rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &errstr, errstr.count) else {
             rd_kafka_conf_destroy(conf)
@@ -157,7 +162,14 @@ package final class KafkaProducer: @unchecked Sendable {
                     }
                 }
                 reported += n
+            case RD_KAFKA_EVENT_STATS:
+                if let json = rd_kafka_event_stats(event),
+                    let s = ClientStatistics(json: UnsafeRawBufferPointer(start: json, count: strlen(json)))
+                {
+                    statistics = s
+                }
             case RD_KAFKA_EVENT_ERROR:
+                errorEvents += 1
                 let code = rd_kafka_event_error(event)
                 let fatal = rd_kafka_event_error_is_fatal(event) != 0
                 if fatal {

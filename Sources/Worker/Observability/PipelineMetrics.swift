@@ -33,6 +33,8 @@ package final class PipelineMetrics: @unchecked Sendable {
     private let restoreSeconds: Gauge
     private let restoredRecords: Counter
     private let repsEvicted: Counter
+    private let clientErrors: Counter
+    private let clientRetries: Counter
 
     package init(factory: any MetricsFactory) {
         self.factory = factory
@@ -53,6 +55,8 @@ package final class PipelineMetrics: @unchecked Sendable {
         restoreSeconds = Gauge(label: "salespulse_restore_duration_seconds", factory: factory)
         restoredRecords = Counter(label: "salespulse_restored_records_total", factory: factory)
         repsEvicted = Counter(label: "salespulse_rep_scopes_evicted_total", factory: factory)
+        clientErrors = Counter(label: "salespulse_kafka_client_errors_total", factory: factory)
+        clientRetries = Counter(label: "salespulse_kafka_request_retries_total", factory: factory)
         for type in EventType.allCases {
             eventsByType[type] = Counter(
                 label: "salespulse_events_processed_total", dimensions: [("type", type.wireName)], factory: factory)
@@ -82,6 +86,8 @@ package final class PipelineMetrics: @unchecked Sendable {
         lateEvents.increment(by: s.deadLettersByReason[.late, default: 0] - p.deadLettersByReason[.late, default: 0])
         duplicates.increment(by: s.duplicates - p.duplicates)
         repsEvicted.increment(by: s.repsEvicted - p.repsEvicted)
+        clientErrors.increment(by: max(0, Self.clientErrorCount(s) - Self.clientErrorCount(p)))
+        clientRetries.increment(by: max(0, s.client.retries - p.client.retries))
         unknownTypes.increment(by: s.unknownTypes - p.unknownTypes)
         let finals = s.finalSummariesPublished - p.finalSummariesPublished
         summaries.final.increment(by: finals)
@@ -140,4 +146,10 @@ package final class PipelineMetrics: @unchecked Sendable {
 
     /// Wall time from taking a message off the consumer to applying it to its shard.
     func recordLatency(nanoseconds: Int64) { latency.recordNanoseconds(nanoseconds) }
+
+    /// Errors the stages' Kafka clients met, recovered from or not: error events, failed sends
+    /// and reads, timed-out requests.
+    static func clientErrorCount(_ s: PipelineStats) -> Int {
+        s.clientErrors + s.client.transmitErrors + s.client.receiveErrors + s.client.requestTimeouts
+    }
 }

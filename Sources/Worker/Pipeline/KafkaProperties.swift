@@ -18,6 +18,8 @@ package enum KafkaProperties {
             "queued.max.messages.kbytes": "65536",
             "fetch.wait.max.ms": "50",
             "log_level": "4",
+            // For the client metrics (`salespulse_kafka_client_errors_total`, retries).
+            "statistics.interval.ms": "10000",
         ]
         // Metadata requests (lag and idleness probes) never create a topic by naming it.
         noAutoCreate(&p, kafka)
@@ -41,6 +43,7 @@ package enum KafkaProperties {
             // several times over at little CPU cost (and keeps the one rollup partition small).
             "compression.type": "lz4",
             "log_level": "4",
+            "statistics.interval.ms": "10000",
         ]
         // librdkafka's producer default is true: a typo in a topic name, or the metadata
         // warm-up of every output topic at stage start, would create topics.

@@ -1,3 +1,4 @@
+import Kafka
 import SalesKPI
 import Synchronization
 
@@ -33,6 +34,10 @@ package struct PipelineStats: Sendable, Equatable {
     package var lateRollupSummaries = 0
     /// Rep scopes dropped after `processing.rep_idle_timeout` without an event.
     package var repsEvicted = 0
+    /// Error events of the stages' Kafka clients (consumer errors, producer error events).
+    package var clientErrors = 0
+    /// What the stages' Kafka clients' statistics report (with `statistics.interval.ms` set).
+    package var client = ClientStatistics()
     /// Most messages waiting in one stage's producer queue at any sample (every 100 ms).
     package var producerQueuePeak = 0
     /// Times a stage had to wait because its producer queue was full (back-pressure).
@@ -67,6 +72,8 @@ package struct PipelineStats: Sendable, Equatable {
         restoreMillis += o.restoreMillis
         lateRollupSummaries += o.lateRollupSummaries
         repsEvicted += o.repsEvicted
+        clientErrors += o.clientErrors
+        client = client + o.client
     }
 
     package var deadLetters: Int { deadLettersByReason.values.reduce(0, +) }

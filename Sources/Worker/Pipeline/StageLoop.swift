@@ -89,6 +89,7 @@ class StageLoop {
             consumer.poll(
                 timeoutMs: 100, limit: pollLimit,
                 onError: { [self] in
+                    consumerErrors += 1
                     logger.warning("consumer error", metadata: [LogKey.stage: "\(name)", LogKey.error: "\($0)"])
                 }
             ) { [self] message in take(message) }
@@ -263,7 +264,15 @@ class StageLoop {
         }
     }
 
-    func publishStats() { pipeline.stats.publish(name, counters) }
+    func publishStats() {
+        // The clients' own view of the brokers: retries and errors they recovered from.
+        counters.clientErrors = consumerErrors + output.producer.errorEvents
+        counters.client = consumer.statistics + output.producer.statistics
+        pipeline.stats.publish(name, counters)
+    }
+
+    /// Errors the consumer reported through `poll` (a broker unreachable, a fetch that failed).
+    private var consumerErrors = 0
 
     // MARK: hooks
 

@@ -38,13 +38,10 @@ public func stateFuzzTarget(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 
         precondition(again == event, "a decoded event copy does not read back as itself")
     case 1:
         let key = shardKeys[Int(selector / 3) % shardKeys.count]
-        guard var shard = try? ShardProcessor.restore(settings: settings, records: [StateRecord(key: key, value: value)])
+        guard
+            var shard = try? ShardProcessor.restore(settings: settings, records: [StateRecord(key: key, value: value)])
         else { return 0 }
-        // Known and left open (issue 16): a meta record whose times lie far from its watermark
-        // (a day boundary or coverage start centuries back) makes the next advance walk every
-        // day in between, a stall /healthz reports but nothing refuses yet. Meta records are
-        // only restored and written back here until restores bound those times.
-        if key != "m" { shard.advanceProgress(to: later(shard.watermark), effects: &effects) }
+        shard.advanceProgress(to: later(shard.watermark), effects: &effects)
         _ = shard.takeChangelog()
     default:
         let key = rollupKeys[Int(selector / 3) % rollupKeys.count]

@@ -56,6 +56,16 @@ extension CompanyRollup {
             switch key.first {
             case "m":
                 let m = try decoder.decode(Meta.self, from: Data(value))
+                // Only times the rollup could have written: the next business-day boundary lies
+                // within two days after the company watermark it had finalized up to (an
+                // older one would make the next close walk every day in between).
+                let years: ClosedRange<EpochMillis> = -62_135_596_800_000...32_503_680_000_000
+                if m.finalized != .min, !years.contains(m.finalized) { throw BinaryReader.Malformed() }
+                if let next = m.nextDayBoundary,
+                    m.finalized == .min || next <= m.finalized || next > m.finalized + 2 * Timestamp.millisPerDay
+                {
+                    throw BinaryReader.Malformed()
+                }
                 rollup.revisions = m.revisions
                 rollup.finalized = m.finalized
                 rollup.shardWatermarks = m.shardWatermarks

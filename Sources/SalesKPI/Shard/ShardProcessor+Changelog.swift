@@ -131,7 +131,7 @@ extension ShardProcessor {
             nextPrune = m.nextPrune
             knownRegions = Set(m.knownRegions)
             targetScopes = Set(m.targetScopes)
-            return
+            return try checkTimes()
         }
         var r = BinaryReader(value)
         _ = try r.byte()
@@ -144,6 +144,24 @@ extension ShardProcessor {
         for _ in 0..<(try r.count()) { knownRegions.insert(try r.string()) }
         targetScopes = []
         for _ in 0..<(try r.count()) { targetScopes.insert(try ScopeKey(reading: &r)) }
+        try checkTimes()
+    }
+
+    /// Refuses meta times this shard could not have written: event times are years 1 to 2999
+    /// (the decoder's widest limits), and the next business-day boundary and prune lie within
+    /// two days after the watermark. Times far off would make the next advance walk every day
+    /// in between (state fuzzer, scripts/fuzz.sh).
+    private func checkTimes() throws(BinaryReader.Malformed) {
+        let years: ClosedRange<EpochMillis> = -62_135_596_800_000...32_503_680_000_000
+        func valid(_ t: EpochMillis?) -> Bool { t.map { $0 == .min || years.contains($0) } ?? true }
+        guard valid(watermark), valid(maxEventTime), valid(coverageStart), valid(nextPrune) else {
+            throw BinaryReader.Malformed()
+        }
+        let soon = watermark == .min ? .min : watermark + 2 * Timestamp.millisPerDay
+        if let nextDayBoundary, watermark == .min || nextDayBoundary <= watermark || nextDayBoundary > soon {
+            throw BinaryReader.Malformed()
+        }
+        if nextPrune > soon { throw BinaryReader.Malformed() }
     }
 
     /// Rebuilds a shard from its changelog (records in log order; later ones win). Keys this

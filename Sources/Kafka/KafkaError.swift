@@ -18,5 +18,11 @@ package struct KafkaError: Error, Sendable, CustomStringConvertible {
         self.requiresAbort = requiresAbort
     }
 
+    /// An error about one record's content (Kafka's CORRUPT_MESSAGE, MESSAGE_TOO_LARGE,
+    /// RECORD_LIST_TOO_LARGE, INVALID_TIMESTAMP, POLICY_VIOLATION, INVALID_RECORD; librdkafka
+    /// reports a message past `message.max.bytes` with the same code): sending the same record
+    /// again fails again, unlike a broker that is down or busy.
+    package var concernsRecord: Bool { [2, 10, 18, 32, 44, 87].contains(code) }
+
     package var description: String { "\(message) (code \(code)\(isFatal ? ", fatal" : ""))" }
 }

@@ -139,6 +139,61 @@ struct BadProducerPipelineTests {
     }
 
     @Test(
+        "a record whose output the producer refuses: unprocessable after the rebuilds, and the stage moves on",
+        .timeLimit(.minutes(4)))
+    func unprocessableRecord() throws {
+        // Events up to 1 MiB are accepted, but the producer may send at most 300,000 bytes: a
+        // 500 KB event cannot be forwarded, and each rebuilt route stage meets it again.
+        // The mock cluster completes a join only session.timeout.ms − 1 s after the previous
+        // member left (README, Limits): 6 s instead of 45 s, as in the kill tests, so the five
+        // runs of the stage take seconds each, not minutes.
+        let config = try TestConfig.make(
+            properties: ["message.max.bytes": "300000", "session.timeout.ms": "6000"], maxEventBytes: 1 << 20)
+        let cluster = try MockCluster(brokers: 1)
+        try EmbeddedBroker.createTopics(on: cluster, config: config, partitions: 6)
+        let bootstrap = cluster.bootstrapServers
+        let good = (0..<200).map { (key: "east", json: Self.won($0, at: "2026-03-02T10:00:00+08:00")) }
+        let poison = (
+            key: "east",
+            json: Self.won(900, at: "2026-03-02T10:00:00+08:00").dropLast() + #","note":""#
+                + String(repeating: "x", count: 500_000) + #""}"#
+        )
+        try Self.send(Array(good[..<100]) + [poison] + Array(good[100...]), bootstrap: bootstrap)
+        let harness = PipelineHarness(config: config, bootstrap: bootstrap)
+        harness.start()
+        defer { harness.stop() }
+        let settled = harness.wait(timeout: .seconds(200)) {
+            $0.eventsByType[.dealWon] == 200 && $0.isSettled && $0.deadLetters >= 1
+        }
+        try #require(harness.stop(), "pipeline did not stop")
+        let stats = harness.pipeline.stats.snapshot
+        #expect(settled, "won \(stats.eventsByType[.dealWon] ?? 0), dead letters \(stats.deadLettersByReason)")
+        // The fault reached the worker: the route stage failed to send it, rebuild after rebuild.
+        #expect(stats.deliveryFailures >= PoisonHunt.rebuildsBeforeIsolation + 1, "\(stats.deliveryFailures) failures")
+        #expect(stats.deadLettersByReason == [.unprocessable: 1], "\(stats.deadLettersByReason)")
+        let dlq = try Self.deadLetters(bootstrap)
+        try #require(dlq.count == 1)
+        let letter = dlq[0]
+        #expect(letter.headers["reason"] == "unprocessable")
+        #expect(letter.headers["source.topic"] == "crm.deals")
+        #expect(letter.headers["original.size"] == "\(poison.json.utf8.count)")
+        #expect(letter.headers["detail"]?.contains("size") == true, "\(letter.headers["detail"] ?? "")")
+        // Cut to the producer's limit less 64 KiB, from the start of the original.
+        #expect(letter.value.count == 234_464 && letter.value.elementsEqual(poison.json.utf8.prefix(234_464)))
+        // Every other deal counted, once.
+        var latest: [String: Int] = [:]
+        for m in try TopicReader.readAll(bootstrap: bootstrap, topics: ["kpi.summaries"]) {
+            guard let json = try? JSONSerialization.jsonObject(with: Data(m.value)) as? [String: Any],
+                let scope = json["scope"] as? [String: Any], scope["id"] as? String == "east",
+                let window = json["window"] as? [String: Any], window["kind"] as? String == "day",
+                let won = json["won"] as? Int
+            else { continue }
+            latest["east/day"] = won
+        }
+        #expect(latest["east/day"] == 200)
+    }
+
+    @Test(
         "deals that would overflow a window's sum are amount_overflow; the window stays exact", .timeLimit(.minutes(3)))
     func overflow() throws {
         let config = try TestConfig.make()

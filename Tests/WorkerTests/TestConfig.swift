@@ -16,7 +16,8 @@ enum TestConfig {
     ]
 
     static func make(
-        partitions: Int = 8, properties: [String: String] = [:], aggregateThreads: Int = 1, routeStage: Bool = true
+        partitions: Int = 8, properties: [String: String] = [:], aggregateThreads: Int = 1, routeStage: Bool = true,
+        maxEventBytes: Int = ScenarioGenerator.maxEventBytes
     ) throws -> ResolvedConfig {
         var w = WorkerConfig()
         w.processing.routeStage = routeStage
@@ -26,7 +27,7 @@ enum TestConfig {
         w.topics.partitions = partitions
         w.topics.internalPartitions = 6
         w.processing.commitInterval = "500ms"
-        w.processing.maxEventBytes = ScenarioGenerator.maxEventBytes
+        w.processing.maxEventBytes = maxEventBytes
         w.processing.aggregateThreads = aggregateThreads
         w.time.windows = windows
         w.time.emitInterval = "1s"

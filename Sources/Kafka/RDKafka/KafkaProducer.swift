@@ -203,6 +203,17 @@ package final class KafkaProducer: @unchecked Sendable {
         return true
     }
 
+    /// Drops the messages not sent yet (their delivery reports say so) and serves the reports of
+    /// those in flight for up to `timeoutMs`: before an abort, which otherwise waits its whole
+    /// timeout for reports that only this thread can serve.
+    @discardableResult
+    package func purgeQueued(timeoutMs: Int) -> Bool {
+        _ = rd_kafka_purge(handle, Int32(RD_KAFKA_PURGE_F_QUEUE))
+        let done = flush(timeoutMs: timeoutMs)
+        _ = takeFailures()
+        return done
+    }
+
     /// The low and high watermark offsets of a partition, asked of the broker.
     package func watermarks(_ tp: TopicPartition, timeoutMs: Int32 = 10_000) throws(KafkaError) -> (
         low: Int64, high: Int64

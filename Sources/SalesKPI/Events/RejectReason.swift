@@ -24,6 +24,9 @@ package enum RejectReason: String, Sendable, CaseIterable, Codable {
     /// A record on the internal topic that is not a readable routed batch (only the route stage
     /// should write there).
     case unreadableBatch = "unreadable_batch"
+    /// A record whose outputs the cluster refused stage rebuild after stage rebuild
+    /// (`PoisonHunt`): dead-lettered so the stage moves on.
+    case unprocessable = "unprocessable"
 }
 
 /// A rejection with a human-readable detail (which field, what was wrong).

@@ -74,6 +74,23 @@ final class AggregateStage: StageLoop {
             task: task)
     }
 
+    override func skip(_ message: ConsumedMessage) {
+        guard let task = tasks[message.partition] else { return }
+        task.received[message.topicPartition] = message.offset + 1
+        task.changed = true
+    }
+
+    /// A routed batch is dead-lettered as the raw events it holds, each with its own source.
+    override func unprocessable(_ message: ConsumedMessage, detail: String) {
+        guard routed, !ProgressRecord.isRecord(message.value), let entries = try? RoutedBatch.entries(message.value)
+        else { return super.unprocessable(message, detail: detail) }
+        for entry in entries {
+            deadLetter(
+                Rejection(.unprocessable, detail), source: entry.source, offset: entry.offset,
+                key: entry.key.map { Array(message.value[$0]) }, value: Array(message.value[entry.raw]))
+        }
+    }
+
     /// A routed batch of events or a route instance's progress record.
     private func takeRouted(_ message: ConsumedMessage, task: AggregateTask, consumedAt: UInt64) {
         let tp = message.topicPartition
@@ -200,17 +217,6 @@ final class AggregateStage: StageLoop {
         logger.warning(
             "events of new scopes refused (scope_limit)",
             metadata: [LogKey.stage: "\(name)", LogKey.error: "\(rejection.detail)"])
-    }
-
-    private func deadLetter(
-        _ rejection: Rejection, source: TopicPartition, offset: Int64, key: [UInt8]?, value: [UInt8]
-    ) {
-        counters.deadLettersByReason[rejection.reason, default: 0] += 1
-        send(
-            DeadLetter.message(
-                topic: topics.dlq, reason: rejection.reason, detail: rejection.detail, source: source, offset: offset,
-                key: key,
-                value: value))
     }
 
     /// Publishes queued effects; region summaries also go to the rollup stage.

@@ -13,10 +13,18 @@ enum DeadLetter {
     /// Details quote producer data (ids, field names): cut, on a character boundary.
     static let maxDetailCharacters = 1_000
 
+    /// The value and key a dead letter may carry when the producer's `message.max.bytes` is
+    /// `limit`: 64 KiB less (half, for a limit under 128 KiB) leaves room for the key (a
+    /// sixteenth at most), the headers and the record's overhead.
+    static func caps(producerLimit limit: Int) -> (value: Int, key: Int) {
+        (min(maxValueBytes, max(limit / 2, limit - 64 * 1024)), min(maxKeyBytes, limit / 16))
+    }
+
     static func message(
         topic: String, reason: RejectReason, detail: String, source: TopicPartition, offset: Int64, key: [UInt8]?,
-        value: [UInt8]
+        value: [UInt8], caps: (value: Int, key: Int) = (maxValueBytes, maxKeyBytes)
     ) -> OutgoingMessage {
+        let (maxValueBytes, maxKeyBytes) = caps
         var headers: [(String, [UInt8])] = [
             ("reason", Array(reason.rawValue.utf8)),
             ("detail", Array(String(detail.prefix(maxDetailCharacters)).utf8)),

@@ -96,8 +96,17 @@ package final class Pipeline: Sendable {
             let thread = Thread { [self] in
                 defer { done.leave() }
                 var stage: StageLoop? = initial.value
+                var hunt = PoisonHunt()
                 while let current = stage {
+                    current.isolating = hunt.isolating
+                    current.condemned = hunt.condemned
+                    if hunt.isolating {
+                        logger.warning(
+                            "stage takes one record per transaction, to find the one it cannot get past",
+                            metadata: [LogKey.stage: "\(name)"])
+                    }
                     let broke = current.run()
+                    hunt.runEnded(current.report)
                     guard broke, !isStopping else { break }
                     health.stageBroke(name)
                     stats.retire(name)

@@ -25,13 +25,10 @@ final class RollupStage: StageLoop {
         guard let batch = RollupMessage.decodeBatch(Array(message.value)) else {
             // Only aggregate stages write here; whatever else arrives is kept, not dropped.
             logger.warning("unreadable rollup message", metadata: [LogKey.offsets: "\(message.offset)"])
-            counters.deadLettersByReason[.unreadableBatch, default: 0] += 1
-            send(
-                DeadLetter.message(
-                    topic: topics.dlq, reason: .unreadableBatch,
-                    detail: "not a rollup batch of version \(RollupMessage.binaryVersion)",
-                    source: message.topicPartition, offset: message.offset, key: message.key.map { Array($0) },
-                    value: Array(message.value)))
+            deadLetter(
+                Rejection(.unreadableBatch, "not a rollup batch of version \(RollupMessage.binaryVersion)"),
+                source: message.topicPartition, offset: message.offset, key: message.key.map { Array($0) },
+                value: Array(message.value))
             return
         }
         for m in batch {
@@ -46,6 +43,12 @@ final class RollupStage: StageLoop {
             }
         }
         publish()
+    }
+
+    override func skip(_ message: ConsumedMessage) {
+        guard rollup != nil else { return }
+        next = message.offset + 1
+        changed = true
     }
 
     private func publish() {

@@ -48,13 +48,16 @@ final class RouteStage: StageLoop {
         case .unknownType:
             counters.unknownTypes += 1
         case .rejected(let rejection):
-            counters.deadLettersByReason[rejection.reason, default: 0] += 1
-            send(
-                DeadLetter.message(
-                    topic: topics.dlq, reason: rejection.reason, detail: rejection.detail, source: tp,
-                    offset: message.offset,
-                    key: message.key.map { Array($0) }, value: Array(message.value)))
+            deadLetter(
+                rejection, source: tp, offset: message.offset, key: message.key.map { Array($0) },
+                value: Array(message.value))
         }
+    }
+
+    override func skip(_ message: ConsumedMessage) {
+        counters.consumed += 1
+        received[message.topicPartition] = message.offset + 1
+        progress.received(message.topicPartition, now: pollStarted)
     }
 
     /// What polls forwarded goes out within `flushDelay`, batched, not held until the commit

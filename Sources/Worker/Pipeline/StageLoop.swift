@@ -36,6 +36,18 @@ class StageLoop {
     var pollLimit: Int { config.worker.processing.pollBatch }
     /// Set when a commit failed in a way that needs the stage rebuilt from its changelog.
     var broken: KafkaError?
+    /// Taking one input record per transaction, to find one the cluster refuses (`PoisonHunt`).
+    var isolating = false
+    /// Records to dead-letter as `unprocessable` instead of taking them (`PoisonHunt`).
+    var condemned: [PoisonHunt.Position: KafkaError] = [:]
+    /// What this run tells the `PoisonHunt` when it ends.
+    private(set) var report = PoisonHunt.RunReport()
+    /// Input records taken since the last commit: how many, and which (while isolating).
+    private var takenSinceCommit = 0
+    private var isolatedPositions: [PoisonHunt.Position] = []
+    private var condemnedTaken: Set<PoisonHunt.Position> = []
+    /// What a dead letter may carry under the producer's `message.max.bytes`.
+    let deadLetterCaps: (value: Int, key: Int)
     var logger: Logger { pipeline.logger }
     var config: ResolvedConfig { pipeline.config }
     var topics: WorkerConfig.TopicsSection { pipeline.config.worker.topics }
@@ -47,6 +59,8 @@ class StageLoop {
     init(pipeline: Pipeline, kind: String, slot: Int) {
         self.pipeline = pipeline
         name = slot == 0 ? kind : "\(kind)-\(slot + 1)"
+        let producer = KafkaProperties.producer(pipeline.config.worker.kafka, bootstrap: "")
+        deadLetterCaps = DeadLetter.caps(producerLimit: producer["message.max.bytes"].flatMap { Int($0) } ?? 1_000_000)
     }
 
     /// Connects: the consumer in `groupId` subscribed to `inputs`, and the output producer.
@@ -87,12 +101,12 @@ class StageLoop {
         while !pipeline.isStopping, broken == nil {
             pollStarted = pipeline.clock()
             consumer.poll(
-                timeoutMs: 100, limit: pollLimit,
+                timeoutMs: 100, limit: isolating ? 1 : pollLimit,
                 onError: { [self] in
                     consumerErrors += 1
                     logger.warning("consumer error", metadata: [LogKey.stage: "\(name)", LogKey.error: "\($0)"])
                 }
-            ) { [self] message in take(message) }
+            ) { [self] message in receive(message) }
             let now = pipeline.clock()
             afterPoll(now: now)
             if now - lastTick >= 100 {
@@ -111,6 +125,7 @@ class StageLoop {
             let sinceCommit = now - lastCommit
             if sinceCommit >= config.commitIntervalMillis
                 || (urgent && sinceCommit >= Self.urgentCommitSpacing && consumer.queued < pollLimit)
+                || (isolating && takenSinceCommit > 0)
             {
                 commit()
             }
@@ -119,8 +134,13 @@ class StageLoop {
             drainAll()
             commit()
         } else {
+            // Broken by a send or a lookup rather than a commit: what was sent since the last
+            // commit is dropped all the same.
+            transactionEnded(committed: false)
             output.abort(logger: logger)
         }
+        report.failure = broken
+        if broken != nil, isolatedPositions.count == 1 { report.failedAlone = isolatedPositions[0] }
         summaryEncoder?.stop()
         // Leave the group now, broken or not: a member that lingers holds the rebuilt stage's
         // join back until the coordinator gives up on it (90 s seen in the fault tests).
@@ -137,14 +157,25 @@ class StageLoop {
         let offsets = prepareCommit()
         // Every summary of the committed input goes into this transaction.
         sendEncodedSummaries(wait: true)
+        // A record that could not be sent (now or since the last commit) must not be committed
+        // past: the stage is rebuilt and reads that input again.
+        guard broken == nil else {
+            transactionEnded(committed: false)
+            return
+        }
         do {
             try output.commit(offsets, consumer: consumer)
             counters.commits += 1
+            if takenSinceCommit > 0 { report.inputCommits += 1 }
+            report.condemnedCommitted.formUnion(condemnedTaken)
+            takenSinceCommit = 0
+            isolatedPositions.removeAll()
+            condemnedTaken.removeAll()
             pipeline.health.stageCommitted(name)
             transactionEnded(committed: true)
         } catch {
             counters.deliveryFailures += 1
-            if output.exactlyOnce || error.isFatal {
+            if output.exactlyOnce || error.isFatal || error.requiresAbort {
                 // The transaction's records are discarded; in-memory state ran ahead of what is
                 // durable, so the stage is rebuilt from its changelog.
                 logger.error(
@@ -157,6 +188,36 @@ class StageLoop {
                     "commit failed; will retry", metadata: [LogKey.stage: "\(name)", LogKey.error: "\(error)"])
             }
         }
+    }
+
+    /// Takes a record, or dead-letters it if the `PoisonHunt` condemned it.
+    private func receive(_ message: ConsumedMessage) {
+        let position = PoisonHunt.Position(source: message.topicPartition, offset: message.offset)
+        takenSinceCommit += 1
+        if isolating { isolatedPositions.append(position) }
+        guard let failure = condemned[position] else { return take(message) }
+        skip(message)
+        condemnedTaken.insert(position)
+        logger.error(
+            "record dead-lettered as unprocessable",
+            metadata: [
+                LogKey.stage: "\(name)", LogKey.offsets: "\(message.topicPartition)@\(message.offset)",
+                LogKey.error: "\(failure)",
+            ])
+        unprocessable(
+            message,
+            detail:
+                "\(name) could not commit what this record produced, \(PoisonHunt.rebuildsBeforeIsolation + 1) stage rebuilds in a row: \(failure)"
+        )
+    }
+
+    /// Counts and sends a dead letter, cut to what the producer may send.
+    func deadLetter(_ rejection: Rejection, source: TopicPartition, offset: Int64, key: [UInt8]?, value: [UInt8]) {
+        counters.deadLettersByReason[rejection.reason, default: 0] += 1
+        send(
+            DeadLetter.message(
+                topic: topics.dlq, reason: rejection.reason, detail: rejection.detail, source: source, offset: offset,
+                key: key, value: value, caps: deadLetterCaps))
     }
 
     func send(_ message: OutgoingMessage) {
@@ -277,6 +338,14 @@ class StageLoop {
     // MARK: hooks
 
     func take(_ message: ConsumedMessage) {}
+    /// Moves past a record without taking it (the next commit stores the offset after it).
+    func skip(_ message: ConsumedMessage) {}
+    /// Dead-letters a record the stage cannot get past; by default the record itself.
+    func unprocessable(_ message: ConsumedMessage, detail: String) {
+        deadLetter(
+            Rejection(.unprocessable, detail), source: message.topicPartition, offset: message.offset,
+            key: message.key.map { Array($0) }, value: Array(message.value))
+    }
     func afterPoll(now: EpochMillis) {}
     func tick(now: EpochMillis) {}
     /// Writes what must be durable with the commit; returns the input offsets to commit.

@@ -60,8 +60,12 @@ final class StageOutput {
             guard producer.flush(timeoutMs: 30_000) else {
                 throw KafkaError(code: 0, message: "outputs not delivered within 30 s", isRetriable: true)
             }
-            let failures = producer.takeFailures()
-            if let first = failures.first { throw first }
+            // A message that was not delivered is not retried by committing again: the stage is
+            // rebuilt and reads its input again from the last commit (at least once).
+            if let first = producer.takeFailures().first {
+                throw KafkaError(
+                    code: first.code, message: first.message, isFatal: first.isFatal, requiresAbort: true)
+            }
             if !offsets.isEmpty { try consumer.commit(offsets) }
         }
     }
@@ -70,6 +74,7 @@ final class StageOutput {
     /// read_committed consumers).
     func abort(logger: Logger) {
         guard exactlyOnce, transactionOpen else { return }
+        producer.purgeQueued(timeoutMs: 10_000)
         do { try producer.abortTransaction() } catch {
             logger.warning("abort failed", metadata: [LogKey.error: "\(error)"])
         }

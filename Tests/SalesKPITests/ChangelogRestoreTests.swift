@@ -149,38 +149,24 @@ struct ChangelogRestoreTests {
         #expect(restored.openWindowCount == h.shard.openWindowCount)
     }
 
-    @Test("records of the earlier form (ids per minute, one per deal) restore, and are deleted when done")
-    func earlierForm() throws {
+    @Test("a record of another format version is refused with an error naming it, not guessed at")
+    func unknownVersionRefused() throws {
         let settings = testSettings(["day"])
-        var make = EventBuilder()
-        let sent = make.won("d1", 100, at: "2026-03-02T10:05:00Z")
-        // What the earlier version wrote for that event, in its binary form.
-        var ids = BinaryWriter()
-        ids.byte(StateEncoding.version)
-        ids.count(1)
-        ids.string(sent.eventId)
-        var deal = BinaryWriter()
-        deal.byte(StateEncoding.version)
-        deal.string("east")
-        deal.string("d1")
-        DealBook.Outcome(
-            occurredAt: sent.occurredAt, eventId: sent.eventId, rep: "r1", amount: sent.amount, cycleMillis: 0
-        ).write(to: &deal)
-        let minute = Timestamp.floorDiv(sent.occurredAt, 60_000)
         var h = ShardHarness(settings)
-        h.shard = try ShardProcessor.restore(
-            settings: settings,
-            records: [
-                StateRecord(key: "d|\(minute)", value: ids.bytes),
-                StateRecord(key: "w|east\u{1}d1", value: deal.bytes),
-            ])
-        // The id is known, and a later win of the same deal replaces the restored one.
-        #expect(h.apply(sent) == [.duplicate])
-        #expect(h.apply(make.won("d1", 300, at: "2026-03-02T11:00:00Z")) == [.counted])
-        let changes = h.shard.takeChangelog()
-        #expect(changes.contains { $0.key == "w|east\u{1}d1" && $0.value == nil })
-        #expect(!changes.contains { $0.key == "d|\(minute)" })
-        h.closeAll()
-        #expect(h.shard.takeChangelog().contains { $0.key == "d|\(minute)" && $0.value == nil })
+        var make = EventBuilder()
+        h.apply(make.won("d1", 100, at: "2026-03-02T10:05:00Z"))
+        for record in h.shard.takeChangelog() where record.value != nil && record.key != "r" {
+            var value = record.value!
+            value[0] = 0xB2
+            #expect(throws: StateEncoding.UnknownVersion.self, "\(record.key)") {
+                try ShardProcessor.restore(settings: settings, records: [StateRecord(key: record.key, value: value)])
+            }
+        }
+        // The JSON form never shipped: refused too.
+        let json = Array(#"{"watermark":0}"#.utf8)
+        let error = #expect(throws: StateEncoding.UnknownVersion.self) {
+            try ShardProcessor.restore(settings: settings, records: [StateRecord(key: "m", value: json)])
+        }
+        #expect(error?.description.contains("0x7B") == true && error?.description.contains("0xB1") == true)
     }
 }

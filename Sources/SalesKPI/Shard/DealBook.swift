@@ -3,8 +3,7 @@
 ///
 /// For the changelog the outcomes come in parts: a chunk holds the outcomes recorded between two
 /// flushes, written once and deleted once none of them is current any more (replaced by a later
-/// outcome, or forgotten). A record per outcome, as before, cost more than the event it came
-/// from; such records are still restored, each as its own part, and deleted the same way.
+/// outcome, or forgotten). A record per outcome would cost more than the event it came from.
 package struct DealBook: Sendable, Equatable {
     package struct Key: Hashable, Sendable, Codable {
         package var region: String
@@ -36,8 +35,6 @@ package struct DealBook: Sendable, Equatable {
     package enum Part: Hashable, Sendable {
         /// The outcomes recorded in one flush interval, numbered in order.
         case chunk(Int64)
-        /// One deal's outcome (the earlier form).
-        case deal(Key)
     }
 
     private struct Entry: Equatable {

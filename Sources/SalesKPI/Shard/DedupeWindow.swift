@@ -2,15 +2,12 @@
 ///
 /// For the changelog the ids come in parts: a chunk holds the ids first seen between two
 /// flushes, written once and deleted when all of its events are older than the horizon. (Parts
-/// by minute of event time, as before, cost a record per one or two events in a backfill that
-/// runs days of event time per second, and rewrote the current minute's ids at every flush in
-/// real time; such parts are still restored, and deleted the same way.)
+/// by minute of event time would cost a record per one or two events in a backfill that runs
+/// days of event time per second.)
 package struct DedupeWindow: Sendable {
     package enum Part: Hashable, Sendable {
         /// The ids first seen in one flush interval, numbered in order.
         case chunk(Int64)
-        /// The ids of one minute of event time (the earlier form).
-        case minute(Int64)
     }
 
     package enum Change: Equatable, Sendable {

@@ -1,6 +1,6 @@
 /// One scope's open windows and customer history inside a shard.
-struct ScopeState: Sendable, Codable {
-    struct WindowState: Sendable, Codable {
+struct ScopeState: Sendable {
+    struct WindowState: Sendable {
         var aggregate = KPIAggregate()
         var revision: Int32 = 0
         var dirty = true
@@ -16,6 +16,4 @@ struct ScopeState: Sendable, Codable {
     /// The event time of the latest event counted in the scope: an idle rep scope is dropped
     /// `KPISettings.repIdleMillis` after it.
     var lastActivity: EpochMillis = .min
-
-    private enum CodingKeys: String, CodingKey { case windows, ledger }
 }

@@ -5,48 +5,25 @@ import Foundation
 ///
 /// Keys: `m` (watermarks and bookkeeping), `s|…` one per scope (its open windows and customer
 /// ledger), `D|n` the event ids first seen in flush interval n, `W|n`/`L|n` the won/lost deal
-/// outcomes recorded in flush interval n, `r` the rule trackers. Restored but no longer written:
-/// `d|minute` (the ids of one minute of event time) and `w|…`/`l|…` (one deal outcome each).
+/// outcomes recorded in flush interval n, all binary (`StateEncoding`), and `r` the rule
+/// trackers (JSON: they change at most once per closed day).
 extension ShardProcessor {
-    struct Meta: Codable {
-        var watermark: EpochMillis
-        var maxEventTime: EpochMillis
-        var coverageStart: EpochMillis?
-        var nextDayBoundary: EpochMillis?
-        var nextPrune: EpochMillis
-        var knownRegions: [String]
-        var targetScopes: [ScopeKey]
-    }
-
-    struct ScopeRecord: Codable {
-        var scope: ScopeKey
-        var state: ScopeState
-    }
-
-    struct DealRecord: Codable {
-        var key: DealBook.Key
-        var outcome: DealBook.Outcome
-    }
-
     struct RulesRecord: Codable {
         var trackers: [TrackerKey: TargetTracker]
         var cac: [ScopeKey: CACSpikeDetector]
     }
 
     static func scopeKey(_ s: ScopeKey) -> String { "s|\(s.kind.rawValue)\u{1}\(s.region)\u{1}\(s.rep)" }
-    static func dealKey(_ won: Bool, _ k: DealBook.Key) -> String { "\(won ? "w" : "l")|\(k.region)\u{1}\(k.dealId)" }
 
     static func dedupeKey(_ part: DedupeWindow.Part) -> String {
         switch part {
         case .chunk(let n): "D|\(n)"
-        case .minute(let m): "d|\(m)"
         }
     }
 
     static func dealPartKey(_ won: Bool, _ part: DealBook.Part) -> String {
         switch part {
         case .chunk(let n): "\(won ? "W" : "L")|\(n)"
-        case .deal(let key): dealKey(won, key)
         }
     }
 
@@ -122,19 +99,7 @@ extension ShardProcessor {
     }
 
     private mutating func restoreMeta(_ value: [UInt8]) throws {
-        guard StateEncoding.isBinary(value) else {
-            let m = try JSONDecoder().decode(Meta.self, from: Data(value))
-            watermark = m.watermark
-            maxEventTime = m.maxEventTime
-            coverageStart = m.coverageStart
-            nextDayBoundary = m.nextDayBoundary
-            nextPrune = m.nextPrune
-            knownRegions = Set(m.knownRegions)
-            targetScopes = Set(m.targetScopes)
-            return try checkTimes()
-        }
-        var r = BinaryReader(value)
-        _ = try r.byte()
+        var r = try StateEncoding.reader(value)
         watermark = try r.int()
         maxEventTime = try r.int()
         coverageStart = try r.optionalInt()
@@ -176,7 +141,9 @@ extension ShardProcessor {
             case "m":
                 try shard.restoreMeta(value)
             case "s":
-                var (scope, state) = try decodeScope(value, decoder)
+                var r = try StateEncoding.reader(value)
+                let scope = try ScopeKey(reading: &r)
+                var state = try ScopeState(reading: &r)
                 // Bytes from a topic are untrusted: a window of no configured kind, or empty,
                 // cannot be closed or named, and is dropped rather than trapping later.
                 state.windows.removeAll { !settings.isValid($0) }
@@ -187,20 +154,14 @@ extension ShardProcessor {
                 for window in state.windows.keys { shard.closing.schedule(window.end) }
             case "D":
                 guard let n = Int64(key.dropFirst(2)) else { continue }
-                var r = BinaryReader(value)
-                _ = try r.byte()
+                var r = try StateEncoding.reader(value)
                 let newest = try r.int()
                 var ids: [String] = []
                 for _ in 0..<(try r.count()) { ids.append(try r.string()) }
                 shard.dedupe.restore(.chunk(n), newest: newest, ids: ids)
-            case "d":
-                guard let minute = Int64(key.dropFirst(2)) else { continue }
-                shard.dedupe.restore(
-                    .minute(minute), newest: (minute + 1) * 60_000 - 1, ids: try decodeIds(value, decoder))
             case "W", "L":
                 guard let n = Int64(key.dropFirst(2)) else { continue }
-                var r = BinaryReader(value)
-                _ = try r.byte()
+                var r = try StateEncoding.reader(value)
                 var outcomes: [(DealBook.Key, DealBook.Outcome)] = []
                 for _ in 0..<(try r.count()) {
                     let dealKey = DealBook.Key(region: try r.string(), dealId: try r.string())
@@ -211,13 +172,6 @@ extension ShardProcessor {
                 } else {
                     shard.lostDeals.restore(.chunk(n), outcomes)
                 }
-            case "w", "l":
-                let (dealKey, outcome) = try decodeDeal(value, decoder)
-                if key.first == "w" {
-                    shard.wonDeals.restore(.deal(dealKey), [(dealKey, outcome)])
-                } else {
-                    shard.lostDeals.restore(.deal(dealKey), [(dealKey, outcome)])
-                }
             case "r":
                 let r = try decoder.decode(RulesRecord.self, from: Data(value))
                 shard.trackers = r.trackers
@@ -227,39 +181,5 @@ extension ShardProcessor {
             }
         }
         return shard
-    }
-}
-
-extension ShardProcessor {
-    fileprivate static func decodeScope(_ value: [UInt8], _ decoder: JSONDecoder) throws -> (ScopeKey, ScopeState) {
-        guard StateEncoding.isBinary(value) else {
-            let r = try decoder.decode(ScopeRecord.self, from: Data(value))
-            return (r.scope, r.state)
-        }
-        var r = BinaryReader(value)
-        _ = try r.byte()
-        return (try ScopeKey(reading: &r), try ScopeState(reading: &r))
-    }
-
-    fileprivate static func decodeIds(_ value: [UInt8], _ decoder: JSONDecoder) throws -> [String] {
-        guard StateEncoding.isBinary(value) else { return try decoder.decode([String].self, from: Data(value)) }
-        var r = BinaryReader(value)
-        _ = try r.byte()
-        var ids: [String] = []
-        for _ in 0..<(try r.count()) { ids.append(try r.string()) }
-        return ids
-    }
-
-    fileprivate static func decodeDeal(_ value: [UInt8], _ decoder: JSONDecoder) throws -> (
-        DealBook.Key, DealBook.Outcome
-    ) {
-        guard StateEncoding.isBinary(value) else {
-            let r = try decoder.decode(DealRecord.self, from: Data(value))
-            return (r.key, r.outcome)
-        }
-        var r = BinaryReader(value)
-        _ = try r.byte()
-        let key = DealBook.Key(region: try r.string(), dealId: try r.string())
-        return (key, try DealBook.Outcome(reading: &r))
     }
 }

@@ -1,11 +1,26 @@
 /// The binary form of the shard's changelog values (see `BinaryWriter`).
 ///
-/// Every value starts with `StateEncoding.version`, a byte no JSON text starts with, so a
-/// changelog written by the earlier JSON format still restores.
+/// Every value starts with `StateEncoding.version`; a value of any other version is refused
+/// with `UnknownVersion`, never guessed at.
 enum StateEncoding {
     static let version: UInt8 = 0xB1
 
-    static func isBinary(_ value: [UInt8]) -> Bool { value.first == version }
+    /// A changelog value this version of the worker cannot read.
+    package struct UnknownVersion: Error, CustomStringConvertible {
+        var found: UInt8?
+        package var description: String {
+            let byte = found.map { "0x" + String($0, radix: 16, uppercase: true) } ?? "nothing"
+            return "a changelog record of format version \(byte); this worker reads version 0xB1 only"
+        }
+    }
+
+    /// A reader past the version byte of `value`.
+    static func reader(_ value: [UInt8]) throws -> BinaryReader {
+        guard value.first == version else { throw UnknownVersion(found: value.first) }
+        var r = BinaryReader(value)
+        _ = try r.byte()
+        return r
+    }
 }
 
 extension ScopeKey {

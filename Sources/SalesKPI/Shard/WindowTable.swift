@@ -60,15 +60,3 @@ struct WindowTable: Sendable, Sequence {
         entries.makeIterator()
     }
 }
-
-extension WindowTable: Codable {
-    /// Encoded as the dictionary it replaced, so older JSON changelog values still restore.
-    init(from decoder: any Decoder) throws {
-        let dictionary = try [Window: ScopeState.WindowState](from: decoder)
-        entries = dictionary.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        try Dictionary(uniqueKeysWithValues: entries.map { ($0.window, $0.state) }).encode(to: encoder)
-    }
-}

@@ -14,15 +14,11 @@ package struct JSONLogHandler: LogHandler {
 
     /// `sink` receives each finished line (standard error by default).
     package init(
-        label: String, secrets: [String], sink: @escaping @Sendable (String) -> Void = JSONLogHandler.standardError
+        label: String, secrets: [String], sink: @escaping @Sendable (String) -> Void = LogLine.standardError
     ) {
         self.label = label
         scrubber = SecretScrubber(secrets: secrets)
         self.sink = sink
-    }
-
-    package static let standardError: @Sendable (String) -> Void = { line in
-        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
     package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -31,12 +27,10 @@ package struct JSONLogHandler: LogHandler {
     }
 
     package func log(event: LogEvent) {
-        var all = metadata
-        if let provided = metadataProvider?.get() { all.merge(provided) { _, new in new } }
-        if let extra = event.metadata { all.merge(extra) { _, new in new } }
+        let all = LogLine.metadata(metadata, metadataProvider, event.metadata)
         var w = JSONWriter()
         w.beginObject()
-        w.field("ts", Timestamp.format(EpochMillis((Date().timeIntervalSince1970 * 1000).rounded())))
+        w.field("ts", LogLine.timestamp())
         w.field("level", event.level.rawValue)
         w.field("logger", label)
         w.field("msg", scrubber.scrub(event.message.description))

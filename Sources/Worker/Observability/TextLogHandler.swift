@@ -13,7 +13,7 @@ package struct TextLogHandler: LogHandler {
     private let sink: @Sendable (String) -> Void
 
     package init(
-        label: String, secrets: [String], sink: @escaping @Sendable (String) -> Void = JSONLogHandler.standardError
+        label: String, secrets: [String], sink: @escaping @Sendable (String) -> Void = LogLine.standardError
     ) {
         self.label = label
         scrubber = SecretScrubber(secrets: secrets)
@@ -26,10 +26,8 @@ package struct TextLogHandler: LogHandler {
     }
 
     package func log(event: LogEvent) {
-        var all = metadata
-        if let provided = metadataProvider?.get() { all.merge(provided) { _, new in new } }
-        if let extra = event.metadata { all.merge(extra) { _, new in new } }
-        var line = Timestamp.format(EpochMillis((Date().timeIntervalSince1970 * 1000).rounded()))
+        let all = LogLine.metadata(metadata, metadataProvider, event.metadata)
+        var line = LogLine.timestamp()
         line += " \(event.level.rawValue) \(label): \(event.message.description)"
         for key in all.keys.sorted() { line += " \(key)=\(all[key]!.description)" }
         sink(scrubber.scrub(line))

@@ -218,7 +218,7 @@ struct ObservabilityTests {
         #expect(report.contains("sasl.username: worker"))
 
         let lines = Mutex<[String]>([])
-        let secrets = config.worker.kafka.properties.filter { SecretRedaction.isSecret($0.key) }.map(\.value)
+        let secrets = SecretRedaction.secretValues(config.worker.kafka.properties)
         var handler = JSONLogHandler(label: "test", secrets: secrets) { line in lines.withLock { $0.append(line) } }
         handler.logLevel = .debug
         let logger = Logger(label: "test", factory: { _ in handler })

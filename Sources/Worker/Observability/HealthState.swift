@@ -31,11 +31,7 @@ package final class HealthState: Sendable {
         var failedRebuilds = 0
     }
 
-    package init(clock: @escaping @Sendable () -> EpochMillis = HealthState.wallClock) { self.clock = clock }
-
-    package static let wallClock: @Sendable () -> EpochMillis = {
-        EpochMillis((Date().timeIntervalSince1970 * 1000).rounded())
-    }
+    package init(clock: @escaping @Sendable () -> EpochMillis = Pipeline.wallClock) { self.clock = clock }
 
     package var isReady: Bool { notReadyReasons.isEmpty }
 

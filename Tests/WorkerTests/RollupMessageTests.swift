@@ -20,7 +20,8 @@ struct RollupMessageTests {
             aggregate: aggregate, watermark: 1_769_875_300_000, target: nil, marketSize: nil)
         return [
             .summary(summary, partition: 4), .watermark(1_769_875_300_000, coverage: nil, partition: 4),
-            .watermark(-5, coverage: 1_767_000_000_000, partition: 0), RollupMessage(partition: 7, idle: true),
+            .watermark(-5, coverage: 1_767_000_000_000, partition: 0), RollupMessage(partition: 7, emptyShard: true),
+            .customers(at: 1_767_196_800_000, delta: -3, region: "east", partition: 2),
         ]
     }
 
@@ -28,8 +29,10 @@ struct RollupMessageTests {
         a.count == b.count
             && zip(a, b).allSatisfy {
                 $0.partition == $1.partition && $0.watermark == $1.watermark && $0.coverage == $1.coverage
-                    && $0.idle == $1.idle && $0.window == $1.window && $0.region == $1.region && $0.final == $1.final
-                    && $0.aggregate == $1.aggregate
+                    && $0.emptyShard == $1.emptyShard && $0.window == $1.window && $0.region == $1.region
+                    && $0.final == $1.final
+                    && $0.aggregate == $1.aggregate && $0.customers?.at == $1.customers?.at
+                    && $0.customers?.delta == $1.customers?.delta
             }
     }
 

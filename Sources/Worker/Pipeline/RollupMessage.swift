@@ -9,7 +9,7 @@ struct RollupMessage {
     /// The task's first watermark (see `CompanyRollup.shardWatermark`).
     var coverage: EpochMillis?
     /// The task has never had an event and every source of it is idle without any progress.
-    var idle: Bool?
+    var emptyShard: Bool?
     var window: Window?
     var region: String?
     var final: Bool?
@@ -30,7 +30,7 @@ struct RollupMessage {
         RollupMessage(partition: partition, watermark: w, coverage: coverage)
     }
 
-    static func empty(partition: Int32) -> RollupMessage { RollupMessage(partition: partition, idle: true) }
+    static func empty(partition: Int32) -> RollupMessage { RollupMessage(partition: partition, emptyShard: true) }
 
     /// First byte of a batch: the version of its format. Any other is refused.
     /// (0xB1, before customer changes, is refused too: the rollup could not count customers
@@ -98,7 +98,7 @@ extension RollupMessage {
         w.int(partition)
         w.int(watermark)
         w.int(coverage)
-        w.byte(idle.map { $0 ? 2 : 1 } ?? 0)
+        w.byte(emptyShard.map { $0 ? 2 : 1 } ?? 0)
         w.byte(final.map { $0 ? 2 : 1 } ?? 0)
         w.bool(window != nil)
         window?.write(to: &w)
@@ -125,7 +125,7 @@ extension RollupMessage {
         partition = try r.int32()
         watermark = try r.optionalInt()
         coverage = try r.optionalInt()
-        idle = try flag(try r.byte())
+        emptyShard = try flag(try r.byte())
         final = try flag(try r.byte())
         window = try r.bool() ? try Window(reading: &r) : nil
         region = try r.bool() ? try r.string() : nil

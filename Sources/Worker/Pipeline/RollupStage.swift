@@ -32,7 +32,7 @@ final class RollupStage: StageLoop {
             return
         }
         for m in batch {
-            if m.idle == true {
+            if m.emptyShard == true {
                 rollup!.shardEmpty(Int(m.partition), effects: &effects)
             } else if let change = m.customers {
                 rollup!.customersChanged(at: change.at, delta: change.delta)

@@ -28,6 +28,13 @@ struct BadProducerPipelineTests {
         }
     }
 
+    /// A one-broker mock cluster with the worker's topics, six partitions each.
+    static func cluster(for config: ResolvedConfig) throws -> MockCluster {
+        let cluster = try MockCluster(brokers: 1)
+        try EmbeddedBroker.createTopics(on: cluster, config: config, partitions: 6)
+        return cluster
+    }
+
     static func deadLetters(_ bootstrap: String) throws -> [ReadMessage] {
         try TopicReader.readAll(bootstrap: bootstrap, topics: ["kpi.dlq"])
     }
@@ -37,8 +44,7 @@ struct BadProducerPipelineTests {
         .timeLimit(.minutes(3)))
     func futureYear() throws {
         let config = try TestConfig.make()
-        let cluster = try MockCluster(brokers: 1)
-        try EmbeddedBroker.createTopics(on: cluster, config: config, partitions: 6)
+        let cluster = try Self.cluster(for: config)
         let bootstrap = cluster.bootstrapServers
         let first = (0..<500).map { (key: "east", json: Self.won($0, at: "2026-03-02T10:00:00+08:00")) }
         let future = (key: "east", json: Self.won(500, at: "2099-03-02T10:00:00+08:00"))
@@ -68,8 +74,7 @@ struct BadProducerPipelineTests {
         .timeLimit(.minutes(3)))
     func yearLongGap() throws {
         let config = try TestConfig.make()
-        let cluster = try MockCluster(brokers: 1)
-        try EmbeddedBroker.createTopics(on: cluster, config: config, partitions: 6)
+        let cluster = try Self.cluster(for: config)
         let bootstrap = cluster.bootstrapServers
         // East gains customers on 2 March 2025 and is silent on the 3rd, when west wins a deal;
         // the next event comes a year later.
@@ -149,8 +154,7 @@ struct BadProducerPipelineTests {
         // runs of the stage take seconds each, not minutes.
         let config = try TestConfig.make(
             properties: ["message.max.bytes": "300000", "session.timeout.ms": "6000"], maxEventBytes: 1 << 20)
-        let cluster = try MockCluster(brokers: 1)
-        try EmbeddedBroker.createTopics(on: cluster, config: config, partitions: 6)
+        let cluster = try Self.cluster(for: config)
         let bootstrap = cluster.bootstrapServers
         let good = (0..<200).map { (key: "east", json: Self.won($0, at: "2026-03-02T10:00:00+08:00")) }
         let poison = (
@@ -197,8 +201,7 @@ struct BadProducerPipelineTests {
         "deals that would overflow a window's sum are amount_overflow; the window stays exact", .timeLimit(.minutes(3)))
     func overflow() throws {
         let config = try TestConfig.make()
-        let cluster = try MockCluster(brokers: 1)
-        try EmbeddedBroker.createTopics(on: cluster, config: config, partitions: 6)
+        let cluster = try Self.cluster(for: config)
         let bootstrap = cluster.bootstrapServers
         // 10^12 yuan each, the largest amount accepted: 90 fit a window, the next 10 do not.
         let events = (0..<100).map {
@@ -232,8 +235,7 @@ struct BadProducerPipelineTests {
         .timeLimit(.minutes(3)))
     func hugeMessage() throws {
         let config = try TestConfig.make()
-        let cluster = try MockCluster(brokers: 1)
-        try EmbeddedBroker.createTopics(on: cluster, config: config, partitions: 6)
+        let cluster = try Self.cluster(for: config)
         let bootstrap = cluster.bootstrapServers
         let huge = "{\"event_id\":\"huge\",\"note\":\"" + String(repeating: "x", count: 1_500_000) + "\"}"
         let producer = try KafkaProducer(properties: [
@@ -267,8 +269,7 @@ struct BadProducerPipelineTests {
     func inventedRegions() throws {
         let config = try TestConfig.make()
         #expect(config.settings.maxRegions == 1_000, "the default")
-        let cluster = try MockCluster(brokers: 1)
-        try EmbeddedBroker.createTopics(on: cluster, config: config, partitions: 6)
+        let cluster = try Self.cluster(for: config)
         let bootstrap = cluster.bootstrapServers
         let events = (0..<20_000).map { n -> (key: String, json: String) in
             let region = "region-\(n)-" + String(repeating: "x", count: 100)

@@ -240,10 +240,8 @@ final class AggregateStage: StageLoop {
 
     override func tick(now: EpochMillis) {
         if !routed {
-            for tp in ownSources.idleCandidates(now: now)
-            where laneCaughtUp(tp, next: tasks[tp.partition].flatMap { $0.received[tp] ?? $0.started[tp] } ?? 0) == true
-            {
-                ownSources.markIdle(tp)
+            markIdle(&ownSources, now: now) { [self] tp in
+                tasks[tp.partition].flatMap { $0.received[tp] ?? $0.started[tp] } ?? 0
             }
             takeOwnProgress(now: now)
         }

@@ -74,11 +74,7 @@ final class RouteStage: StageLoop {
     private var outboxSince: EpochMillis?
 
     override func tick(now: EpochMillis) {
-        // Quiet sources become idle once their leader confirms there is nothing more to read.
-        for tp in progress.idleCandidates(now: now)
-        where laneCaughtUp(tp, next: received[tp] ?? started[tp] ?? 0) == true {
-            progress.markIdle(tp)
-        }
+        markIdle(&progress, now: now) { [self] tp in received[tp] ?? started[tp] ?? 0 }
     }
 
     private func forward(

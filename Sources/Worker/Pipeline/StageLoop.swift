@@ -230,6 +230,14 @@ class StageLoop {
         }
     }
 
+    /// Marks idle the sources quiet for the idle timeout whose leader confirms there is nothing
+    /// more to read past `next` (the stage's next offset of each).
+    func markIdle(_ sources: inout SourceTracker, now: EpochMillis, next: (TopicPartition) -> Int64) {
+        for tp in sources.idleCandidates(now: now) where laneCaughtUp(tp, next: next(tp)) == true {
+            sources.markIdle(tp)
+        }
+    }
+
     /// When each input partition was last confirmed with its leader, and its ends then.
     private var laneEnds: [TopicPartition: (at: EpochMillis, low: Int64, high: Int64)] = [:]
 

@@ -124,7 +124,7 @@ struct DecoderPropertyTests {
         return d
     }
 
-    /// One defect of SPEC §7's kinds, applied to a valid draft; returns the payload.
+    /// One defect of docs/events.md's bad-input kinds, applied to a valid draft; returns the payload.
     static func broken(_ d: Draft, _ rng: inout SplitMix64) -> [UInt8] {
         var d = d
         let names = d.fields.map(\.0).filter { !["note", "meta"].contains($0) }

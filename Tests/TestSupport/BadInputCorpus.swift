@@ -1,6 +1,6 @@
 import Foundation
 
-/// The committed corpus of bad inputs (SPEC §7): one file per case in Tests/Corpus/bad, named
+/// The committed corpus of bad inputs (docs/events.md): one file per case in Tests/Corpus/bad, named
 /// `<reason>--<what>`, holding the exact message bytes. It also seeds the decoder fuzzer.
 package enum BadInputCorpus {
     package struct Entry: Sendable {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The alerts SPEC §4 implies for a scenario, computed from `ReferenceModel` with its own
+/// The alerts docs/kpis.md implies for a scenario, computed from `ReferenceModel` with its own
 /// state machines (not the domain's rule code).
 package struct ReferenceAlerts {
     package struct Target: Sendable {

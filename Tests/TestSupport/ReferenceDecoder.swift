@@ -2,7 +2,7 @@ import Foundation
 import SalesKPI
 
 /// A deliberately plain event decoder for property tests: a character-level JSON parser into a
-/// tree, then the SPEC §1/§7 rules one by one, with Foundation's `Decimal` for money and
+/// tree, then the docs/events.md rules one by one, with Foundation's `Decimal` for money and
 /// `Calendar` for timestamps. Nothing is shared with the fast decoder but the outcome types.
 package struct ReferenceDecoder {
     package enum Outcome: Equatable, CustomStringConvertible {

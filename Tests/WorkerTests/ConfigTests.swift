@@ -140,6 +140,19 @@ struct ConfigTests {
                 "time:\n  allowed_lateness: x\n  idle_timeout: y\nalerts:\n  locale: en\ntopics:\n  internal_partitions: -1\n"
         )
         #expect(found.count == 3, "got \(found)")
+        // A bad locale is one problem among the others, not the end of the report.
+        let withLocale = problems(
+            worker: "time:\n  allowed_lateness: x\nalerts:\n  locale: fr\n  target_slipping:\n    tolerance: 2\n")
+        #expect(withLocale.count == 3, "got \(withLocale)")
+        #expect(withLocale.contains { $0.contains("alerts.locale") })
+        #expect(withLocale.contains { $0.contains("alerts.target_slipping.tolerance") }, "checked after the locale")
+    }
+
+    @Test("more than 255 windows is a configuration problem (exit 2), not a crash")
+    func tooManyWindows() {
+        let windows = (1...256).map { "\($0)m" }.joined(separator: ", ")
+        let found = problems(worker: "time:\n  windows: [\(windows)]\n")
+        #expect(found.contains { $0.contains("at most 255 windows") }, "got \(found)")
     }
 
     @Test(

@@ -118,7 +118,7 @@ struct PipelineEndToEndTests {
         try checkAlerts(byTopic["kpi.alerts"] ?? [], model, finalWatermark: finalWatermark)
     }
 
-    /// Spreads the committed bad-input corpus (SPEC §7) through the bulk, half of it without a
+    /// Spreads the committed bad-input corpus (docs/events.md) through the bulk, half of it without a
     /// key, and drops the key of every seventh good message: keys never decide anything.
     static func mixInCorpus(_ bulk: [Scenario.Message]) throws -> [Scenario.Message] {
         let corpus = try BadInputCorpus.load()

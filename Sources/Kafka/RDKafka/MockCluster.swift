@@ -1,6 +1,6 @@
 import CRdKafka
 
-/// librdkafka's in-process mock cluster: real Kafka protocol on loopback (SPEC §9).
+/// librdkafka's in-process mock cluster: real Kafka protocol on loopback (the test broker: README, Limits).
 ///
 /// It lives as long as this object (and the private client handle it needs). It silently drops
 /// data past 5 MiB per partition: size test data well under that.

@@ -1,5 +1,5 @@
 /// Net customer changes of one scope over event time, so a new window can learn how many
-/// customers were active at its start (S in SPEC §2).
+/// customers were active at its start (S in docs/kpis.md).
 ///
 /// Changes older than every window that could still be created are folded into one base count.
 package struct CustomerLedger: Sendable, Equatable, Codable {

@@ -1,4 +1,4 @@
-/// The mergeable parts of every KPI for one scope and window (SPEC §2, §5).
+/// The mergeable parts of every KPI for one scope and window (docs/kpis.md, docs/outputs.md).
 ///
 /// Only sums and counts live here; ratios are derived when a summary is written, so region
 /// aggregates add up to the company aggregate exactly.
@@ -11,7 +11,7 @@ package struct KPIAggregate: Sendable, Equatable, Codable {
     package var cycleSketch = QuantileSketch()
     package var newCustomers: Int32 = 0
     package var churnedCustomers: Int32 = 0
-    /// Net customers acquired before the window start (S in SPEC §2).
+    /// Net customers acquired before the window start (S in docs/kpis.md).
     package var activeCustomersStart: Int32 = 0
     package var spend = Money.zero
 

@@ -1,4 +1,4 @@
-/// Decodes and validates one CRM event straight from its message bytes (SPEC §1, §7).
+/// Decodes and validates one CRM event straight from its message bytes (docs/events.md).
 package struct EventDecoder: Sendable {
     package var fx: FXTable
     package var limits: DecoderLimits

@@ -4,7 +4,7 @@
     import Darwin
 #endif
 
-/// The event types of SPEC §1. The `type` field, not the topic, decides what an event means.
+/// The event types of docs/events.md. The `type` field, not the topic, decides what an event means.
 package enum EventType: UInt8, Sendable, CaseIterable, Codable {
     case dealCreated, dealStageChanged, dealWon, dealLost
     case customerAcquired, customerChurned, spendRecorded

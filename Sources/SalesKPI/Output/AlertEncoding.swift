@@ -1,4 +1,4 @@
-/// The JSON form of alerts on `kpi.alerts` (SPEC §4).
+/// The JSON form of alerts on `kpi.alerts` (docs/outputs.md).
 extension Alert {
     package func json(detectedAt: EpochMillis, calendar: BusinessCalendar) -> [UInt8] {
         var w = JSONWriter()

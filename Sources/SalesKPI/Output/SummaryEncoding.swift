@@ -1,4 +1,4 @@
-/// The JSON form of summaries on `kpi.summaries` (SPEC §5).
+/// The JSON form of summaries on `kpi.summaries` (docs/outputs.md).
 extension Summary {
     package func json(currency: String, calendar: BusinessCalendar) -> [UInt8] {
         let a = aggregate

@@ -1,4 +1,4 @@
-/// An alert for sales ops (SPEC §4). `detected_at` is added by the runtime when it publishes.
+/// An alert for sales ops (docs/outputs.md, alerts). `detected_at` is added by the runtime when it publishes.
 package struct Alert: Sendable, Equatable {
     package enum Rule: String, Sendable, Codable {
         case targetSlipping = "target.slipping"

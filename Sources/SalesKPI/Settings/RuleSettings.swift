@@ -1,4 +1,4 @@
-/// Thresholds of the alert rules (SPEC §4); every rule can be switched off.
+/// Thresholds of the alert rules (docs/kpis.md, alerts); every rule can be switched off.
 package struct RuleSettings: Sendable, Equatable {
     package struct TargetSlipping: Sendable, Equatable {
         package var enabled = true

@@ -1,5 +1,5 @@
 /// The counted outcome (won or lost) of each deal, so a deal counts at most once: the event with
-/// the latest `occurred_at` counts and earlier ones are retracted (SPEC §2).
+/// the latest `occurred_at` counts and earlier ones are retracted (docs/kpis.md, a deal counts once).
 ///
 /// For the changelog the outcomes come in parts: a chunk holds the outcomes recorded between two
 /// flushes, written once and deleted once none of them is current any more (replaced by a later

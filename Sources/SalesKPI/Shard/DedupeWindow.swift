@@ -1,4 +1,4 @@
-/// Event ids seen recently, for dropping re-sent events (SPEC §2: at least the allowed lateness).
+/// Event ids seen recently, for dropping re-sent events (docs/kpis.md, duplicates: at least the allowed lateness).
 ///
 /// For the changelog the ids come in parts: a chunk holds the ids first seen between two
 /// flushes, written once and deleted when all of its events are older than the horizon. (Parts

@@ -1,4 +1,4 @@
-/// A KPI snapshot of one scope and window, as published to `kpi.summaries` (SPEC §5).
+/// A KPI snapshot of one scope and window, as published to `kpi.summaries` (docs/outputs.md).
 package struct Summary: Sendable, Equatable {
     package var scope: ScopeKey
     package var window: Window

@@ -1,4 +1,4 @@
-/// One configured window kind (SPEC §3).
+/// One configured window kind (docs/kpis.md, scopes and windows).
 package enum WindowSpec: Hashable, Sendable {
     /// Tumbling, aligned to the UTC epoch.
     case fixed(sizeMillis: Int64)

@@ -37,6 +37,8 @@ package struct ResolvedConfig: Sendable {
         if calendar == nil { problem("time.time_zone", "'\(w.time.timeZone)' is not a known IANA time zone") }
         var windows: [WindowSpec] = []
         if w.time.windows.isEmpty { problem("time.windows", "at least one window is needed") }
+        // Window kinds are numbered with one byte in state and rollup records.
+        if w.time.windows.count > 255 { problem("time.windows", "at most 255 windows, not \(w.time.windows.count)") }
         for (k, name) in w.time.windows.enumerated() {
             guard let spec = WindowSpec.parse(name) else {
                 problem(
@@ -127,9 +129,10 @@ package struct ResolvedConfig: Sendable {
             rates[code] = rate
         }
 
-        guard let locale = AlertLocale(rawValue: w.alerts.locale) else {
+        let locale = AlertLocale(rawValue: w.alerts.locale) ?? .en
+        if AlertLocale(rawValue: w.alerts.locale) == nil {
+            // Noted and carried on with, so the report lists every other problem too.
             problem("alerts.locale", "'\(w.alerts.locale)' is not zh-CN or en")
-            throw ConfigError(problems)
         }
         var rules = RuleSettings()
         let ts = w.alerts.targetSlipping
@@ -230,7 +233,7 @@ package struct ResolvedConfig: Sendable {
         settings.allowedLatenessMillis = lateness
         settings.idleTimeoutMillis = idle
         settings.emitIntervalMillis = emit
-        // SPEC §2: duplicates count once within at least the allowed lateness.
+        // docs/kpis.md: duplicates count once within at least the allowed lateness.
         settings.dedupeHorizonMillis = max(dedupe, lateness)
         settings.reportingCurrency = currency
         settings.targets = targets

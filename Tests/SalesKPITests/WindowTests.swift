@@ -69,16 +69,6 @@ struct WindowTests {
         #expect(Set(out.map(\.start)).count == 7)
     }
 
-    @Test("windows overlapping a range include every kind once per instance")
-    func overlapping() {
-        var assigner = WindowAssigner(specs: [.calendar(.day), .calendar(.month)], calendar: shanghai)
-        let from = Timestamp.parse("2026-01-30T12:00:00+08:00")!
-        let to = Timestamp.parse("2026-02-02T12:00:00+08:00")!
-        let windows = assigner.windows(overlapping: from, through: to)
-        #expect(windows.filter { $0.kind == 0 }.count == 4)
-        #expect(windows.filter { $0.kind == 1 }.count == 2)
-    }
-
     @Test(
         "window specs parse and name themselves",
         arguments: ["day", "week", "month", "quarter", "15m", "1h", "7d", "7d/1d", "90s"])

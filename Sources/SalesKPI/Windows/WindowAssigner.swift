@@ -57,32 +57,5 @@ package struct WindowAssigner: Sendable {
         }
     }
 
-    /// Every window, of every kind, that ends after `from` and starts at or before `to`.
-    package mutating func windows(overlapping from: EpochMillis, through to: EpochMillis) -> [Window] {
-        var out: [Window] = []
-        for k in specs.indices {
-            let kind = UInt8(k)
-            switch specs[k] {
-            case .fixed(let size), .hopping(let size, _):
-                let hop: Int64
-                if case .hopping(_, let h) = specs[k] { hop = h } else { hop = size }
-                var start = Timestamp.floorDiv(from - size, hop) * hop + hop
-                while start <= to {
-                    if start + size > from { out.append(Window(kind: kind, start: start, end: start + size)) }
-                    start += hop
-                }
-            case .calendar(let unit):
-                var t = from
-                while true {
-                    let i = calendar.interval(unit, containing: t)
-                    if i.start > to { break }
-                    if i.end > from { out.append(Window(kind: kind, start: i.start, end: i.end)) }
-                    t = i.end
-                }
-            }
-        }
-        return out
-    }
-
     package func name(of kind: UInt8) -> String { specs[Int(kind)].name }
 }

@@ -59,8 +59,9 @@ extension CompanyRollup {
                 // Only times the rollup could have written: the next business-day boundary lies
                 // within two days after the company watermark it had finalized up to (an
                 // older one would make the next close walk every day in between).
-                let years: ClosedRange<EpochMillis> = -62_135_596_800_000...32_503_680_000_000
-                if m.finalized != .min, !years.contains(m.finalized) { throw BinaryReader.Malformed() }
+                if m.finalized != .min, !Timestamp.representableYears.contains(m.finalized) {
+                    throw BinaryReader.Malformed()
+                }
                 if let next = m.nextDayBoundary,
                     m.finalized == .min || next <= m.finalized || next > m.finalized + 2 * Timestamp.millisPerDay
                 {

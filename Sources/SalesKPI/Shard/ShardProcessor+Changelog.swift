@@ -117,8 +117,9 @@ extension ShardProcessor {
     /// two days after the watermark. Times far off would make the next advance walk every day
     /// in between (state fuzzer, scripts/fuzz.sh).
     private func checkTimes() throws(BinaryReader.Malformed) {
-        let years: ClosedRange<EpochMillis> = -62_135_596_800_000...32_503_680_000_000
-        func valid(_ t: EpochMillis?) -> Bool { t.map { $0 == .min || years.contains($0) } ?? true }
+        func valid(_ t: EpochMillis?) -> Bool {
+            t.map { $0 == .min || Timestamp.representableYears.contains($0) } ?? true
+        }
         guard valid(watermark), valid(maxEventTime), valid(coverageStart), valid(nextPrune) else {
             throw BinaryReader.Malformed()
         }

@@ -106,11 +106,13 @@ package struct ShardProcessor: Sendable {
             }
         case .customerAcquired, .customerChurned:
             let delta: Int32 = event.type == .customerAcquired ? 1 : -1
-            applyCustomer(delta, at: event.occurredAt, scope: region)
-            if let rep { applyCustomer(delta, at: event.occurredAt, scope: rep) }
-            effects.append(
-                .customers(
-                    region: event.region, at: assigner.latestBoundary(atOrBefore: event.occurredAt), delta: delta))
+            // Window starts only ask for customers before them: changes between two possible
+            // starts are kept as one, so a busy scope's ledger (and its changelog record) holds a
+            // few entries per day instead of one per customer event.
+            let boundary = assigner.latestBoundary(atOrBefore: event.occurredAt)
+            applyCustomer(delta, at: event.occurredAt, boundary: boundary, scope: region)
+            if let rep { applyCustomer(delta, at: event.occurredAt, boundary: boundary, scope: rep) }
+            effects.append(.customers(region: event.region, at: boundary, delta: delta))
         case .spendRecorded:
             if let rep { update(rep, at: event.occurredAt) { $0.spend += event.amount } }
             update(region, at: event.occurredAt) { $0.spend += event.amount }
@@ -206,7 +208,8 @@ package struct ShardProcessor: Sendable {
         }
     }
 
-    private mutating func applyCustomer(_ delta: Int32, at t: EpochMillis, scope i: Int) {
+    /// `boundary` is the latest window start at or before `t`, where the ledger files the change.
+    private mutating func applyCustomer(_ delta: Int32, at t: EpochMillis, boundary: EpochMillis, scope i: Int) {
         update(i, at: t) { a in
             if delta > 0 { a.newCustomers += 1 } else { a.churnedCustomers += 1 }
         }
@@ -215,10 +218,7 @@ package struct ShardProcessor: Sendable {
             w.aggregate.activeCustomersStart += delta
             w.dirty = true
         }
-        // Window starts only ask for customers before them: changes between two possible
-        // starts are kept as one, so a busy scope's ledger (and its changelog record) holds a
-        // few entries per day instead of one per customer event.
-        scopes.states[i].ledger.record(at: assigner.latestBoundary(atOrBefore: t), delta: delta)
+        scopes.states[i].ledger.record(at: boundary, delta: delta)
         if watermark != .min { scopes.states[i].ledger.fold(before: watermark - maxWindowSpan) }
     }
 

@@ -4,6 +4,9 @@ package typealias EpochMillis = Int64
 /// RFC 3339 timestamps, parsed straight from bytes and formatted without Foundation's formatters.
 package enum Timestamp {
     package static let millisPerDay: Int64 = 86_400_000
+    /// Years 1 to 2999, the widest event times the decoder can be configured to accept: state
+    /// read back with times outside them was not written by this worker.
+    package static let representableYears: ClosedRange<EpochMillis> = -62_135_596_800_000...32_503_680_000_000
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; nil when it is not RFC 3339.
     /// Fractions beyond milliseconds are truncated.

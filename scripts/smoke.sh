@@ -23,7 +23,7 @@ expect_misuse() {
   timeout 20 "$bin" "$@" > "$work/misuse.out" 2>&1
   local code=$?
   set -e
-  if [ "$code" -eq 2 ] && grep -q -- "$needle" "$work/misuse.out" && ! grep -q -i "embedded" "$work/misuse.out"; then
+  if [ "$code" -eq 2 ] && grep -q -- "$needle" "$work/misuse.out" && ! grep -q "broker.*runs at" "$work/misuse.out"; then
     ok "$what exits 2 naming $needle, nothing started"
   else
     bad "$what: exit $code: $(head -5 "$work/misuse.out")"
@@ -37,11 +37,14 @@ expect_misuse "a malformed option value" "--seconds" run --seconds soon
 expect_misuse "a negative duration" "--seconds" run --seconds -5
 expect_misuse "a broker with no brokers" "--count" broker --count 0
 expect_misuse "simulate without brokers" "--brokers" simulate --config "$work"
+# Production never runs on simulated data by accident: no brokers and no --embedded is an error.
+expect_misuse "run without brokers or --embedded" "kafka.brokers is empty" run --no-live --config config
+expect_misuse "run --embedded with brokers" "--embedded runs its own broker" run --embedded --no-live --brokers h:9092
 if "$bin" check-config --config config > "$work/good.out" 2>&1 && grep -q "configuration OK" "$work/good.out"; then ok "shipped config is valid"; else bad "check-config on config/: $(cat "$work/good.out")"; fi
 
-# The README's run command without brokers: embedded broker, simulated feed, alerts within 60 s,
-# a clean stop on SIGINT.
-"$bin" run --config config > "$work/run.out" 2> "$work/run.err" &
+# The README's run command (scripts/run.sh: --embedded): embedded broker, simulated feed, alerts
+# within 60 s, a clean stop on SIGINT.
+"$bin" run --embedded --config config > "$work/run.out" 2> "$work/run.err" &
 pid=$!
 deadline=$((SECONDS + 60))
 while [ $SECONDS -lt $deadline ]; do

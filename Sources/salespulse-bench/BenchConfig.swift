@@ -12,10 +12,11 @@ func benchWorkerConfig(brokers: String, topic: String, prefix: String, internalP
     w.topics.summaries = prefix + w.topics.summaries
     w.topics.alerts = prefix + w.topics.alerts
     w.topics.dlq = prefix + w.topics.dlq
-    w.topics.internal = prefix + w.topics.internal
-    w.topics.changelog = prefix + w.topics.changelog
-    w.topics.rollup = prefix + w.topics.rollup
-    w.topics.rollupChangelog = prefix + w.topics.rollupChangelog
+    // Named, not derived from the group: bench.sh creates them with their partition counts.
+    w.topics.internal = prefix + "kpi.events"
+    w.topics.changelog = prefix + "kpi.changelog"
+    w.topics.rollup = prefix + "kpi.rollup"
+    w.topics.rollupChangelog = prefix + "kpi.rollup-changelog"
     w.topics.internalPartitions = internalPartitions
     w.time.windows = BenchFeed.windows
     // Nothing may be closed by the wall clock while the history is read.

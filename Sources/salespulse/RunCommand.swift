@@ -4,13 +4,18 @@ import Logging
 import Synchronization
 import Worker
 
-/// `salespulse run`: the worker. With no brokers it brings its own broker and CRM feed.
+/// `salespulse run`: the worker. With `--embedded` (the demo) it brings its own broker and CRM
+/// feed; without it, an empty broker list is a configuration error, so a deployment whose broker
+/// setting went missing never runs on simulated data.
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run the worker (embedded broker and simulated CRM feed when no brokers are configured).")
+        abstract: "Run the worker on kafka.brokers, or with --embedded on its own broker and a simulated CRM feed.")
 
     @OptionGroup var options: ConfigOptions
+
+    @Flag(help: "The demo: an embedded mock-cluster broker and a simulated CRM feed (needs no brokers configured).")
+    var embedded = false
 
     @Flag(help: "Print log lines instead of the live KPI table.")
     var noLive = false
@@ -24,9 +29,9 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let config = loadConfigOrExit(options)
+        try checkBrokerChoice(config)
         let live = !noLive
         let logger = makeLogger(config, quiet: live && isatty(STDOUT_FILENO) != 0)
-        let embedded = config.isEmbedded
         var broker: EmbeddedBroker?
         let bootstrap: String
         if embedded {
@@ -37,14 +42,18 @@ struct RunCommand: ParsableCommand {
             }
             bootstrap = broker!.bootstrapServers
             print(
-                "SalesPulse: no brokers configured, so an embedded 3-broker Kafka (librdkafka mock) runs at \(bootstrap)"
+                "SalesPulse demo: an embedded 3-broker Kafka (librdkafka mock) runs at \(bootstrap)"
             )
             print(
                 "            and a simulated CRM feed plays \(config.worker.simulator.speed) of business time per second."
             )
         } else {
             bootstrap = config.worker.kafka.brokers
-            TopicProvisioner.ensureTopics(config, bootstrap: bootstrap, logger: logger)
+            do {
+                try TopicProvisioner.ensureTopics(config, bootstrap: bootstrap, logger: logger)
+            } catch {
+                throw CommandFailure(error.description)
+            }
             print("SalesPulse: consuming \(config.worker.topics.inputs.joined(separator: ", ")) from \(bootstrap)")
         }
         print("            Ctrl-C stops it cleanly.\n")
@@ -114,6 +123,20 @@ struct RunCommand: ParsableCommand {
         )
         server?.shutdown()
         withExtendedLifetime(broker) {}
+    }
+
+    /// Exit code 2 when the brokers and `--embedded` disagree, before anything starts.
+    private func checkBrokerChoice(_ config: ResolvedConfig) throws {
+        if embedded, !config.hasNoBrokers {
+            throw ValidationError(
+                "--embedded runs its own broker, but kafka.brokers is '\(config.worker.kafka.brokers)': "
+                    + "drop --embedded, or the brokers (kafka.brokers, SALESPULSE_KAFKA_BROKERS, --brokers)")
+        }
+        if !embedded, config.hasNoBrokers {
+            throw ValidationError(
+                "kafka.brokers is empty: set it (or SALESPULSE_KAFKA_BROKERS, or --brokers); "
+                    + "for the demo on simulated data, pass --embedded")
+        }
     }
 
     private func header(_ bootstrap: String, _ embedded: Bool) -> String {

@@ -37,6 +37,6 @@ struct ConfigOptions: ParsableArguments {
     /// A folder named on the command line must exist; the default one may be absent (all defaults).
     var directory: String { explicitDirectory ?? "config" }
 
-    @Option(help: "Kafka bootstrap servers; overrides kafka.brokers (empty: embedded broker).")
+    @Option(help: "Kafka bootstrap servers; overrides kafka.brokers.")
     var brokers: String?
 }

@@ -22,7 +22,7 @@ struct SimulateCommand: ParsableCommand {
 
     func run() throws {
         let config = loadConfigOrExit(options)
-        guard !config.isEmbedded else {
+        guard !config.hasNoBrokers else {
             throw ValidationError("simulate needs --brokers or kafka.brokers (run `salespulse broker` for a local one)")
         }
         let logger = makeLogger(config)

@@ -62,12 +62,12 @@ struct ConfigTests {
         }
     }
 
-    @Test("the shipped config folder is valid and embedded (no brokers)")
+    @Test("the shipped config folder is valid and names no brokers (the demo runs it with --embedded)")
     func shippedConfig() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let config = try ConfigLoader.load(directory: root.appendingPathComponent("config").path)
-        #expect(config.isEmbedded)
+        #expect(config.hasNoBrokers)
         #expect(config.settings.windows.map(\.name) == ["day", "week", "month", "quarter"])
         #expect(config.settings.targets.periods.contains(.month))
     }
@@ -146,6 +146,53 @@ struct ConfigTests {
         #expect(withLocale.count == 3, "got \(withLocale)")
         #expect(withLocale.contains { $0.contains("alerts.locale") })
         #expect(withLocale.contains { $0.contains("alerts.target_slipping.tolerance") }, "checked after the locale")
+    }
+
+    @Test("internal topics derive from kafka.group_id unless set, so two deployments never share one")
+    func derivedTopics() throws {
+        let defaults = try ResolvedConfig.resolve(WorkerConfig(), TargetsFile(), MarketsFile())
+        #expect(
+            defaults.worker.topics.internals == [
+                "salespulse-events", "salespulse-changelog", "salespulse-rollup", "salespulse-rollup-changelog",
+            ])
+        var w = WorkerConfig()
+        w.kafka.groupId = "acme.sales"
+        w.topics.changelog = "shared-changelog"
+        let acme = try ResolvedConfig.resolve(w, TargetsFile(), MarketsFile())
+        #expect(
+            acme.worker.topics.internals == [
+                "acme.sales-events", "shared-changelog", "acme.sales-rollup", "acme.sales-rollup-changelog",
+            ])
+        #expect(acme.derivedTopics == ["topics.internal", "topics.rollup", "topics.rollup_changelog"])
+        // Output topics are the user's and never derived.
+        #expect(acme.worker.topics.outputs == ["kpi.summaries", "kpi.alerts", "kpi.dlq"])
+
+        let bad = problems(worker: "kafka:\n  group_id: \"sales team\"\n")
+        #expect(
+            bad.contains {
+                $0.hasPrefix("worker.yaml: topics.changelog: 'sales team-changelog'") && $0.contains("kafka.group_id")
+            })
+        #expect(problems(worker: "kafka:\n  group_id: \"\"\n").contains { $0.hasPrefix("worker.yaml: kafka.group_id") })
+    }
+
+    @Test("a cluster with v1's kpi.* internal topics and none of the derived ones refuses to start")
+    func v1TopicsRefused() throws {
+        let config = try ResolvedConfig.resolve(WorkerConfig(), TargetsFile(), MarketsFile())
+        let v1 = Set(InternalTopics.v1Names + ["crm.deals", "kpi.summaries"])
+        let refusal = try #require(TopicProvisioner.v1Refusal(config, existing: v1))
+        #expect(refusal.description.contains("topics.changelog: kpi.changelog"))
+        #expect(refusal.description.contains("topics.rollup_changelog: kpi.rollup-changelog"))
+        // Already upgraded (the derived topics exist), or a fresh cluster: no refusal.
+        #expect(TopicProvisioner.v1Refusal(config, existing: v1.union(config.worker.topics.internals)) == nil)
+        #expect(TopicProvisioner.v1Refusal(config, existing: ["crm.deals"]) == nil)
+        // Every internal topic set by hand: the user chose, nothing is derived.
+        var w = WorkerConfig()
+        w.topics.internal = "kpi.events"
+        w.topics.changelog = "kpi.changelog"
+        w.topics.rollup = "kpi.rollup"
+        w.topics.rollupChangelog = "kpi.rollup-changelog"
+        let pinned = try ResolvedConfig.resolve(w, TargetsFile(), MarketsFile())
+        #expect(TopicProvisioner.v1Refusal(pinned, existing: v1) == nil)
     }
 
     @Test("more than 255 windows is a configuration problem (exit 2), not a crash")

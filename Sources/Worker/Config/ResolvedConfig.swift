@@ -13,15 +13,20 @@ package struct ResolvedConfig: Sendable {
     package var simulatorSpeedMillis: Int64
     package var simulatorStart: EpochMillis
 
-    /// True when no brokers are configured: run the embedded broker and the simulated feed.
-    package var isEmbedded: Bool { worker.kafka.brokers.trimmingCharacters(in: .whitespaces).isEmpty }
+    /// Internal topic settings left empty and derived from `kafka.group_id`.
+    package var derivedTopics: [String] = []
+
+    /// True when no brokers are configured: only `salespulse run --embedded` (the demo) runs so.
+    package var hasNoBrokers: Bool { worker.kafka.brokers.trimmingCharacters(in: .whitespaces).isEmpty }
 
     /// Validates everything, reporting every problem at once, each naming its key.
-    package static func resolve(_ w: WorkerConfig, _ t: TargetsFile, _ m: MarketsFile) throws(ConfigError)
+    package static func resolve(_ raw: WorkerConfig, _ t: TargetsFile, _ m: MarketsFile) throws(ConfigError)
         -> ResolvedConfig
     {
         var problems: [String] = []
         func problem(_ key: String, _ text: String) { problems.append("worker.yaml: \(key): \(text)") }
+        var w = raw
+        let derivedTopics = InternalTopics.derive(&w.topics, groupId: w.kafka.groupId)
         func duration(_ key: String, _ text: String) -> Int64 {
             guard let ms = WindowSpec.parseDuration(text) else {
                 problem(key, "'\(text)' is not a duration such as 500ms, 30s, 15m, 1h or 7d")
@@ -101,7 +106,9 @@ package struct ResolvedConfig: Sendable {
             ("topics.rollup", w.topics.rollup), ("topics.rollup_changelog", w.topics.rollupChangelog),
         ]
         for (key, name) in topicNames where !isValidTopic(name) {
-            problem(key, "'\(name)' is not a valid topic name (1-249 of a-z A-Z 0-9 . _ -)")
+            let origin =
+                derivedTopics.contains(key) ? " (derived from kafka.group_id; set the topic or fix the group)" : ""
+            problem(key, "'\(name)' is not a valid topic name (1-249 of a-z A-Z 0-9 . _ -)\(origin)")
         }
         for (k, (key, name)) in topicNames.enumerated()
         where k >= 3 && topicNames[..<k].contains(where: { $0.1 == name }) {
@@ -113,7 +120,7 @@ package struct ResolvedConfig: Sendable {
         if !["json", "text"].contains(w.logFormat) { problem("log_format", "'\(w.logFormat)' is not json or text") }
         if !(0...65535).contains(w.observability.port) { problem("observability.port", "must be between 0 and 65535") }
         if w.observability.bind.isEmpty { problem("observability.bind", "must be an address such as 0.0.0.0") }
-        if !w.kafka.brokers.isEmpty, w.kafka.groupId.isEmpty { problem("kafka.group_id", "must not be empty") }
+        if w.kafka.groupId.isEmpty { problem("kafka.group_id", "must not be empty") }
 
         let currency = w.money.reportingCurrency
         if !isCurrencyCode(currency) {
@@ -254,7 +261,7 @@ package struct ResolvedConfig: Sendable {
             worker: w, targetsFile: t, marketsFile: m, settings: settings,
             decoder: EventDecoder(fx: FXTable(reportingCurrency: currency, rates: rates), limits: limits),
             commitIntervalMillis: commit, stallTimeoutMillis: stall, simulatorSpeedMillis: speed,
-            simulatorStart: simStart)
+            simulatorStart: simStart, derivedTopics: derivedTopics)
     }
 
     private static func isValidTopic(_ name: String) -> Bool {

@@ -57,7 +57,7 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
     }
 
     package struct KafkaSection: Codable, Sendable, Equatable {
-        /// Empty: start the embedded broker and the simulated CRM feed.
+        /// Empty is only valid for the demo, `salespulse run --embedded`.
         package var brokers = ""
         package var groupId = "salespulse"
         package var clientId = "salespulse"
@@ -89,13 +89,15 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
         package var summaries = "kpi.summaries"
         package var alerts = "kpi.alerts"
         package var dlq = "kpi.dlq"
+        // The four internal topics: empty means derived from `kafka.group_id` when the config is
+        // resolved (`InternalTopics`), so two deployments never share a changelog.
         /// Region-keyed events between the route and aggregate stages.
-        package var `internal` = "kpi.events"
+        package var `internal` = ""
         /// Compacted changelog of the aggregate tasks' state, co-partitioned with `internal`.
-        package var changelog = "kpi.changelog"
+        package var changelog = ""
         /// Region summaries and shard watermarks for the company rollup (one partition).
-        package var rollup = "kpi.rollup"
-        package var rollupChangelog = "kpi.rollup-changelog"
+        package var rollup = ""
+        package var rollupChangelog = ""
         /// Partitions of `internal` and `changelog`: the unit of scale-out.
         package var internalPartitions = 12
         /// Partitions and replication of topics the worker creates when they are missing.

@@ -81,6 +81,78 @@ struct ObservabilityTests {
         #expect((metricValue(second, "salespulse_windows_closed_total") ?? 0) > 0)
     }
 
+    /// The (topic, partition) pairs of the lag series on a /metrics page.
+    private func lagSeries(_ page: String) -> Set<String> {
+        var out: Set<String> = []
+        for line in page.split(separator: "\n") where line.hasPrefix("salespulse_consumer_lag_messages{") {
+            let labels = line.drop { $0 != "{" }.prefix { $0 != "}" }.dropFirst()
+            let pairs = labels.split(separator: ",").sorted().joined(separator: ",")
+            out.insert(pairs)
+        }
+        return out
+    }
+
+    @Test(
+        "a revoked partition's lag series leaves /metrics; the stage that now owns it reports it",
+        .timeLimit(.minutes(4)))
+    func lagSeriesFollowOwnership() throws {
+        let cluster = try cluster()
+        var generator = ScenarioGenerator(seed: 12, days: 20)
+        let good = generator.generate().bulk.filter { if case .good = $0.kind { true } else { false } }
+        let half = good.count / 2
+        try produce(Array(good[..<half]), bootstrap: cluster.bootstrapServers)
+        // The mock completes a join into a non-empty group only session.timeout.ms - 1 s later.
+        let config = try TestConfig.make(properties: ["session.timeout.ms": "6000"])
+        func worker() throws -> (PipelineHarness, ObservabilityServer) {
+            let registry = PrometheusCollectorRegistry()
+            let health = HealthState()
+            let server = try ObservabilityServer(host: "127.0.0.1", port: 0, registry: registry, health: health)
+            let harness = PipelineHarness(
+                config: config, bootstrap: cluster.bootstrapServers,
+                metrics: PipelineMetrics(factory: PrometheusMetricsFactory(registry: registry)), health: health)
+            harness.start()
+            return (harness, server)
+        }
+        let (a, serverA) = try worker()
+        defer { serverA.shutdown() }
+        defer { a.stop() }
+        try #require(a.wait(timeout: .seconds(60)) { $0.consumed == half && $0.isSettled })
+        let urlA = "http://127.0.0.1:\(serverA.port)/metrics"
+        let crm = Set(
+            config.worker.topics.inputs.flatMap { topic in (0..<3).map { "partition=\"\($0)\",topic=\"\(topic)\"" } })
+        var before: Set<String> = []
+        #expect(
+            waitFor(.seconds(10)) {
+                before = lagSeries(httpGet(urlA)?.body ?? "")
+                return crm.isSubset(of: before)
+            }, "worker A alone reports every input partition: \(before.sorted())")
+
+        let (b, serverB) = try worker()
+        defer { serverB.shutdown() }
+        defer { b.stop() }
+        try #require(b.wait(timeout: .seconds(60)) { $0.assignedPartitions > 0 })
+        try produce(Array(good[half...]), bootstrap: cluster.bootstrapServers)
+        // Events one worker routed may be aggregated by the other: settled is a sum over both.
+        try #require(
+            a.wait(timeout: .seconds(90)) {
+                let other = b.pipeline.stats.snapshot
+                return $0.consumed + other.consumed >= good.count
+                    && $0.aggregated + other.aggregated >= $0.routed + other.routed
+            })
+        let urlB = "http://127.0.0.1:\(serverB.port)/metrics"
+        var seriesA: Set<String> = []
+        var seriesB: Set<String> = []
+        #expect(
+            waitFor(.seconds(10)) {
+                seriesA = lagSeries(httpGet(urlA)?.body ?? "")
+                seriesB = lagSeries(httpGet(urlB)?.body ?? "")
+                return crm.isSubset(of: seriesA.union(seriesB)) && seriesA.isDisjoint(with: seriesB)
+            }, "A: \(seriesA.sorted()) B: \(seriesB.sorted())")
+        // Worker A gave partitions away, and their series left with them.
+        #expect(!crm.isSubset(of: seriesA))
+        #expect(!seriesB.isEmpty)
+    }
+
     @Test("/readyz turns false while every broker is down and true again after", .timeLimit(.minutes(3)))
     func readinessFollowsBrokers() throws {
         let cluster = try cluster()

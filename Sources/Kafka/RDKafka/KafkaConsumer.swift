@@ -165,6 +165,16 @@ package final class KafkaConsumer: @unchecked Sendable {
         return Dictionary(RDKafkaPartitionList.read(list), uniquingKeysWith: { a, _ in a })
     }
 
+    /// The offset after the last record handed to the application, per partition (negative when
+    /// none yet): unlike the last message's offset + 1, it has moved past the transaction markers
+    /// librdkafka consumed without handing them over.
+    package func positions(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        let list = RDKafkaPartitionList.make(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        guard rd_kafka_position(handle, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { return [:] }
+        return Dictionary(RDKafkaPartitionList.read(list), uniquingKeysWith: { a, _ in a })
+    }
+
     package func pause(_ partitions: [TopicPartition]) {
         context.paused.formUnion(partitions)
         let list = RDKafkaPartitionList.make(partitions)

@@ -18,7 +18,7 @@ package final class PipelineMetrics: @unchecked Sendable {
     private var deadLetters: [RejectReason: Counter] = [:]
     private var windowsClosed: [String: Counter] = [:]
     private var alerts: [String: Counter] = [:]
-    private var lag: [TopicPartition: (messages: Gauge, seconds: Gauge)] = [:]
+    private var lag: [TopicPartition: (messages: Gauge, seconds: Gauge?)] = [:]
     private let lateEvents: Counter
     private let duplicates: Counter
     private let unknownTypes: Counter
@@ -114,26 +114,28 @@ package final class PipelineMetrics: @unchecked Sendable {
     func recordLag(_ tp: TopicPartition, messages: Int64, seconds: Double?) {
         lock.lock()
         defer { lock.unlock() }
-        let gauges =
-            lag[tp] ?? (
-                Gauge(
-                    label: "salespulse_consumer_lag_messages",
-                    dimensions: [("topic", tp.topic), ("partition", String(tp.partition))], factory: factory),
-                Gauge(
-                    label: "salespulse_consumer_lag_seconds",
-                    dimensions: [("topic", tp.topic), ("partition", String(tp.partition))], factory: factory)
-            )
-        lag[tp] = gauges
+        let dimensions = [("topic", tp.topic), ("partition", String(tp.partition))]
+        var gauges =
+            lag[tp] ?? (Gauge(label: "salespulse_consumer_lag_messages", dimensions: dimensions, factory: factory), nil)
         gauges.messages.record(messages)
-        if let seconds { gauges.seconds.record(seconds) }
+        if let seconds {
+            let gauge =
+                gauges.seconds
+                ?? Gauge(label: "salespulse_consumer_lag_seconds", dimensions: dimensions, factory: factory)
+            gauge.record(seconds)
+            gauges.seconds = gauge
+        }
+        lag[tp] = gauges
     }
 
+    /// Removes a revoked partition's series: a lag frozen at its last value would read as a
+    /// backlog nobody works on.
     func forgetLag(_ tp: TopicPartition) {
         lock.lock()
         defer { lock.unlock() }
         guard let gauges = lag.removeValue(forKey: tp) else { return }
-        gauges.messages.record(0)
-        gauges.seconds.record(0)
+        gauges.messages.destroy()
+        gauges.seconds?.destroy()
     }
 
     /// The last restore of tasks from the changelog: how long it took and how much it read.

@@ -281,8 +281,15 @@ final class AggregateStage: StageLoop {
         if !routed { _ = ownSources.revoke(partitions) }
         for p in Set(partitions.map(\.partition)) {
             if let task = tasks.removeValue(forKey: p), broken == nil { suspended[p] = task }
-            for tp in partitions where tp.partition == p { pipeline.metrics?.forgetLag(tp) }
         }
+    }
+
+    override func publishStats() {
+        super.publishStats()
+        var next: [TopicPartition: Int64] = [:]
+        for task in tasks.values { next.merge(task.received) { $1 } }
+        // Event times are known per input partition only when this stage reads the input itself.
+        reportLag(next) { routed ? nil : ownSources.sources[$0]?.eventTime }
     }
 
     override func drainAll() {

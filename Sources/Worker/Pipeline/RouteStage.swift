@@ -16,7 +16,6 @@ final class RouteStage: StageLoop {
     /// Where reading started per owned partition (its committed offset), for idleness checks
     /// before anything is read; never committed, so an unanswered lookup cannot rewind anything.
     var started: [TopicPartition: Int64] = [:]
-    var lastEventTime: [TopicPartition: EpochMillis] = [:]
     var progress: SourceTracker
     /// Events forwarded since the last flush, per internal partition.
     var outbox: [Int32: RoutedBatch.Writer] = [:]
@@ -41,8 +40,6 @@ final class RouteStage: StageLoop {
         progress.received(tp, now: pollStarted)
         switch config.decoder.decode(message.value, now: pollStarted) {
         case .event(let event):
-            // Only the lag metric reads it: a hash of the topic name per event saved without metrics.
-            if pipeline.metrics != nil { lastEventTime[tp] = max(lastEventTime[tp] ?? .min, event.occurredAt) }
             forward(event, source: tp, offset: message.offset, key: message.key, raw: message.value)
             progress.forwarded(tp, eventTime: event.occurredAt)
         case .unknownType:
@@ -162,7 +159,6 @@ final class RouteStage: StageLoop {
         for tp in partitions {
             received[tp] = nil
             started[tp] = nil
-            lastEventTime[tp] = nil
         }
     }
 
@@ -174,12 +170,6 @@ final class RouteStage: StageLoop {
 
     override func publishStats() {
         super.publishStats()
-        guard let metrics = pipeline.metrics else { return }
-        let now = pipeline.clock()
-        for (tp, next) in received {
-            let high = consumer.cachedHighWatermark(tp) ?? next
-            metrics.recordLag(
-                tp, messages: max(0, high - next), seconds: lastEventTime[tp].map { max(0, Double(now - $0) / 1000) })
-        }
+        reportLag(received) { progress.sources[$0]?.eventTime }
     }
 }

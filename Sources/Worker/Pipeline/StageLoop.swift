@@ -326,6 +326,8 @@ class StageLoop {
                 commit()
             }
             revoked(partitions)
+            // A partition's lag series leaves with it; its new owner starts its own.
+            for tp in partitions { pipeline.metrics?.forgetLag(tp) }
             counters.assignedPartitions = 0
             logger.info(
                 "partitions revoked", metadata: [LogKey.stage: "\(name)", LogKey.partitions: "\(partitions.sorted())"])
@@ -338,6 +340,23 @@ class StageLoop {
         counters.clientErrors = consumerErrors + output.producer.errorEvents
         counters.client = consumer.statistics + output.producer.statistics
         pipeline.stats.publish(name, counters)
+    }
+
+    /// Consumer lag of the partitions read: offsets behind the partition's end, and the newest
+    /// event read behind the wall clock where the stage knows event times (`.min`: none read
+    /// yet). The consumer's position has moved past transaction markers, so a topic written in
+    /// transactions, read to its end, shows 0 rather than 1.
+    func reportLag(_ next: [TopicPartition: Int64], newestEvent: (TopicPartition) -> EpochMillis?) {
+        guard let metrics = pipeline.metrics, !next.isEmpty else { return }
+        let now = pipeline.clock()
+        let positions = consumer.positions(Array(next.keys))
+        for (tp, taken) in next {
+            let offset = max(taken, positions[tp] ?? taken)
+            let high = consumer.cachedHighWatermark(tp) ?? offset
+            let newest = newestEvent(tp).flatMap { $0 == .min ? nil : $0 }
+            metrics.recordLag(
+                tp, messages: max(0, high - offset), seconds: newest.map { max(0, Double(now - $0) / 1000) })
+        }
     }
 
     /// Errors the consumer reported through `poll` (a broker unreachable, a fetch that failed).

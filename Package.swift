@@ -81,6 +81,7 @@ let package = Package(
             dependencies: [
                 "Worker", "Kafka", "SalesKPI", "TestSupport",
                 .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict
         ),

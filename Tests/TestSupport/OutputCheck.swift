@@ -68,6 +68,13 @@ package enum OutputCheck {
             finalPartition[key] = m.partition
         }
         report.finals = finals.count
+        // Comparisons are known from the window holding a scope's first counted event on.
+        var firstTime: [ReferenceModel.Scope: Int64] = [:]
+        for e in model.counted {
+            for scope in ReferenceModel.scopes(of: e) where scope.kind != "rep" {
+                firstTime[scope] = min(firstTime[scope] ?? .max, e.time)
+            }
+        }
         if !allowDuplicateFinals, report.repeatedFinals > 0 {
             report.conflictingFinals.append("\(report.repeatedFinals) repeated finals")
         }
@@ -92,6 +99,8 @@ package enum OutputCheck {
             diffs += compare(
                 json, model.aggregate(scope, start: start, end: end), scope: scope, kind: kind, targets: targets,
                 markets: markets)
+            diffs += compareComparisons(
+                json, scope: scope, kind: kind, start: start, model: model, first: firstTime[scope], calendar: calendar)
             if !diffs.isEmpty { report.mismatches.append("\(key): \(diffs.joined(separator: "; "))") }
         }
         var missing = Set<String>()
@@ -163,6 +172,76 @@ package enum OutputCheck {
             "market_share", j["market_share"] as? Double,
             scope.kind == "rep" ? nil : market.map { (Double(r.revenue) / 100) / (Double($0) / 100) })
         check("pace", j["pace"] as? Double, 1.0)
+        return diffs
+    }
+
+    /// The `comparisons` of a final: present for region and company weeks, months and quarters
+    /// only; each side null before the scope's first window, else the reference's figures of
+    /// that window (zero without activity) and the changes to this one.
+    private static func compareComparisons(
+        _ j: [String: Any], scope: ReferenceModel.Scope, kind: String, start: Int64, model: ReferenceModel,
+        first: Int64?, calendar: ReferenceCalendar
+    ) -> [String] {
+        guard scope.kind != "rep", ["week", "month", "quarter"].contains(kind) else {
+            return j["comparisons"] == nil ? [] : ["comparisons present on a \(scope.kind) \(kind)"]
+        }
+        guard let comparisons = j["comparisons"] as? [String: Any] else { return ["comparisons missing"] }
+        var diffs: [String] = []
+        let current = model.aggregate(scope, start: start, end: calendar.interval(kind, containing: start).end)
+        func rate(_ a: ReferenceModel.Aggregate) -> Double? {
+            a.won + a.lost == 0 ? nil : Double(a.won) / Double(a.won + a.lost)
+        }
+        let ratio = ReferenceModel.minorRatio
+        func text(_ minor: Int64?) -> String? {
+            minor.map { $0 < 0 ? "-" + ReferenceModel.money(-$0) : ReferenceModel.money($0) }
+        }
+        for (name, yearAgo) in [("previous", false), ("year_ago", true)] {
+            let window = calendar.compared(kind, start: start, yearAgo: yearAgo)
+            let known = first.map { window.start >= calendar.interval(kind, containing: $0).start } ?? false
+            guard known else {
+                if !(comparisons[name] is NSNull) { diffs.append("\(name) should be null") }
+                continue
+            }
+            guard let c = comparisons[name] as? [String: Any], let change = c["change"] as? [String: Any] else {
+                diffs.append("\(name) missing")
+                continue
+            }
+            let past = model.aggregate(scope, start: window.start, end: window.end)
+            func check<T: Equatable>(_ field: String, _ actual: T?, _ expected: T?) {
+                if actual != expected {
+                    diffs.append("\(name).\(field) \(String(describing: actual)) != \(String(describing: expected))")
+                }
+            }
+            func close(_ field: String, _ actual: Double?, _ expected: Double?) {
+                switch (actual, expected) {
+                case (nil, nil): return
+                case (let a?, let e?) where abs(a - e) <= 1e-9 * max(abs(e), 1): return
+                default:
+                    diffs.append("\(name).\(field) \(String(describing: actual)) != \(String(describing: expected))")
+                }
+            }
+            check("start", (c["start"] as? String).map(ReferenceCalendar.parse), window.start)
+            check("end", (c["end"] as? String).map(ReferenceCalendar.parse), window.end)
+            check("revenue", c["revenue"] as? String, text(past.revenue))
+            check("won", c["won"] as? Int, past.won)
+            close("win_rate", c["win_rate"] as? Double, rate(past))
+            check("avg_deal_size", c["avg_deal_size"] as? String, ReferenceModel.moneyRatio(past.revenue, past.won))
+            check("cac", c["cac"] as? String, ReferenceModel.moneyRatio(past.spend, past.newCustomers))
+            check("change.revenue", change["revenue"] as? String, text(current.revenue - past.revenue))
+            close(
+                "change.revenue_growth", change["revenue_growth"] as? Double,
+                past.revenue == 0 ? nil : Double(current.revenue - past.revenue) / Double(past.revenue))
+            check("change.won", change["won"] as? Int, current.won - past.won)
+            close(
+                "change.win_rate", change["win_rate"] as? Double,
+                rate(current).flatMap { x in rate(past).map { x - $0 } })
+            let avg = ratio(current.revenue, current.won).flatMap { x in ratio(past.revenue, past.won).map { x - $0 } }
+            check("change.avg_deal_size", change["avg_deal_size"] as? String, text(avg))
+            let cac = ratio(current.spend, current.newCustomers).flatMap { x in
+                ratio(past.spend, past.newCustomers).map { x - $0 }
+            }
+            check("change.cac", change["cac"] as? String, text(cac))
+        }
         return diffs
     }
 

@@ -47,6 +47,15 @@ package struct ReferenceCalendar: Sendable {
         }
     }
 
+    /// The window a comparison looks at for the `kind` window starting at `start`: the one
+    /// before it, or the same one a year earlier (52 weeks for a week).
+    package func compared(_ kind: String, start: Int64, yearAgo: Bool) -> (start: Int64, end: Int64) {
+        guard yearAgo else { return interval(kind, containing: start - 1) }
+        if kind == "week" { return interval(kind, containing: start - 364 * Self.day) }
+        let earlier = calendar.date(byAdding: .year, value: -1, to: date(start))!
+        return interval(kind, containing: millis(earlier))
+    }
+
     /// RFC 3339 text with an offset, parsed with Foundation (not the domain's parser).
     package static func parse(_ text: String) -> Int64 {
         let d = parsers.withLock { p in p.0.date(from: text) ?? p.1.date(from: text) }

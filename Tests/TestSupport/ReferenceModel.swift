@@ -128,11 +128,16 @@ package struct ReferenceModel {
 
     /// `minor / count` rounded half to even, as text with two decimals.
     package static func moneyRatio(_ minor: Int64, _ count: Int) -> String? {
+        minorRatio(minor, count).map(money)
+    }
+
+    /// `minor / count` in minor units, rounded half to even (non-negative `minor`).
+    package static func minorRatio(_ minor: Int64, _ count: Int) -> Int64? {
         guard count > 0 else { return nil }
         var q = minor / Int64(count)
         let r = minor % Int64(count)
         if 2 * r > Int64(count) || (2 * r == Int64(count) && q % 2 != 0) { q += 1 }
-        return money(q)
+        return q
     }
 
     package static func money(_ minor: Int64) -> String {

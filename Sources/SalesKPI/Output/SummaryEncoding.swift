@@ -51,6 +51,12 @@ extension Summary {
         w.field("market_size", marketSize)
         w.field("market_share", marketSize.flatMap { $0.minorUnits > 0 ? a.revenue.doubleValue / $0.doubleValue : nil })
         w.field("watermark", timestamp: watermark == .min ? nil : watermark)
+        if let comparisons {
+            w.beginObject("comparisons")
+            Self.write("previous", comparisons.previous, current: a, to: &w, calendar: calendar)
+            Self.write("year_ago", comparisons.yearAgo, current: a, to: &w, calendar: calendar)
+            w.endObject()
+        }
         w.beginObject("parts")
         w.field("revenue_minor", a.revenue.minorUnits)
         w.field("won", Int(a.won))
@@ -70,5 +76,46 @@ extension Summary {
         w.endObject()
         w.endObject()
         return w.bytes
+    }
+
+    /// One comparison: the past window's figures and the change from them to this window's
+    /// (differences of the published values; growth as a fraction of the past revenue). Null
+    /// when the past window is unknown, and each change null where either side is.
+    private static func write(
+        _ key: StaticString, _ period: Comparisons.Period?, current a: KPIAggregate, to w: inout JSONWriter,
+        calendar: BusinessCalendar
+    ) {
+        guard let period else {
+            w.field(key, nil as String?)
+            return
+        }
+        let past = period.figures
+        let now = PeriodFigures(a)
+        // Saturated company sums (`KPIAggregate.merge`) could overflow a difference: null then.
+        func difference(_ x: Money?, _ y: Money?) -> Money? {
+            guard let x, let y else { return nil }
+            let (d, overflow) = x.minorUnits.subtractingReportingOverflow(y.minorUnits)
+            return overflow ? nil : Money(minorUnits: d)
+        }
+        w.beginObject(key)
+        w.field("start", timestamp: period.start, offsetSeconds: calendar.offsetSeconds(at: period.start))
+        w.field("end", timestamp: period.end, offsetSeconds: calendar.offsetSeconds(at: period.end))
+        w.field("revenue", past.revenue)
+        w.field("won", Int(past.won))
+        w.field("win_rate", past.winRate)
+        w.field("avg_deal_size", past.avgDealSize)
+        w.field("cac", past.cac)
+        w.beginObject("change")
+        let revenueChange = difference(now.revenue, past.revenue)
+        w.field("revenue", revenueChange)
+        w.field(
+            "revenue_growth",
+            past.revenue.minorUnits == 0 ? nil : revenueChange.map { $0.doubleValue / past.revenue.doubleValue })
+        w.field("won", Int(now.won) - Int(past.won))
+        w.field("win_rate", now.winRate.flatMap { x in past.winRate.map { x - $0 } })
+        w.field("avg_deal_size", difference(now.avgDealSize, past.avgDealSize))
+        w.field("cac", difference(now.cac, past.cac))
+        w.endObject()
+        w.endObject()
     }
 }

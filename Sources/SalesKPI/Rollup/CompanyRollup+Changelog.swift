@@ -26,6 +26,8 @@ extension CompanyRollup {
         /// Absent in records of versions that summed it from region summaries instead: company
         /// windows then count customers from the restore on.
         var customers: CustomerLedger?
+        /// Absent in records of versions without comparisons: they start from the restore on.
+        var history: PeriodHistory?
     }
 
     static func partKey(_ k: PartKey) -> String { "p|\(k.window.kind)|\(k.window.start)|\(k.window.end)|\(k.region)" }
@@ -37,7 +39,7 @@ extension CompanyRollup {
             revisions: revisions, finalized: finalized, shardWatermarks: shardWatermarks, shardCoverage: shardCoverage,
             trackers: trackers, cac: cac,
             nextDayBoundary: nextDayBoundary, coverageStart: coverageStart, emptyShards: emptyShards.sorted(),
-            customers: customers)
+            customers: customers, history: history)
         out.append(StateRecord(key: "m", value: Array(try! encoder.encode(meta))))
         for k in changedParts.sorted(by: { ($0.window, $0.region) < ($1.window, $1.region) }) {
             let value = parts[k.window]?[k.region].map { Array(try! encoder.encode($0)) }
@@ -77,6 +79,7 @@ extension CompanyRollup {
                 rollup.coverageStart = m.coverageStart
                 rollup.emptyShards = Set(m.emptyShards ?? [])
                 rollup.customers = m.customers ?? CustomerLedger()
+                rollup.history = m.history ?? PeriodHistory()
             case "p":
                 // p|kind|start|end|region — the region may itself contain '|'.
                 let fields = key.split(separator: "|", maxSplits: 4, omittingEmptySubsequences: false)

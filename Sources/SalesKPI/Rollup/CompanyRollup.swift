@@ -23,6 +23,8 @@ package struct CompanyRollup: Sendable {
     /// the region summaries cannot give, since a region without activity in a period sends none.
     var customers = CustomerLedger()
     var cac = CACSpikeDetector()
+    /// Past company weeks, months and quarters, for comparisons.
+    var history = PeriodHistory()
     var nextDayBoundary: EpochMillis?
     /// The first company watermark; target periods that began before it are not judged.
     var coverageStart: EpochMillis?
@@ -151,16 +153,30 @@ package struct CompanyRollup: Sendable {
         if case .calendar(let unit) = settings.windows[Int(window.kind)] {
             target = settings.targets.target(for: .company, period: unit)
         }
+        var comparisons: Comparisons?
+        if let unit = Comparisons.unit(of: settings.windows[Int(window.kind)], scope: .company) {
+            comparisons = Comparisons(unit, window, calendar: settings.calendar) { start in
+                // A predecessor still open (its regions' finals not all in yet) counts as it stands.
+                if let prior = parts.keys.first(where: { $0.kind == window.kind && $0.start == start }) {
+                    return PeriodFigures(merged(prior))
+                }
+                return history.figures(kind: window.kind, start: start)
+            }
+        }
         return Summary(
             scope: .company, window: window, windowName: name, final: final, revision: revisions[window] ?? 1,
             aggregate: merged(window), watermark: watermark, target: target,
-            marketSize: settings.markets.size(for: .company, windowKind: name))
+            marketSize: settings.markets.size(for: .company, windowKind: name), comparisons: comparisons)
     }
 
     private mutating func close(_ window: Window, effects: inout [ShardEffect]) {
         revisions[window, default: 0] += 1
         let total = merged(window)
         effects.append(.summary(summary(window, final: true)))
+        if let unit = Comparisons.unit(of: settings.windows[Int(window.kind)], scope: .company) {
+            history.record(kind: window.kind, start: window.start, PeriodFigures(total))
+            history.forget(kind: window.kind, through: settings.calendar.yearEarlier(unit, than: window.start).start)
+        }
         if window.kind == dayKind {
             for key in settings.targets.companyKeys {
                 let period = settings.calendar.interval(key.period, containing: window.start)

@@ -5,8 +5,9 @@ import Foundation
 ///
 /// Keys: `m` (watermarks and bookkeeping), `s|…` one per scope (its open windows and customer
 /// ledger), `D|n` the event ids first seen in flush interval n, `W|n`/`L|n` the won/lost deal
-/// outcomes recorded in flush interval n, all binary (`StateEncoding`), and `r` the rule
-/// trackers (JSON: they change at most once per closed day).
+/// outcomes recorded in flush interval n, `h|…` one per region (its past figures for
+/// comparisons), all binary (`StateEncoding`), and `r` the rule trackers (JSON: they change at
+/// most once per closed day).
 extension ShardProcessor {
     struct RulesRecord: Codable {
         var trackers: [TrackerKey: TargetTracker]
@@ -14,6 +15,8 @@ extension ShardProcessor {
     }
 
     static func scopeKey(_ s: ScopeKey) -> String { "s|\(s.kind.rawValue)\u{1}\(s.region)\u{1}\(s.rep)" }
+
+    static func historyKey(_ s: ScopeKey) -> String { "h|\(s.kind.rawValue)\u{1}\(s.region)" }
 
     static func dedupeKey(_ part: DedupeWindow.Part) -> String {
         switch part {
@@ -43,6 +46,14 @@ extension ShardProcessor {
             out.append(StateRecord(key: Self.scopeKey(scope), value: nil))
         }
         evictedScopes.removeAll()
+        for scope in historiesChanged.sorted() {
+            guard let history = histories[scope] else { continue }
+            var w = Self.writer()
+            scope.write(to: &w)
+            history.write(to: &w)
+            out.append(StateRecord(key: Self.historyKey(scope), value: w.bytes))
+        }
+        historiesChanged.removeAll()
         for change in dedupe.takeChanges() {
             switch change {
             case .removed(let part):
@@ -153,6 +164,14 @@ extension ShardProcessor {
                 if state.lastActivity == .min { state.lastActivity = shard.maxEventTime }
                 shard.scopes.states[shard.scopes.intern(scope).index] = state
                 for window in state.windows.keys { shard.closing.schedule(window.end) }
+            case "h":
+                var r = try StateEncoding.reader(value)
+                let scope = try ScopeKey(reading: &r)
+                let history = try PeriodHistory(reading: &r)
+                // Untrusted bytes: entries of no configured kind could never be looked up.
+                guard scope.kind == .region, history.entries.allSatisfy({ Int($0.kind) < settings.windows.count })
+                else { throw BinaryReader.Malformed() }
+                shard.histories[scope] = history
             case "D":
                 guard let n = Int64(key.dropFirst(2)) else { continue }
                 var r = try StateEncoding.reader(value)

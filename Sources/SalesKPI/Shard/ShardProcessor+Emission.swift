@@ -26,25 +26,54 @@ extension ShardProcessor {
             // Swapped out, so it changes in place while summaries are made from the shard.
             var windows = WindowTable()
             swap(&windows, &scopes.states[i].windows)
+            // Comparisons read a predecessor that may still be open: a copy for regions, whose
+            // figures the loop does not change; reps compare nothing and copy nothing.
+            let open = scope.kind == .rep ? WindowTable() : windows
             windows.update(where: { _ in true }) { window, w in
                 guard w.dirty else { return }
                 w.dirty = false
                 w.revision += 1
-                effects.append(.summary(makeSummary(scope, window, w, final: false)))
+                effects.append(.summary(makeSummary(scope, window, w, final: false, open: open)))
             }
             scopes.states[i].windows = windows
             scopes.states[i].dirty = true
         }
     }
 
-    func makeSummary(_ scope: ScopeKey, _ window: Window, _ w: ScopeState.WindowState, final: Bool) -> Summary {
+    /// `open` is the scope's table of open windows: a window's predecessor may still be open
+    /// (within the lateness) when a provisional summary is made.
+    func makeSummary(
+        _ scope: ScopeKey, _ window: Window, _ w: ScopeState.WindowState, final: Bool, open: WindowTable
+    ) -> Summary {
         let spec = settings.windows[Int(window.kind)]
         var target: Money?
         if case .calendar(let unit) = spec { target = settings.targets.target(for: scope, period: unit) }
+        var comparisons: Comparisons?
+        if let unit = Comparisons.unit(of: spec, scope: scope) {
+            let history = histories[scope] ?? PeriodHistory()
+            comparisons = Comparisons(unit, window, calendar: settings.calendar) { start in
+                if let prior = open.first(where: { $0.window.kind == window.kind && $0.window.start == start }) {
+                    return PeriodFigures(prior.state.aggregate)
+                }
+                return history.figures(kind: window.kind, start: start)
+            }
+        }
         return Summary(
             scope: scope, window: window, windowName: spec.name, final: final, revision: Int(w.revision),
             aggregate: w.aggregate, watermark: watermark, target: target,
-            marketSize: settings.markets.size(for: scope, windowKind: spec.name))
+            marketSize: settings.markets.size(for: scope, windowKind: spec.name), comparisons: comparisons)
+    }
+
+    /// Keeps a closed region window's figures for the comparisons of later windows, and forgets
+    /// what no window still to close compares with.
+    mutating func remember(_ scope: ScopeKey, _ window: Window, _ aggregate: KPIAggregate) {
+        guard let unit = Comparisons.unit(of: settings.windows[Int(window.kind)], scope: scope)
+        else { return }
+        var history = histories[scope] ?? PeriodHistory()
+        history.record(kind: window.kind, start: window.start, PeriodFigures(aggregate))
+        history.forget(kind: window.kind, through: settings.calendar.yearEarlier(unit, than: window.start).start)
+        histories[scope] = history
+        historiesChanged.insert(scope)
     }
 
     /// Counts for metrics and memory reports.

@@ -76,8 +76,9 @@ extension ShardProcessor {
             guard var w = scopes.states[i].windows.removeValue(forKey: window) else { continue }
             scopes.states[i].dirty = true
             w.revision += 1
-            let summary = makeSummary(scope, window, w, final: true)
+            let summary = makeSummary(scope, window, w, final: true, open: scopes.states[i].windows)
             effects.append(.summary(summary))
+            remember(scope, window, w.aggregate)
             if window.kind == dayKind, targetScopes.contains(scope) {
                 for unit in settings.targets.periods where settings.targets.target(for: scope, period: unit) != nil {
                     let period = settings.calendar.interval(unit, containing: window.start)

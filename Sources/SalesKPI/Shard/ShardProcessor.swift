@@ -13,6 +13,10 @@ package struct ShardProcessor: Sendable {
     var targetScopes: Set<ScopeKey> = []
     var trackers: [TrackerKey: TargetTracker] = [:]
     var cacDetectors: [ScopeKey: CACSpikeDetector] = [:]
+    /// Past week, month and quarter figures of each region, for comparisons.
+    var histories: [ScopeKey: PeriodHistory] = [:]
+    /// Regions whose history changed since the last changelog flush.
+    var historiesChanged: Set<ScopeKey> = []
     var closing = CloseSchedule()
     var nextDayBoundary: EpochMillis?
     /// The first watermark: target periods that began before it are not judged, since this

@@ -10,11 +10,14 @@ package struct Summary: Sendable, Equatable {
     package var watermark: EpochMillis
     package var target: Money?
     package var marketSize: Money?
+    /// Region and company weeks, months and quarters only (`Comparisons.unit`).
+    package var comparisons: Comparisons?
 
     package init(
         scope: ScopeKey, window: Window, windowName: String, final: Bool, revision: Int, aggregate: KPIAggregate,
-        watermark: EpochMillis, target: Money?, marketSize: Money?
+        watermark: EpochMillis, target: Money?, marketSize: Money?, comparisons: Comparisons? = nil
     ) {
+        self.comparisons = comparisons
         self.scope = scope
         self.window = window
         self.windowName = windowName

@@ -46,6 +46,29 @@ package struct BusinessCalendar: Sendable {
         }
     }
 
+    /// The window of `unit` just before the one starting at `start` (环比).
+    package func previous(_ unit: WindowSpec.CalendarUnit, before start: EpochMillis) -> (
+        start: EpochMillis, end: EpochMillis
+    ) {
+        interval(unit, containing: start - 1)
+    }
+
+    /// The same window a year earlier (同比): the same day, month or quarter of the year
+    /// before, and for a week the one 52 weeks before, so Monday compares with Monday
+    /// (docs/kpis.md, comparisons).
+    package func yearEarlier(_ unit: WindowSpec.CalendarUnit, than start: EpochMillis) -> (
+        start: EpochMillis, end: EpochMillis
+    ) {
+        if unit == .week {
+            // Half a day into the day: a daylight-saving shift in between cannot cross midnight.
+            return interval(.week, containing: start - 364 * Timestamp.millisPerDay + Timestamp.millisPerDay / 2)
+        }
+        let date = Date(timeIntervalSince1970: Double(Timestamp.floorDiv(start, 1000)))
+        let c = calendar.dateComponents([.year, .month, .day], from: date)
+        let day = unit == .day ? c.day! : 1
+        return interval(unit, containing: midnight(c.year! - 1, c.month!, day) + Timestamp.millisPerDay / 2)
+    }
+
     /// Local midnight of a date; out-of-range days and months roll over (day 32 is next month's 1st).
     private func midnight(_ year: Int, _ month: Int, _ day: Int) -> EpochMillis {
         let date = calendar.date(from: DateComponents(year: year, month: month, day: day))!

@@ -40,6 +40,9 @@ expect_misuse "simulate without brokers" "--brokers" simulate --config "$work"
 # Production never runs on simulated data by accident: no brokers and no --embedded is an error.
 expect_misuse "run without brokers or --embedded" "kafka.brokers is empty" run --no-live --config config
 expect_misuse "run --embedded with brokers" "--embedded runs its own broker" run --embedded --no-live --brokers h:9092
+expect_misuse "notify without brokers" "notify needs --brokers" notify --config config
+printf 'webhooks:\n  - {name: x, kind: pager, url: "https://example.com"}\n' > "$work/badconf/notify.yaml"
+expect_misuse "notify with a bad notify.yaml" "webhooks\[0\].kind" notify --brokers h:9092 --notify-config "$work/badconf/notify.yaml"
 if "$bin" check-config --config config > "$work/good.out" 2>&1 && grep -q "configuration OK" "$work/good.out"; then ok "shipped config is valid"; else bad "check-config on config/: $(cat "$work/good.out")"; fi
 
 # The README's run command (scripts/run.sh: --embedded): embedded broker, simulated feed, alerts

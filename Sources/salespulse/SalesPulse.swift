@@ -7,7 +7,9 @@ struct SalesPulse: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "salespulse",
         abstract: "Windowed sales KPIs from CRM events in Kafka: summaries for dashboards, alerts for sales ops.",
-        subcommands: [RunCommand.self, SimulateCommand.self, CheckConfigCommand.self, BrokerCommand.self],
+        subcommands: [
+            RunCommand.self, NotifyCommand.self, SimulateCommand.self, CheckConfigCommand.self, BrokerCommand.self,
+        ],
         defaultSubcommand: RunCommand.self)
 
     /// Misuse of the command line ends like a bad configuration, with exit code 2 (the parser's

@@ -200,7 +200,7 @@ struct DecoderPropertyTests {
         // wall clock or a shard's state).
         let reachable = Set(RejectReason.allCases).subtracting([
             .late, .unreadableBatch, .emptyPayload, .tooLarge, .futureTimestamp, .amountOverflow, .scopeLimit,
-            .unprocessable,
+            .unprocessable, .notifyFailed,
         ])
         #expect(Set(reasons.keys) == reachable, "\(reasons)")
     }

@@ -27,6 +27,9 @@ package enum RejectReason: String, Sendable, CaseIterable, Codable {
     /// A record whose outputs the cluster refused stage rebuild after stage rebuild
     /// (`PoisonHunt`): dead-lettered so the stage moves on.
     case unprocessable = "unprocessable"
+    /// `salespulse notify` could not deliver an alert to a webhook (every attempt failed, or the
+    /// webhook refused it): the alert, with the webhook's name and the last error.
+    case notifyFailed = "notify_failed"
 }
 
 /// A rejection with a human-readable detail (which field, what was wrong).

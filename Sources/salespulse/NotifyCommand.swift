@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import Worker
+
+/// `salespulse notify`: delivers `kpi.alerts` to the chat and HTTP webhooks of notify.yaml.
+struct NotifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "notify",
+        abstract: "Deliver alerts to DingTalk, Feishu, WeCom, Slack or HTTP webhooks (config/notify.yaml).")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "The webhooks file (default: notify.yaml in the config folder).")
+    var notifyConfig: String?
+
+    func run() throws {
+        let config = loadConfigOrExit(options)
+        guard !config.hasNoBrokers else {
+            throw ValidationError(
+                "notify needs --brokers or kafka.brokers (the cluster the worker writes kpi.alerts to)")
+        }
+        let path = notifyConfig ?? (options.directory as NSString).appendingPathComponent("notify.yaml")
+        let notify: NotifyConfig
+        do {
+            notify = try NotifyConfig.load(path: path)
+        } catch {
+            FileHandle.standardError.write(Data("salespulse: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let logger = makeLogger(config)
+        let notifier = Notifier(config: config, notify: notify, bootstrap: config.worker.kafka.brokers, logger: logger)
+        let signals = TerminationSignals { _ in notifier.stop() }
+        logger.info(
+            "notify started",
+            metadata: [
+                "webhooks": "\(notify.webhooks.map(\.name))", "topics": "\(config.worker.topics.alerts)",
+            ])
+        do {
+            try notifier.run()
+        } catch {
+            throw CommandFailure("notify failed: \(error)")
+        }
+        withExtendedLifetime(signals) {}
+        let c = notifier.snapshot
+        print("stopped cleanly: \(c.alerts) alerts, \(c.sent) sent, \(c.deadLettered) dead-lettered")
+    }
+}

@@ -35,7 +35,8 @@ struct NotifyTests {
         let producer = try KafkaProducer(properties: ["bootstrap.servers": bootstrap, "enable.idempotence": "true"])
         for k in range {
             let a = alert(k)
-            try producer.send(OutgoingMessage(topic: "kpi.alerts", key: a.region ?? "company", value: a.json))
+            // Keyed by id (the worker keys by scope): alerts spread over every partition.
+            try producer.send(OutgoingMessage(topic: "kpi.alerts", key: a.id, value: a.json))
         }
         #expect(producer.flush(timeoutMs: 30_000))
     }
@@ -279,6 +280,38 @@ struct NotifyTests {
         for path in ["/ding", "/slack"] {
             #expect(alertNumbers(server.requests(to: path)) == Array(0..<(first + 5)), "\(path)")
         }
+    }
+}
+
+extension NotifyTests {
+    @Test(
+        "a second instance joining takes partitions and work; across the rebalance every alert is sent once",
+        .timeLimit(.minutes(3)))
+    func rebalance() throws {
+        let config = try TestConfig.make(properties: ["session.timeout.ms": "6000"])
+        let cluster = try cluster(config)
+        try Self.produceAlerts(0..<12, bootstrap: cluster.bootstrapServers)
+        let server = try WebhookServer { _, _ in (200, "ok") }
+        defer { server.shutdown() }
+        let notify = NotifyConfig(webhooks: [.init(name: "slack", kind: .slack, url: server.url("/slack"))])
+        func notifier() -> Notifier {
+            Notifier(
+                config: config, notify: notify, bootstrap: cluster.bootstrapServers, logger: Logger(label: "notify"))
+        }
+        let a = notifier()
+        let threadA = start(a)
+        #expect(waitFor(.seconds(60)) { a.snapshot.sent == 12 })
+        let b = notifier()
+        let threadB = start(b)
+        #expect(waitFor(.seconds(60)) { b.snapshot.assignedPartitions > 0 && a.snapshot.assignedPartitions > 0 })
+        #expect(a.snapshot.assignedPartitions + b.snapshot.assignedPartitions == 3)
+        try Self.produceAlerts(12..<40, bootstrap: cluster.bootstrapServers)
+        #expect(waitFor(.seconds(60)) { a.snapshot.sent + b.snapshot.sent >= 40 })
+        #expect(b.snapshot.sent > 0, "the newcomer delivered alerts of its partitions")
+        a.stop()
+        b.stop()
+        #expect(waitFor(.seconds(30)) { threadA.isFinished && threadB.isFinished })
+        #expect(alertNumbers(server.requests(to: "/slack")) == Array(0..<40))
     }
 }
 

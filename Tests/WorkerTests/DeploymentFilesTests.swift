@@ -107,10 +107,21 @@ struct DeploymentFilesTests {
         #expect(Self.restrictedViolations(["containers": [["name": "w"]]]).count == 5)
     }
 
-    @Test("the Deployment passes the restricted Pod Security profile and the other objects fit it")
+    @Test("both Deployments pass the restricted Pod Security profile and the other objects fit them")
     func kubernetesFiles() throws {
         let objects = try kubernetesObjects()
-        let deployment = try object(objects, kind: "Deployment")
+        let deployments = objects.filter { $0["kind"] as? String == "Deployment" }
+        #expect(deployments.count == 2)
+        for d in deployments {
+            let pod = ((d["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any] ?? [:]
+            #expect(Self.restrictedViolations(pod) == [], "\((d["metadata"] as? [String: Any])?["name"] ?? "?")")
+            // Worker and notify refuse to start without brokers: each Deployment must name them.
+            let env = ((pod["containers"] as? [[String: Any]])?.first?["env"] as? [[String: Any]]) ?? []
+            #expect(
+                env.contains { $0["name"] as? String == "SALESPULSE_KAFKA_BROKERS" && !"\($0["value"] ?? "")".isEmpty })
+        }
+        let deployment = try #require(
+            deployments.first { ($0["metadata"] as? [String: Any])?["name"] as? String == "salespulse" })
         let spec = try #require(deployment["spec"] as? [String: Any])
         let template = try #require(spec["template"] as? [String: Any])
         let pod = try #require(template["spec"] as? [String: Any])
@@ -119,9 +130,6 @@ struct DeploymentFilesTests {
         let podLabels = try #require((template["metadata"] as? [String: Any])?["labels"] as? [String: String])
         let container = try #require((pod["containers"] as? [[String: Any]])?.first)
         let portNames = (container["ports"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
-        // The worker refuses to start without brokers: the Deployment must name them.
-        let env = container["env"] as? [[String: Any]] ?? []
-        #expect(env.contains { $0["name"] as? String == "SALESPULSE_KAFKA_BROKERS" && !"\($0["value"] ?? "")".isEmpty })
         // Memory: at least the highest peak measured (README, Performance).
         let requests = (container["resources"] as? [String: Any])?["requests"] as? [String: Any]
         let memory = try #require(requests?["memory"] as? String)
@@ -142,6 +150,20 @@ struct DeploymentFilesTests {
             endpoints.allSatisfy {
                 portNames.contains($0["port"] as? String ?? "") && $0["path"] as? String == "/metrics"
             })
+
+        // notify.yaml in the ConfigMap is valid with the variables the notify Deployment sets.
+        let notifyPod = try #require(
+            deployments.first { ($0["metadata"] as? [String: Any])?["name"] as? String == "salespulse-notify" })
+        let notifyEnv =
+            ((((notifyPod["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])?[
+                "containers"] as? [[String: Any]])?.first?["env"] as? [[String: Any]] ?? []
+        var environment: [String: String] = [:]
+        for variable in notifyEnv {
+            if let name = variable["name"] as? String { environment[name] = "https://example.com/set-from-secret" }
+        }
+        let configMap = try object(objects, kind: "ConfigMap")
+        let notifyYAML = try #require((configMap["data"] as? [String: String])?["notify.yaml"])
+        #expect(throws: Never.self) { try NotifyConfig.parse(notifyYAML, environment: environment) }
 
         let rules = try object(objects, kind: "PrometheusRule")
         let groups = try #require((rules["spec"] as? [String: Any])?["groups"] as? [[String: Any]])

@@ -113,12 +113,7 @@ package final class Notifier: @unchecked Sendable {
         }
         consumer = nil
         guard stopping.load(ordering: .acquiring) == 1 else { return }
-        let finished = DispatchSemaphore(value: 0)
-        Task {
-            for lane in lanes { await lane.finish() }
-            finished.signal()
-        }
-        finished.wait()
+        for lane in lanes { lane.finish() }
         _ = producer.flush(timeoutMs: 10_000)
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A webhook's rate limit: `perMinute` sends a minute, in bursts of up to that many (chat
 /// robots limit per minute: DingTalk 20, WeCom 20, Feishu 100).
 struct TokenBucket {
@@ -13,8 +15,8 @@ struct TokenBucket {
         last = .now
     }
 
-    /// Waits until a send is allowed and takes it.
-    mutating func take() async {
+    /// Waits until a send is allowed and takes it (on the lane's own thread).
+    mutating func take() {
         let now = ContinuousClock.now
         let elapsed = last.duration(to: now)
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
@@ -22,7 +24,7 @@ struct TokenBucket {
         last = now
         if tokens < 1 {
             let wait = (1 - tokens) / perMillisecond
-            try? await Task.sleep(for: .milliseconds(Int64(wait.rounded(.up))))
+            Thread.sleep(forTimeInterval: wait / 1000)
             last = .now
             tokens = 1
         }

@@ -3,9 +3,13 @@ import Foundation
 import Logging
 import NIOCore
 
-/// One webhook's own queue: alerts go out one at a time at its rate limit, with retries and
-/// exponential backoff, so a webhook that is slow or down delays only itself (docs/notify.md).
-final class WebhookLane: Sendable {
+/// One webhook's own queue and thread: alerts go out one at a time at its rate limit, with
+/// retries and exponential backoff, so a webhook that is slow or down delays only itself
+/// (docs/notify.md). A thread rather than a task: backoff and rate-limit waits, and requests
+/// waited for on NIO's event loop, must not depend on the cooperative pool, which whatever else
+/// runs in the process may keep busy.
+final class WebhookLane: @unchecked Sendable {
+    // @unchecked Sendable: `jobs` and `finished` are only touched under `condition`.
     struct Job: Sendable {
         var alert: AlertNotice
         var done: @Sendable (Outcome) -> Void
@@ -18,58 +22,84 @@ final class WebhookLane: Sendable {
     }
 
     let webhook: NotifyConfig.Webhook
-    private let continuation: AsyncStream<Job>.Continuation
-    private let task: Task<Void, Never>
+    private let config: NotifyConfig
+    private let client: HTTPClient
+    private let logger: Logger
+    private let condition = NSCondition()
+    private var jobs: [Job] = []
+    private var finished = false
+    private var thread: Thread?
+    private let ended = DispatchSemaphore(value: 0)
 
     init(webhook: NotifyConfig.Webhook, config: NotifyConfig, client: HTTPClient, logger: Logger) {
         self.webhook = webhook
-        let (stream, continuation) = AsyncStream<Job>.makeStream()
-        self.continuation = continuation
-        task = Task {
-            var bucket = TokenBucket(perMinute: webhook.ratePerMinute)
-            // After a dead letter, one try per alert until one gets through: a webhook that is
-            // down costs one timeout per alert, not the whole backoff.
-            var failing = false
-            for await job in stream {
-                let outcome = await Self.deliver(
-                    job.alert, webhook: webhook, config: config, attempts: failing ? 1 : config.attempts,
-                    bucket: &bucket, client: client)
-                if case .failed(let why) = outcome {
-                    logger.error(
-                        "webhook failed; alert dead-lettered",
-                        metadata: ["webhook": "\(webhook.name)", "alert": "\(job.alert.alertId)", "error": "\(why)"])
-                }
-                failing = outcome != .sent
-                job.done(outcome)
+        self.config = config
+        self.client = client
+        self.logger = logger
+        let thread = Thread { [self] in
+            loop()
+            ended.signal()
+        }
+        thread.name = "notify-\(webhook.name)"
+        self.thread = thread
+        thread.start()
+    }
+
+    func enqueue(_ job: Job) {
+        condition.lock()
+        jobs.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Lets the queue drain and ends the lane.
+    func finish() {
+        condition.lock()
+        finished = true
+        condition.signal()
+        condition.unlock()
+        ended.wait()
+    }
+
+    private func next() -> Job? {
+        condition.lock()
+        defer { condition.unlock() }
+        while jobs.isEmpty, !finished { condition.wait() }
+        return jobs.isEmpty ? nil : jobs.removeFirst()
+    }
+
+    private func loop() {
+        var bucket = TokenBucket(perMinute: webhook.ratePerMinute)
+        // After a dead letter, one try per alert until one gets through: a webhook that is down
+        // costs one timeout per alert, not the whole backoff.
+        var failing = false
+        while let job = next() {
+            let outcome = deliver(job.alert, attempts: failing ? 1 : config.attempts, bucket: &bucket)
+            if case .failed(let why) = outcome {
+                logger.error(
+                    "webhook failed; alert dead-lettered",
+                    metadata: ["webhook": "\(webhook.name)", "alert": "\(job.alert.alertId)", "error": "\(why)"])
             }
+            failing = outcome != .sent
+            job.done(outcome)
         }
     }
 
-    func enqueue(_ job: Job) { continuation.yield(job) }
-
-    /// Lets the queue drain and ends the lane.
-    func finish() async {
-        continuation.finish()
-        await task.value
-    }
-
-    private static func deliver(
-        _ alert: AlertNotice, webhook: NotifyConfig.Webhook, config: NotifyConfig, attempts: Int,
-        bucket: inout TokenBucket, client: HTTPClient
-    ) async -> Outcome {
+    private func deliver(_ alert: AlertNotice, attempts: Int, bucket: inout TokenBucket) -> Outcome {
         var backoff = config.initialBackoffMillis
         var lastError = ""
         for attempt in 1...attempts {
-            await bucket.take()
+            bucket.take()
             let request = WebhookRequest.make(
                 for: alert, to: webhook, nowMillis: Int64(Date().timeIntervalSince1970 * 1000))
-            var http = HTTPClientRequest(url: request.url)
-            http.method = .POST
-            http.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
-            http.body = .bytes(ByteBuffer(bytes: request.body))
             do {
-                let response = try await client.execute(http, timeout: .milliseconds(config.timeoutMillis))
-                let body = Array(buffer: try await response.body.collect(upTo: 1 << 20))
+                let http = try HTTPClient.Request(
+                    url: request.url, method: .POST,
+                    headers: ["Content-Type": "application/json; charset=utf-8"], body: .bytes(request.body))
+                let response = try client.execute(
+                    request: http, deadline: .now() + .milliseconds(config.timeoutMillis)
+                ).wait()
+                let body = response.body.map { Array(buffer: $0) } ?? []
                 let status = Int(response.status.code)
                 if (200..<300).contains(status), WebhookRequest.accepted(kind: webhook.kind, body: body) {
                     return .sent
@@ -84,7 +114,7 @@ final class WebhookLane: Sendable {
                 lastError = "\(error)"
             }
             if attempt < attempts {
-                try? await Task.sleep(for: .milliseconds(backoff))
+                Thread.sleep(forTimeInterval: Double(backoff) / 1000)
                 backoff = min(backoff * 2, config.maxBackoffMillis)
             }
         }

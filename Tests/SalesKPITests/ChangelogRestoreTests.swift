@@ -9,7 +9,7 @@ struct ChangelogRestoreTests {
     /// disorder, including duplicates and re-sent wins.
     static func events() -> [SalesEvent] {
         var make = EventBuilder()
-        var rng = SplitMix(seed: 5)
+        var rng = seededGenerator(5)
         var out: [SalesEvent] = []
         let start = EventBuilder.t("2026-01-01T00:10:00+08:00")
         for k in 0..<4000 {
@@ -37,18 +37,6 @@ struct ChangelogRestoreTests {
             if k % 97 == 0, let last = out.last { out.append(last) }
         }
         return out
-    }
-
-    struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 
     static func settings() -> KPISettings {

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 import Worker
 
@@ -8,7 +9,7 @@ struct DealBookTests {
     /// Against a plain dictionary that keeps the superseding outcome and forgets by scanning.
     @Test("decisions and pruning match a plain model under random outcomes over many days")
     func matchesPlainModel() {
-        var rng = SplitMix64(seed: 3)
+        var rng = seededGenerator(3)
         var book = DealBook()
         var model: [DealBook.Key: DealBook.Outcome] = [:]
         let day = Timestamp.millisPerDay

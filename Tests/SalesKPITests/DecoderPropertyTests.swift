@@ -173,7 +173,7 @@ struct DecoderPropertyTests {
 
     @Test("valid events in many spellings decode to the same event")
     func validEvents() {
-        var rng = SplitMix64(seed: 20_261_129)
+        var rng = seededGenerator(20_261_129)
         var events = 0
         for _ in 0..<3000 {
             let payload = Self.valid(&rng).json(&rng)
@@ -187,7 +187,7 @@ struct DecoderPropertyTests {
 
     @Test("single defects are rejected for the same reason")
     func brokenEvents() {
-        var rng = SplitMix64(seed: 7)
+        var rng = seededGenerator(7)
         var reasons: [RejectReason: Int] = [:]
         for _ in 0..<6000 {
             let payload = Self.broken(Self.valid(&rng), &rng)

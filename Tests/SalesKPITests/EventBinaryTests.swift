@@ -13,9 +13,7 @@ struct EventBinaryTests {
 
     @Test("every event reads back equal: each type, every optional field present or not, any text")
     func roundTrip() throws {
-        let seed: UInt64 = 103
-        print("seed \(seed)")
-        var rng = SplitMix64(seed: seed)
+        var rng = seededGenerator(103)
         for _ in 0..<5_000 {
             let event = EventBuilder.random(using: &rng)
             let read = try Self.bytes(event).withUnsafeBytes { try SalesEvent(binary: $0) }
@@ -25,9 +23,7 @@ struct EventBinaryTests {
 
     @Test("a cut, lengthened or damaged form is refused or reads as some event, never crashes")
     func damaged() throws {
-        let seed: UInt64 = 104
-        print("seed \(seed)")
-        var rng = SplitMix64(seed: seed)
+        var rng = seededGenerator(104)
         var refused = 0
         for _ in 0..<500 {
             let bytes = Self.bytes(EventBuilder.random(using: &rng))

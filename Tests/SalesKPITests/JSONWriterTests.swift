@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import Worker
 
@@ -58,9 +59,7 @@ struct JSONWriterTests {
 
     @Test("a number is written exactly as its description: shortest round-trip digits, exponents, signs")
     func doubles() throws {
-        let seed: UInt64 = 102
-        print("seed \(seed)")
-        var rng = SplitMix64(seed: seed)
+        var rng = seededGenerator(102)
         var values: [Double] = [
             0, -0.0, 1, 0.1, 1.0 / 3, 2.0 / 3, 1e-7, 1e16, 1e300, -.leastNonzeroMagnitude, .greatestFiniteMagnitude,
         ]

@@ -214,8 +214,7 @@ struct ShardKPITests {
     func arrivalOrderDoesNotMatter() {
         var make = EventBuilder()
         var events: [SalesEvent] = []
-        var rng = SplitMix64(seed: 42)
-        print("seed 42")
+        var rng = seededGenerator(42)
         let start = EventBuilder.t("2026-03-02T00:00:00+08:00")
         for k in 0..<600 {
             let t = Timestamp.format(start + EpochMillis(k) * 600_000 + EpochMillis(rng.next() % 1_800_000))
@@ -267,7 +266,7 @@ struct CustomerLedgerTests {
     func busyScope() {
         var make = EventBuilder()
         var h = ShardHarness(testSettings(["day", "7d/1d"]))
-        var rng = SplitMix64(seed: 9)
+        var rng = seededGenerator(9)
         let start = EventBuilder.t("2026-03-02T00:00:00+08:00")
         var times: [(EpochMillis, Int32)] = []
         for k in 0..<12_000 {

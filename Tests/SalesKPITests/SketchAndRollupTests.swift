@@ -8,9 +8,7 @@ import Worker
 struct SketchTests {
     @Test("quantiles stay within 1 % of exact ones, and merging equals adding everything")
     func accuracy() {
-        let seed: UInt64 = 105
-        print("seed \(seed)")
-        var rng = SplitMix64(seed: seed)
+        var rng = seededGenerator(105)
         var values: [Double] = []
         var a = QuantileSketch()
         var b = QuantileSketch()
@@ -42,7 +40,7 @@ struct SketchTests {
 
     @Test("random adds and removals keep exactly the bins a plain count per bin has")
     func binsMatchAPlainCount() {
-        var rng = SplitMix64(seed: 42)
+        var rng = seededGenerator(42)
         for _ in 0..<200 {
             var s = QuantileSketch()
             var added: [Double] = []

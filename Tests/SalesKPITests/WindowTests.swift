@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import SalesKPI
@@ -50,6 +51,38 @@ struct WindowTests {
         #expect(
             window("week", "2026-11-29T23:59:00+08:00") == ("2026-11-23T00:00:00+08:00", "2026-11-30T00:00:00+08:00"))
         #expect(window("week", "2026-11-29T16:00:00Z") == ("2026-11-30T00:00:00+08:00", "2026-12-07T00:00:00+08:00"))
+    }
+
+    /// Europe/Berlin in 2026: clocks go from 02:00 to 03:00 on 29 March and from 03:00 back to
+    /// 02:00 on 25 October. Expected boundaries are written as local times with their offsets
+    /// and read with Foundation's parser, not the domain's.
+    @Test(
+        "day, week, month and quarter windows across both daylight-saving transitions",
+        arguments: [
+            ("day", "2026-03-29T12:00:00+02:00", "2026-03-29T00:00:00+01:00", "2026-03-30T00:00:00+02:00"),
+            ("day", "2026-03-29T01:59:59+01:00", "2026-03-29T00:00:00+01:00", "2026-03-30T00:00:00+02:00"),
+            ("day", "2026-10-25T02:30:00+01:00", "2026-10-25T00:00:00+02:00", "2026-10-26T00:00:00+01:00"),
+            ("day", "2026-10-25T02:30:00+02:00", "2026-10-25T00:00:00+02:00", "2026-10-26T00:00:00+01:00"),
+            ("week", "2026-03-29T23:59:59+02:00", "2026-03-23T00:00:00+01:00", "2026-03-30T00:00:00+02:00"),
+            ("week", "2026-03-30T00:00:00+02:00", "2026-03-30T00:00:00+02:00", "2026-04-06T00:00:00+02:00"),
+            ("week", "2026-10-25T23:00:00+01:00", "2026-10-19T00:00:00+02:00", "2026-10-26T00:00:00+01:00"),
+            ("month", "2026-03-31T23:59:59+02:00", "2026-03-01T00:00:00+01:00", "2026-04-01T00:00:00+02:00"),
+            ("month", "2026-10-01T00:00:00+02:00", "2026-10-01T00:00:00+02:00", "2026-11-01T00:00:00+01:00"),
+            ("quarter", "2026-02-15T12:00:00+01:00", "2026-01-01T00:00:00+01:00", "2026-04-01T00:00:00+02:00"),
+            ("quarter", "2026-12-31T23:59:59+01:00", "2026-10-01T00:00:00+02:00", "2027-01-01T00:00:00+01:00"),
+        ])
+    func daylightSaving(kind: String, at: String, start: String, end: String) throws {
+        let berlin = try #require(BusinessCalendar(timeZoneIdentifier: "Europe/Berlin"))
+        var assigner = WindowAssigner(specs: [WindowSpec.parse(kind)!], calendar: berlin)
+        var out: [Window] = []
+        assigner.windows(containing: ReferenceCalendar.parse(at), into: &out)
+        #expect(out.count == 1)
+        #expect(out.first?.start == ReferenceCalendar.parse(start), "\(kind) at \(at): start")
+        #expect(out.first?.end == ReferenceCalendar.parse(end), "\(kind) at \(at): end")
+        // Summaries print each boundary with the offset in force at it.
+        let window = try #require(out.first)
+        #expect(Timestamp.format(window.start, offsetSeconds: berlin.offsetSeconds(at: window.start)) == start)
+        #expect(Timestamp.format(window.end, offsetSeconds: berlin.offsetSeconds(at: window.end)) == end)
     }
 
     @Test("fixed windows align to the UTC epoch")

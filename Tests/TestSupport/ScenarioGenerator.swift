@@ -33,6 +33,8 @@ package struct ScenarioGenerator {
     package var inputPartitions = 6
 
     package init(seed: UInt64 = 7, days: Int = 100, regions: [String]? = nil, density: Int = 1) {
+        // Printed with every test that generates one, so a failure names what it ran on.
+        print("scenario seed \(seed), \(days) days")
         self.seed = seed
         self.days = days
         if let regions { self.regions = regions }

@@ -33,8 +33,7 @@ struct InternalRecordMutationTests {
 
     @Test("routed batches, progress records and rollup batches: mutated, refused or read, never a crash")
     func mutations() {
-        print("seed \(Self.seed)")
-        var rng = SplitMix64(seed: Self.seed)
+        var rng = seededGenerator(Self.seed)
         var refused = 0
         var read = 0
         for round in 0..<3_000 {

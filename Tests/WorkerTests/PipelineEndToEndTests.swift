@@ -147,14 +147,15 @@ struct PipelineEndToEndTests {
         var expected: [String] = scenario.bulk.compactMap { if case .bad(let r) = $0.kind { r } else { nil } }
         expected += Array(repeating: "late", count: scenario.late.count)
         #expect(dlq.map { $0.headers["reason"] ?? "?" }.sorted() == expected.sorted())
-        var inputs: [String: [UInt8]] = [:]
+        var inputs: [String: ReadMessage] = [:]
         for topic in Self.inputs {
-            for m in byTopic[topic] ?? [] { inputs["\(m.topic)/\(m.partition)/\(m.offset)"] = m.value }
+            for m in byTopic[topic] ?? [] { inputs["\(m.topic)/\(m.partition)/\(m.offset)"] = m }
         }
         for m in dlq {
             let source =
                 "\(m.headers["source.topic"] ?? "")/\(m.headers["source.partition"] ?? "")/\(m.headers["source.offset"] ?? "")"
-            #expect(inputs[source] == m.value, "dead letter \(m.headers) does not carry the bytes at \(source)")
+            #expect(inputs[source]?.value == m.value, "dead letter \(m.headers) does not carry the bytes at \(source)")
+            #expect(inputs[source]?.key == m.key, "dead letter \(m.headers) does not carry the key at \(source)")
             #expect(!(m.headers["detail"] ?? "").isEmpty)
         }
         var counts: [String: Int] = [:]
@@ -203,5 +204,16 @@ struct PipelineEndToEndTests {
             expected.keys.contains { $0.hasPrefix("target.slipping:region:north") },
             "the scenario should make north slip")
         #expect(actual == expected, "alerts differ: \(ScenarioAlerts.difference(actual, expected))")
+        // Not only which alerts: every field, and the message word for word.
+        let details = ScenarioAlerts.details(model, finalWatermark: finalWatermark)
+        let differences = try ScenarioAlerts.fieldDifferences(messages, details)
+        #expect(differences.isEmpty, "\(differences.count) alert fields differ: \(differences.prefix(8))")
+        // Dead letters and summaries are checked elsewhere; alerts are keyed by scope id.
+        #expect(
+            messages.allSatisfy { m in
+                let json = try? JSONSerialization.jsonObject(with: Data(m.value)) as? [String: Any]
+                return m.key.map { String(decoding: $0, as: UTF8.self) }
+                    == (json?["scope"] as? [String: Any])?["id"] as? String
+            }, "every alert is keyed by its scope id")
     }
 }

@@ -66,7 +66,7 @@ struct RoutedBatchTests {
 
     @Test("every entry reads back as written, in order: coordinates, key (or none), raw bytes and decoded event")
     func roundTrip() throws {
-        var rng = SplitMix64(seed: 11)
+        var rng = seededGenerator(11)
         for _ in 0..<300 {
             let entries = Self.random(&rng)
             let bytes = Self.write(entries)
@@ -77,7 +77,7 @@ struct RoutedBatchTests {
 
     @Test("progress records read back as written; cut, damaged or unknown versions are refused, never crash")
     func progressRecords() throws {
-        var rng = SplitMix64(seed: 14)
+        var rng = seededGenerator(14)
         print("seed 14")
         for _ in 0..<200 {
             let entries = (0..<Int.random(in: 0...40, using: &rng)).map { _ in
@@ -110,7 +110,7 @@ struct RoutedBatchTests {
 
     @Test("a cut or damaged batch is refused or reads as a prefix of what was written, never crashes")
     func damaged() throws {
-        var rng = SplitMix64(seed: 12)
+        var rng = seededGenerator(12)
         var refused = 0
         for _ in 0..<200 {
             let entries = Self.random(&rng)

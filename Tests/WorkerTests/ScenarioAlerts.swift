@@ -7,8 +7,13 @@ import Testing
 enum ScenarioAlerts {
     /// Alert id → severity, as the reference rules derive them for the scenario's test config.
     static func expected(_ model: ReferenceModel, finalWatermark: Int64) -> [String: String] {
+        details(model, finalWatermark: finalWatermark).mapValues(\.severity)
+    }
+
+    /// Alert id → everything the alert must say.
+    static func details(_ model: ReferenceModel, finalWatermark: Int64) -> [String: ReferenceAlerts.Expected] {
         let calendar = ReferenceCalendar()
-        return ReferenceAlerts.expected(
+        return ReferenceAlerts.details(
             model: model, targets: TestConfig.referenceTargets,
             cacScopes: ["east", "west", "north", "south"].map { ReferenceModel.Scope(kind: "region", region: $0) }
                 + [ReferenceModel.Scope(kind: "company")],
@@ -29,6 +34,48 @@ enum ScenarioAlerts {
             #expect(!(json["message"] as? String ?? "").isEmpty, "alert \(id) has no message")
         }
         return (actual, repeated)
+    }
+
+    /// Every field of every published alert against the reference, in the test config's
+    /// locale (`en`): "id: field actual != expected" for each that differs.
+    static func fieldDifferences(_ messages: [ReadMessage], _ expected: [String: ReferenceAlerts.Expected]) throws
+        -> [String]
+    {
+        var out: [String] = []
+        for m in messages {
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(m.value)) as? [String: Any])
+            let id = try #require(json["alert_id"] as? String)
+            guard let e = expected[id] else { continue }
+            func check<T: Equatable>(_ name: String, _ actual: T?, _ wanted: T?) {
+                if actual != wanted {
+                    out.append("\(id): \(name) \(String(describing: actual)) != \(String(describing: wanted))")
+                }
+            }
+            func close(_ name: String, _ actual: Double?, _ wanted: Double?) {
+                switch (actual, wanted) {
+                case (nil, nil): return
+                case (let a?, let w?) where abs(a - w) <= 1e-9 * max(abs(w), 1): return
+                default: out.append("\(id): \(name) \(String(describing: actual)) != \(String(describing: wanted))")
+                }
+            }
+            let scope = json["scope"] as? [String: Any] ?? [:]
+            let period = json["period"] as? [String: Any] ?? [:]
+            check("severity", json["severity"] as? String, e.severity)
+            check("scope.kind", scope["kind"] as? String, e.scope.kind)
+            check("scope.id", scope["id"] as? String, e.scope.id)
+            check("scope.region", scope["region"] as? String, e.scope.kind == "company" ? nil : e.scope.region)
+            check("period.kind", period["kind"] as? String, e.periodKind)
+            check("period.start", (period["start"] as? String).map(ReferenceCalendar.parse), e.periodStart)
+            check("period.end", (period["end"] as? String).map(ReferenceCalendar.parse), e.periodEnd)
+            close("observed", json["observed"] as? Double, e.observed)
+            close("threshold", json["threshold"] as? Double, e.threshold)
+            close("baseline", json["baseline"] as? Double, e.baseline)
+            if let eventTime = e.eventTime {
+                check("event_time", (json["event_time"] as? String).map(ReferenceCalendar.parse), eventTime)
+            }
+            check("message", json["message"] as? String, e.messages["en"])
+        }
+        return out
     }
 
     /// The difference, for failure messages.

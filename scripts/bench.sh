@@ -15,6 +15,8 @@
 #    final summary is out: routed (the default topology) in exactly_once and at_least_once, and
 #    pre-keyed (route_stage: false). Each with the CPU it used, its own process and the
 #    broker's together.
+#    Beside them, bench/handwritten.py: a hand-written Python loop (confluent-kafka and orjson
+#    from PyPI) summing won revenue in 1 h windows per (region, rep), what a user would write.
 # 4. The decoder alone on the same payloads, the summary encoder alone on their final
 #    summaries, the aggregate stage's domain work alone (decode, aggregate, encode; no Kafka),
 #    and bytes of state per (scope, window) aggregate for 100,000 reps x 3 windows.
@@ -90,6 +92,14 @@ echo "measuring the output floor..." >&2
 b0=$(broker_cpu)
 echo_out=$("$BENCH_DIR/echo" "$BOOTSTRAP" bench.crm 8 "$EVENTS" bench.echo 4)
 broker_used[echo]=$(awk -v a="$b0" -v b="$(broker_cpu)" 'BEGIN { print b - a }')
+echo "measuring a hand-written Python consumer..." >&2
+# What a user would write instead (bench/handwritten.py): confluent-kafka and orjson from PyPI.
+py="$BENCH_DIR/py"
+[[ -x "$py/bin/python" ]] || python3 -m venv "$py"
+"$py/bin/pip" install -q confluent-kafka orjson >&2
+b0=$(broker_cpu)
+handwritten=$("$py/bin/python" bench/handwritten.py "$BOOTSTRAP" bench.crm 8 "$EVENTS")
+broker_used[py]=$(awk -v a="$b0" -v b="$(broker_cpu)" 'BEGIN { print b - a }')
 declare -A result
 for r in "${RUNS[@]}"; do
   echo "measuring SalesPulse ($r)..." >&2
@@ -137,6 +147,9 @@ printf '%-52s %12s %10s %10s %14s %12s\n' "raw floor (C consumer, read only)" "$
 echo_s=$(field seconds_from_first "$echo_out")
 printf '%-52s %12s %10s %10s %14s %12s\n' "output floor (C, reads and writes every byte back)" "$(rate "$EVENTS" "$echo_s")" \
   "$(pct "$(rate "$EVENTS" "$echo_s")" "$floor_rate")" "$echo_s" "$(cpu "$(field cpu_seconds "$echo_out")" "${broker_used[echo]}")" "-"
+py_s=$(field seconds_from_first "$handwritten")
+printf '%-52s %12s %10s %10s %14s %12s\n' "hand-written Python (confluent-kafka + orjson, 1 h)" "$(rate "$EVENTS" "$py_s")" \
+  "$(pct "$(rate "$EVENTS" "$py_s")" "$floor_rate")" "$py_s" "$(cpu "$(field cpu_seconds "$handwritten")" "${broker_used[py]}")" "-"
 for r in "${RUNS[@]}"; do
   out=${result[$r]}
   s=$(field seconds_from_first "$out")

@@ -127,6 +127,19 @@ struct NotifyTests {
         #expect(t.pending() == 0 && t.takeCommittable().isEmpty)
     }
 
+    @Test("the rate limit lets a burst of rate_per_minute through, then one send per 60/rate seconds")
+    func rateLimit() {
+        var bucket = TokenBucket(perMinute: 1_200)
+        let start = ContinuousClock.now
+        for _ in 0..<1_200 { bucket.take() }
+        let burst = start.duration(to: .now)
+        for _ in 0..<10 { bucket.take() }
+        let after = start.duration(to: .now)
+        // Ten more at 20 a second take half a second (less what the burst itself took).
+        #expect(burst < .milliseconds(200), "the burst waited \(burst)")
+        #expect(after >= .milliseconds(450), "ten sends past the burst took only \(after)")
+    }
+
     // MARK: on the mock cluster
 
     @Test(

@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import Dispatch
 import Foundation
 import Kafka
 import Logging

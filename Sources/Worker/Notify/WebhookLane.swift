@@ -28,7 +28,6 @@ final class WebhookLane: @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [Job] = []
     private var finished = false
-    private var thread: Thread?
     private let ended = DispatchSemaphore(value: 0)
 
     init(webhook: NotifyConfig.Webhook, config: NotifyConfig, client: HTTPClient, logger: Logger) {
@@ -41,7 +40,6 @@ final class WebhookLane: @unchecked Sendable {
             ended.signal()
         }
         thread.name = "notify-\(webhook.name)"
-        self.thread = thread
         thread.start()
     }
 

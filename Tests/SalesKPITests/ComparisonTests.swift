@@ -179,6 +179,19 @@ struct ComparisonTests {
         #expect(months.allSatisfy { $0 > t("2025-03-01T00:00:00+08:00") }, "\(months)")
     }
 
+    @Test("history written under other windows is dropped on restore, not a failed restore")
+    func otherWindows() throws {
+        var make = EventBuilder()
+        var h = ShardHarness(testSettings(["week", "month", "quarter"]))
+        Self.feed(&h, &make, through: 2025)
+        let records = h.shard.takeChangelog()
+        #expect(records.contains { $0.key.hasPrefix("h|") })
+        let restored = try ShardProcessor.restore(settings: testSettings(["day"]), records: records)
+        #expect(restored.histories.values.allSatisfy { $0.isEmpty })
+        let kept = try ShardProcessor.restore(settings: testSettings(["week", "month", "quarter"]), records: records)
+        #expect(kept.histories[Self.east]?.entries.isEmpty == false)
+    }
+
     @Test("company finals compare the same way in the rollup, and a restored rollup keeps its history")
     func company() throws {
         let settings = testSettings(["week", "month", "quarter"])

@@ -51,5 +51,10 @@ package struct PeriodHistory: Sendable, Equatable, Codable {
         entries.removeAll { $0.kind == kind && $0.start <= start }
     }
 
+    /// Only the entries and first starts of the kinds `keep` accepts.
+    package func keeping(_ keep: (UInt8) -> Bool) -> PeriodHistory {
+        PeriodHistory(entries: entries.filter { keep($0.kind) }, firstStart: firstStart.filter { keep($0.key) })
+    }
+
     package var isEmpty: Bool { entries.isEmpty && firstStart.isEmpty }
 }

@@ -79,7 +79,10 @@ extension CompanyRollup {
                 rollup.coverageStart = m.coverageStart
                 rollup.emptyShards = Set(m.emptyShards ?? [])
                 rollup.customers = m.customers ?? CustomerLedger()
-                rollup.history = m.history ?? PeriodHistory()
+                rollup.history = (m.history ?? PeriodHistory()).keeping { kind in
+                    Int(kind) < settings.windows.count
+                        && Comparisons.unit(of: settings.windows[Int(kind)], scope: .company) != nil
+                }
             case "p":
                 // p|kind|start|end|region — the region may itself contain '|'.
                 let fields = key.split(separator: "|", maxSplits: 4, omittingEmptySubsequences: false)

@@ -168,10 +168,13 @@ extension ShardProcessor {
                 var r = try StateEncoding.reader(value)
                 let scope = try ScopeKey(reading: &r)
                 let history = try PeriodHistory(reading: &r)
-                // Untrusted bytes: entries of no configured kind could never be looked up.
-                guard scope.kind == .region, history.entries.allSatisfy({ Int($0.kind) < settings.windows.count })
-                else { throw BinaryReader.Malformed() }
-                shard.histories[scope] = history
+                // Untrusted bytes, or written under other windows: what no configured week,
+                // month or quarter can look up is dropped, as windows of no configured kind are.
+                guard scope.kind == .region else { continue }
+                shard.histories[scope] = history.keeping { kind in
+                    Int(kind) < settings.windows.count
+                        && Comparisons.unit(of: settings.windows[Int(kind)], scope: scope) != nil
+                }
             case "D":
                 guard let n = Int64(key.dropFirst(2)) else { continue }
                 var r = try StateEncoding.reader(value)

@@ -8,9 +8,7 @@ import Synchronization
 /// hands each alert to the lanes of the webhooks its routing matches, skipping those the ledger
 /// says were handled already. An alert's offset is committed once every lane has delivered or
 /// dead-lettered it and the ledger holds that (docs/notify.md).
-package final class Notifier: @unchecked Sendable {
-    // @unchecked Sendable: `consumer` and `running` bookkeeping belong to the thread in `run`;
-    // the rest is immutable or behind its own lock.
+package final class Notifier: Sendable {
     package struct Counts: Sendable, Equatable {
         package var alerts = 0
         package var sent = 0

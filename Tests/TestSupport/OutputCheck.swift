@@ -96,11 +96,11 @@ package enum OutputCheck {
                 let i = calendar.interval(kind, containing: start)
                 if !(i.start == start && i.end == end) { diffs.append("boundaries \(w)") }
             }
-            diffs += compare(
-                json, model.aggregate(scope, start: start, end: end), scope: scope, kind: kind, targets: targets,
-                markets: markets)
+            let reference = model.aggregate(scope, start: start, end: end)
+            diffs += compare(json, reference, scope: scope, kind: kind, targets: targets, markets: markets)
             diffs += compareComparisons(
-                json, scope: scope, kind: kind, start: start, model: model, first: firstTime[scope], calendar: calendar)
+                json, reference, scope: scope, kind: kind, start: start, model: model, first: firstTime[scope],
+                calendar: calendar)
             if !diffs.isEmpty { report.mismatches.append("\(key): \(diffs.joined(separator: "; "))") }
         }
         var missing = Set<String>()
@@ -122,18 +122,10 @@ package enum OutputCheck {
         _ j: [String: Any], _ r: ReferenceModel.Aggregate, scope: ReferenceModel.Scope, kind: String,
         targets: [TargetsFile.Entry], markets: [String: Int64]
     ) -> [String] {
-        var diffs: [String] = []
-        func check<T: Equatable>(_ name: String, _ actual: T?, _ expected: T?) {
-            if actual != expected {
-                diffs.append("\(name) \(String(describing: actual)) != \(String(describing: expected))")
-            }
-        }
+        var diffs = FieldDifferences()
+        func check<T: Equatable>(_ name: String, _ actual: T?, _ expected: T?) { diffs.check(name, actual, expected) }
         func close(_ name: String, _ actual: Double?, _ expected: Double?, relative: Double = 1e-9) {
-            switch (actual, expected) {
-            case (nil, nil): return
-            case (let a?, let e?) where abs(a - e) <= relative * max(abs(e), 1e-9): return
-            default: diffs.append("\(name) \(String(describing: actual)) != \(String(describing: expected))")
-            }
+            diffs.close(name, actual, expected, relative: relative)
         }
         let parts = j["parts"] as! [String: Any]
         check("revenue_minor", (parts["revenue_minor"] as? NSNumber)?.int64Value, r.revenue)
@@ -172,22 +164,21 @@ package enum OutputCheck {
             "market_share", j["market_share"] as? Double,
             scope.kind == "rep" ? nil : market.map { (Double(r.revenue) / 100) / (Double($0) / 100) })
         check("pace", j["pace"] as? Double, 1.0)
-        return diffs
+        return diffs.lines
     }
 
     /// The `comparisons` of a final: present for region and company weeks, months and quarters
     /// only; each side null before the scope's first window, else the reference's figures of
     /// that window (zero without activity) and the changes to this one.
     private static func compareComparisons(
-        _ j: [String: Any], scope: ReferenceModel.Scope, kind: String, start: Int64, model: ReferenceModel,
-        first: Int64?, calendar: ReferenceCalendar
+        _ j: [String: Any], _ current: ReferenceModel.Aggregate, scope: ReferenceModel.Scope, kind: String,
+        start: Int64, model: ReferenceModel, first: Int64?, calendar: ReferenceCalendar
     ) -> [String] {
         guard scope.kind != "rep", ["week", "month", "quarter"].contains(kind) else {
             return j["comparisons"] == nil ? [] : ["comparisons present on a \(scope.kind) \(kind)"]
         }
         guard let comparisons = j["comparisons"] as? [String: Any] else { return ["comparisons missing"] }
         var diffs: [String] = []
-        let current = model.aggregate(scope, start: start, end: calendar.interval(kind, containing: start).end)
         func rate(_ a: ReferenceModel.Aggregate) -> Double? {
             a.won + a.lost == 0 ? nil : Double(a.won) / Double(a.won + a.lost)
         }
@@ -207,18 +198,13 @@ package enum OutputCheck {
                 continue
             }
             let past = model.aggregate(scope, start: window.start, end: window.end)
+            var fields = FieldDifferences(prefix: name + ".")
+            defer { diffs += fields.lines }
             func check<T: Equatable>(_ field: String, _ actual: T?, _ expected: T?) {
-                if actual != expected {
-                    diffs.append("\(name).\(field) \(String(describing: actual)) != \(String(describing: expected))")
-                }
+                fields.check(field, actual, expected)
             }
             func close(_ field: String, _ actual: Double?, _ expected: Double?) {
-                switch (actual, expected) {
-                case (nil, nil): return
-                case (let a?, let e?) where abs(a - e) <= 1e-9 * max(abs(e), 1): return
-                default:
-                    diffs.append("\(name).\(field) \(String(describing: actual)) != \(String(describing: expected))")
-                }
+                fields.close(field, actual, expected)
             }
             check("start", (c["start"] as? String).map(ReferenceCalendar.parse), window.start)
             check("end", (c["end"] as? String).map(ReferenceCalendar.parse), window.end)

@@ -46,18 +46,10 @@ enum ScenarioAlerts {
             let json = try #require(try JSONSerialization.jsonObject(with: Data(m.value)) as? [String: Any])
             let id = try #require(json["alert_id"] as? String)
             guard let e = expected[id] else { continue }
-            func check<T: Equatable>(_ name: String, _ actual: T?, _ wanted: T?) {
-                if actual != wanted {
-                    out.append("\(id): \(name) \(String(describing: actual)) != \(String(describing: wanted))")
-                }
-            }
-            func close(_ name: String, _ actual: Double?, _ wanted: Double?) {
-                switch (actual, wanted) {
-                case (nil, nil): return
-                case (let a?, let w?) where abs(a - w) <= 1e-9 * max(abs(w), 1): return
-                default: out.append("\(id): \(name) \(String(describing: actual)) != \(String(describing: wanted))")
-                }
-            }
+            var fields = FieldDifferences(prefix: id + ": ")
+            defer { out += fields.lines }
+            func check<T: Equatable>(_ name: String, _ actual: T?, _ wanted: T?) { fields.check(name, actual, wanted) }
+            func close(_ name: String, _ actual: Double?, _ wanted: Double?) { fields.close(name, actual, wanted) }
             let scope = json["scope"] as? [String: Any] ?? [:]
             let period = json["period"] as? [String: Any] ?? [:]
             check("severity", json["severity"] as? String, e.severity)

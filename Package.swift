@@ -25,6 +25,8 @@ let package = Package(
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
+        // glibc's mallinfo2, for the bench's state-size figures only.
+        .systemLibrary(name: "CMallocStats"),
         .target(name: "SalesKPI", swiftSettings: strict),
         .target(
             name: "Kafka",
@@ -50,7 +52,7 @@ let package = Package(
         .executableTarget(
             name: "salespulse",
             dependencies: [
-                "Worker", "Kafka", "SalesKPI",
+                "Worker", "Kafka", "SalesKPI", "CMallocStats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -61,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "salespulse-bench",
             dependencies: [
-                "Worker", "Kafka", "SalesKPI",
+                "Worker", "Kafka", "SalesKPI", "CMallocStats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -19,7 +19,8 @@
 #    from PyPI) summing won revenue in 1 h windows per (region, rep), what a user would write.
 # 4. The decoder alone on the same payloads, the summary encoder alone on their final
 #    summaries, the aggregate stage's domain work alone (decode, aggregate, encode; no Kafka),
-#    and bytes of state per (scope, window) aggregate for 100,000 reps x 3 windows.
+#    and bytes of state per (scope, window) aggregate for 100,000 reps x 3 windows, and per
+#    final window kept for revisions once those windows close.
 #    Then a new worker joins the exactly_once run's group and restores its state: the changelog
 #    restore rate.
 # 5. A live feed at half the routed exactly_once rate, each event stamped with the wall clock,
@@ -173,6 +174,7 @@ echo "decoder alone (1 core): $(field events_per_s "$decode") events/s, $(field 
 echo "summary encoder alone (1 core): $(field summaries_per_s "$encode") final summaries/s, $(field mb_per_s "$encode") MB/s ($(field summaries "$encode") summaries)"
 echo "domain work alone (decode, aggregate over 8 shards, encode every summary; 1 core, no Kafka): $(field events_per_s "$shard") events/s"
 echo "state: $(field aggregates "$state") aggregates (100,000 reps x day/week/month + regions): $(field bytes_per_aggregate "$state") bytes per aggregate, everything included"
+echo "revisable finals: $(field windows "$state") windows kept for revisions (the same reps, every window closed): $(field bytes_per_revisable_window "$state") bytes per window (heap in use, default time.revision_horizon against off)"
 echo "log start offsets: $lows"
 echo "live feed at $(field rate "$live") events/s (half the routed exactly_once rate), $(field window_s "$live") s windows, cac.spike alerts, commit interval $(field commit_interval "$live"):" \
   "append of the event that closes a window -> alert readable (read_committed): p50 $(field p50_ms "$live") ms, p99 $(field p99_ms "$live") ms, max $(field max_ms "$live") ms over $(field measured "$live") alerts" \

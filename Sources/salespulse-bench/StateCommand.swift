@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMallocStats
 import Foundation
 import SalesKPI
 import Worker
@@ -8,6 +9,12 @@ import Worker
 /// window open. Reports heap bytes per (scope, window) aggregate, everything the shard holds
 /// included (scope keys, customer ledgers, dedupe ids, the deal book), as resident-memory growth
 /// while the state is built (the events are decoded beforehand).
+///
+/// Then the final windows kept for revisions (docs/guarantees.md, revised finals): the same
+/// state is built twice more and every window closed, once with the default
+/// `time.revision_horizon` and once with it off. The difference in heap bytes in use (glibc's
+/// `mallinfo2`, which frees lower, unlike resident memory) over the windows kept, after a
+/// changelog flush, is the cost of a revisable window.
 struct StateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "state", abstract: "Measure bytes of state per (scope, window) aggregate.")
@@ -57,7 +64,37 @@ struct StateCommand: ParsableCommand {
             "state reps=\(reps) scopes=\(shard.scopeCount) aggregates=\(aggregates) rss_growth_bytes=\(after - before) "
                 + "bytes_per_aggregate=\((after - before) / max(1, aggregates)) peak_rss_kib=\(usage.ru_maxrss)")
         withExtendedLifetime(shard) {}
+        let kept = closedState(events, config.settings, horizon: nil)
+        let none = closedState(events, config.settings, horizon: 0)
+        print(
+            "revisable reps=\(reps) windows=\(kept.windows) heap_bytes=\(kept.heap) heap_bytes_off=\(none.heap) "
+                + "bytes_per_revisable_window=\((kept.heap - none.heap) / max(1, kept.windows))")
     }
+
+    /// Heap in use by a shard that took `events` and closed every window (past the month's end).
+    private func closedState(_ events: [SalesEvent], _ settings: KPISettings, horizon: Int64?) -> (
+        heap: Int, windows: Int
+    ) {
+        var settings = settings
+        settings.revisionHorizonSetting = horizon
+        let before = heapInUse()
+        var shard = ShardProcessor(settings: settings)
+        var effects: [ShardEffect] = []
+        for event in events { _ = shard.apply(event, effects: &effects) }
+        // 1 February 2026, Asia/Shanghai: past every window of 5 January.
+        shard.advanceWatermark(to: 1_769_875_200_000, effects: &effects)
+        effects = []
+        // As after a commit: what waits for the next changelog flush is written and let go.
+        _ = shard.takeChangelog()
+        let heap = heapInUse() - before
+        return withExtendedLifetime(shard) { (heap, shard.revisableWindowCount) }
+    }
+}
+
+/// Heap bytes in use (small blocks and mmapped ones).
+func heapInUse() -> Int {
+    let m = mallinfo2()
+    return Int(m.uordblks) + Int(m.hblkhd)
 }
 
 /// Resident bytes of this process, from /proc/self/statm.

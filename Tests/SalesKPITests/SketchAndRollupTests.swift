@@ -84,11 +84,11 @@ struct RollupTests {
         var rollup = CompanyRollup(settings: settings, shards: 2)
         var out: [ShardEffect] = []
         rollup.shardWatermark(1, west.shard.watermark, effects: &out)
-        for s in east.finals where s.scope.kind == .region { rollup.ingest(s) }
+        for s in east.finals where s.scope.kind == .region { rollup.ingest(s, effects: &out) }
         rollup.shardWatermark(0, east.shard.watermark, effects: &out)
         #expect(out.isEmpty)
         west.closeAll(through: "2026-04-02T00:00:00Z")
-        for s in west.finals where s.scope.kind == .region { rollup.ingest(s) }
+        for s in west.finals where s.scope.kind == .region { rollup.ingest(s, effects: &out) }
         rollup.shardWatermark(1, west.shard.watermark, effects: &out)
         let finals = out.compactMap { if case .summary(let s) = $0, s.final { s } else { nil } }
         let march = finals.first { $0.window.start == EventBuilder.t("2026-03-01T00:00:00+08:00") }!
@@ -151,7 +151,7 @@ struct RollupTests {
         east.closeAll(through: "2026-03-10T00:00:00Z")
         var rollup = CompanyRollup(settings: settings, shards: 3)
         var out: [ShardEffect] = []
-        for s in east.finals where s.scope.kind == .region { rollup.ingest(s) }
+        for s in east.finals where s.scope.kind == .region { rollup.ingest(s, effects: &out) }
         rollup.shardWatermark(0, east.shard.watermark, effects: &out)
         rollup.shardWatermark(1, east.shard.watermark, effects: &out)
         #expect(rollup.watermark == .min)
@@ -171,7 +171,7 @@ struct RollupTests {
         east.closeAll(through: "2026-03-04T00:00:00Z")
         var rollup = CompanyRollup(settings: settings, shards: 2)
         var out: [ShardEffect] = []
-        for s in east.finals where s.scope.kind == .region { rollup.ingest(s) }
+        for s in east.finals where s.scope.kind == .region { rollup.ingest(s, effects: &out) }
         rollup.shardWatermark(0, east.shard.watermark, effects: &out)
         #expect(out.isEmpty)
         rollup.shardEmpty(1, effects: &out)

@@ -96,15 +96,19 @@ package struct ShardHarness {
         effects.compactMap { if case .summary(let s) = $0, s.final { s } else { nil } }
     }
 
-    /// Hands the rollup what the runtime would: region summaries and customer changes.
-    package func report(to rollup: inout CompanyRollup) {
+    /// Hands the rollup what the runtime would: region summaries and customer changes. Returns
+    /// what the rollup published on the way (revised company finals).
+    @discardableResult
+    package func report(to rollup: inout CompanyRollup) -> [ShardEffect] {
+        var published: [ShardEffect] = []
         for effect in effects {
             switch effect {
-            case .summary(let s) where s.scope.kind == .region: rollup.ingest(s)
+            case .summary(let s) where s.scope.kind == .region: rollup.ingest(s, effects: &published)
             case .customers(_, let time, let delta): rollup.customersChanged(at: time, delta: delta)
             default: continue
             }
         }
+        return published
     }
 
     package var alerts: [Alert] {
@@ -113,6 +117,11 @@ package struct ShardHarness {
 
     package func final(_ scope: ScopeKey, _ kind: String, startingAt start: String) -> Summary? {
         finals.first { $0.scope == scope && $0.windowName == kind && $0.window.start == EventBuilder.t(start) }
+    }
+
+    /// The last final published for the window: a revised one if a correction reached it.
+    package func latestFinal(_ scope: ScopeKey, _ kind: String, startingAt start: String) -> Summary? {
+        finals.last { $0.scope == scope && $0.windowName == kind && $0.window.start == EventBuilder.t(start) }
     }
 }
 

@@ -9,8 +9,13 @@ package enum OutputCheck {
         package var mismatches: [String] = []
         /// Windows with more than one final summary, where the copies differ.
         package var conflictingFinals: [String] = []
-        /// Windows with more than one final summary at all.
+        /// Windows with more than one final summary at all (revisions aside).
         package var repeatedFinals = 0
+        /// Revised finals: a later final of a window with `"revised": true` and a higher
+        /// revision, which replaces the one before it (docs/outputs.md).
+        package var revisions = 0
+        /// The windows revised at least once.
+        package var revisedWindows: Set<String> = []
         /// Windows with counted activity but no final summary.
         package var missing: [String] = []
         /// Distinct final windows per scope kind (`company`, `region`, `rep`).
@@ -40,7 +45,16 @@ package enum OutputCheck {
             let window = json["window"] as! [String: Any]
             let key =
                 "\(scope["kind"]!)|\(scope["id"]!)|\(window["kind"]!)|\(ReferenceCalendar.parse(window["start"] as! String))"
-            if let previous = finals[key] {
+            let revised = json["revised"] as? Bool == true
+            if revised, finals[key] == nil {
+                report.conflictingFinals.append("\(key): a revised final with no final before it")
+            }
+            if let previous = finals[key], revised,
+                (json["revision"] as? Int ?? 0) > (previous["revision"] as? Int ?? .max)
+            {
+                report.revisions += 1
+                report.revisedWindows.insert(key)
+            } else if let previous = finals[key] {
                 report.repeatedFinals += 1
                 // Identical apart from when it was published: the parts that define the window's value.
                 var a = previous

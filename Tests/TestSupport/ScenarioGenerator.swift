@@ -31,6 +31,13 @@ package struct ScenarioGenerator {
     package var dealWeight = 1
     /// Partitions of each input topic: the closing phase writes into every one.
     package var inputPartitions = 6
+    /// The share of won deals re-sent later with a new amount (a correction), and how many
+    /// seconds later: by default within the allowed lateness, so every window it touches is
+    /// still open; hours to days later it reaches finals (docs/guarantees.md, revised finals).
+    package var correctionChance = 0.12
+    package var correctionDelay = 600...2000
+    /// Corrections go to another rep of the region (a reassigned deal) this often.
+    package var reassignChance = 0.0
 
     package init(seed: UInt64 = 7, days: Int = 100, regions: [String]? = nil, density: Int = 1) {
         // Printed with every test that generates one, so a failure names what it ran on.
@@ -236,11 +243,11 @@ package struct ScenarioGenerator {
                             let dealId = id("deal")
                             let r = rep()
                             deal("deal.won", region: region, rep: r, deal: dealId, at: t, createdAt: created)
-                            if rng.chance(0.12) {
+                            if rng.chance(correctionChance) {
                                 // Re-sent win with a new id, later time and new amount: it replaces the first.
                                 deal(
-                                    "deal.won", region: region, rep: r, deal: dealId,
-                                    at: t + Int64(rng.int(600...2000)) * 1000,
+                                    "deal.won", region: region, rep: rng.chance(reassignChance) ? rep() : r,
+                                    deal: dealId, at: t + Int64(rng.int(correctionDelay)) * 1000,
                                     createdAt: created)
                             }
                         }

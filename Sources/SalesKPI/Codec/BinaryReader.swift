@@ -13,6 +13,9 @@ package struct BinaryReader {
 
     package var isAtEnd: Bool { at >= bytes.count }
 
+    /// How many bytes have been read.
+    package var position: Int { at }
+
     /// Runs one `BinaryCursor` read from the current position and moves past what it read.
     private mutating func read<T>(_ body: (inout BinaryCursor) throws(BinaryCursor.Malformed) -> T) throws(Malformed)
         -> T

@@ -23,6 +23,7 @@ extension Summary {
         w.endObject()
         w.field("final", final)
         w.field("revision", revision)
+        w.field("revised", revised)
         w.field("currency", currency)
         w.field("revenue", a.revenue)
         w.field("won", Int(a.won))

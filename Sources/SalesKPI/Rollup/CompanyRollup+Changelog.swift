@@ -1,6 +1,7 @@
 import Foundation
 
-/// The rollup's state as changelog records: `p|…` one per (window, region) part, `m` the rest.
+/// The rollup's state as changelog records: `p|…` one per (window, region) part, `f|…` one per
+/// final window still revisable, `m` the rest.
 extension CompanyRollup {
     struct PartKey: Hashable, Sendable {
         var window: Window
@@ -32,6 +33,8 @@ extension CompanyRollup {
 
     static func partKey(_ k: PartKey) -> String { "p|\(k.window.kind)|\(k.window.start)|\(k.window.end)|\(k.region)" }
 
+    static func finalKey(_ w: Window) -> String { "f|\(w.kind)|\(w.start)|\(w.end)" }
+
     package mutating func takeChangelog() -> [StateRecord] {
         let encoder = JSONEncoder()
         var out: [StateRecord] = []
@@ -46,6 +49,11 @@ extension CompanyRollup {
             out.append(StateRecord(key: Self.partKey(k), value: value))
         }
         changedParts.removeAll()
+        for window in finalsChanged.sorted() {
+            out.append(
+                StateRecord(key: Self.finalKey(window), value: finals[window].map { Array(try! encoder.encode($0)) }))
+        }
+        finalsChanged.removeAll()
         return out
     }
 
@@ -91,6 +99,13 @@ extension CompanyRollup {
                 else { continue }
                 rollup.parts[Window(kind: kind, start: start, end: end), default: [:]][String(fields[4])] =
                     try decoder.decode(KPIAggregate.self, from: Data(value))
+            case "f":
+                let fields = key.split(separator: "|", omittingEmptySubsequences: false)
+                guard fields.count == 4, let kind = UInt8(fields[1]), let start = EpochMillis(fields[2]),
+                    let end = EpochMillis(fields[3]), settings.isValid(Window(kind: kind, start: start, end: end))
+                else { continue }
+                rollup.finals[Window(kind: kind, start: start, end: end)] =
+                    try decoder.decode(FinalWindow.self, from: Data(value))
             default:
                 continue
             }

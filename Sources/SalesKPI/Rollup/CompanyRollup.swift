@@ -10,6 +10,13 @@ package struct CompanyRollup: Sendable {
     var changedParts: Set<PartKey> = []
     var revisions: [Window: Int] = [:]
     var dirty: Set<Window> = []
+    /// Final company windows still revisable (`KPISettings.revisionHorizonMillis`): a region's
+    /// revised final replaces its part and the company final is published again.
+    var finals: [Window: FinalWindow] = [:]
+    /// Final windows kept, revised or dropped since the last changelog flush.
+    var finalsChanged: Set<Window> = []
+    /// Company finals revised by this instance (a metric).
+    package internal(set) var revisedFinals = 0
     var finalized: EpochMillis = .min
     /// Region summaries that arrived after their company window was final (a shard that only
     /// got data after the others had moved on); they cannot change a published final.
@@ -64,11 +71,17 @@ package struct CompanyRollup: Sendable {
         closeReady(effects: &effects)
     }
 
-    /// Takes a region summary; company windows already final ignore late contributions.
-    package mutating func ingest(_ summary: Summary) {
+    /// Takes a region summary. A company window already final takes a region's revised final
+    /// while it is revisable, and publishes its own revised final at once (`effects`); it
+    /// ignores anything else.
+    package mutating func ingest(_ summary: Summary, effects: inout [ShardEffect]) {
         guard summary.scope.kind == .region else { return }
         guard summary.window.end > finalized else {
-            lateSummaries += 1
+            if summary.final, finals[summary.window] != nil {
+                revise(summary.window, region: summary.scope.region, summary.aggregate, effects: &effects)
+            } else {
+                lateSummaries += 1
+            }
             return
         }
         parts[summary.window, default: [:]][summary.scope.region] = summary.aggregate
@@ -81,6 +94,7 @@ package struct CompanyRollup: Sendable {
     package mutating func customersChanged(at time: EpochMillis, delta: Int32) {
         customers.record(at: time, delta: delta)
         for window in parts.keys where window.start > time { dirty.insert(window) }
+        // Final windows kept for revisions all started before: shards' watermarks passed them.
     }
 
     /// Records a shard's watermark and finalizes every company window all shards have passed.
@@ -125,6 +139,7 @@ package struct CompanyRollup: Sendable {
             }
         }
         finalized = max(finalized, company)
+        expireFinals()
         // No company window that can still open starts before this (see `ShardProcessor`).
         customers.fold(before: company - settings.maxWindowSpanMillis)
     }
@@ -135,7 +150,7 @@ package struct CompanyRollup: Sendable {
         lastEmitWall = now
         for window in dirty.sorted() {
             revisions[window, default: 0] += 1
-            effects.append(.summary(summary(window, final: false)))
+            effects.append(.summary(summary(window, total: merged(window), final: false)))
         }
         dirty.removeAll()
     }
@@ -147,7 +162,7 @@ package struct CompanyRollup: Sendable {
         return total
     }
 
-    private func summary(_ window: Window, final: Bool) -> Summary {
+    func summary(_ window: Window, total: KPIAggregate, final: Bool) -> Summary {
         let name = settings.windows[Int(window.kind)].name
         var target: Money?
         if case .calendar(let unit) = settings.windows[Int(window.kind)] {
@@ -160,19 +175,23 @@ package struct CompanyRollup: Sendable {
                 if let prior = parts.keys.first(where: { $0.kind == window.kind && $0.start == start }) {
                     return PeriodFigures(merged(prior))
                 }
+                if let prior = finals.first(where: { $0.key.kind == window.kind && $0.key.start == start }) {
+                    return PeriodFigures(prior.value.total)
+                }
                 return history.figures(kind: window.kind, start: start)
             }
         }
         return Summary(
             scope: .company, window: window, windowName: name, final: final, revision: revisions[window] ?? 1,
-            aggregate: merged(window), watermark: watermark, target: target,
+            aggregate: total, watermark: watermark, target: target,
             marketSize: settings.markets.size(for: .company, windowKind: name), comparisons: comparisons)
     }
 
     private mutating func close(_ window: Window, effects: inout [ShardEffect]) {
         revisions[window, default: 0] += 1
         let total = merged(window)
-        effects.append(.summary(summary(window, final: true)))
+        effects.append(.summary(summary(window, total: total, final: true)))
+        keepRevisable(window, total: total)
         if let unit = Comparisons.unit(of: settings.windows[Int(window.kind)], scope: .company) {
             history.record(kind: window.kind, start: window.start, PeriodFigures(total))
             history.forget(kind: window.kind, through: settings.calendar.yearEarlier(unit, than: window.start).start)

@@ -21,6 +21,10 @@ package struct KPISettings: Sendable {
     /// Event time after its latest event at which a rep scope with no open window and no
     /// target is dropped (`processing.rep_idle_timeout`).
     package var repIdleMillis: EpochMillis = 90 * Timestamp.millisPerDay
+    /// How long after its end a final window can still be revised by a corrected deal
+    /// (`time.revision_horizon`); nil for the default, the longest window plus the allowed
+    /// lateness, and 0 to never revise a final.
+    package var revisionHorizonSetting: Int64?
 
     package init(windows: [WindowSpec], calendar: BusinessCalendar) {
         self.windows = windows
@@ -42,4 +46,8 @@ package struct KPISettings: Sendable {
 
     /// The longest window span: state older than the watermark minus this can no longer matter.
     package var maxWindowSpanMillis: Int64 { windows.map(\.maxSpanMillis).max() ?? 0 }
+
+    /// `revisionHorizonSetting`, its default resolved: a correction the deal books still
+    /// recognize (they remember outcomes for the longest window) reaches every window it changes.
+    package var revisionHorizonMillis: Int64 { revisionHorizonSetting ?? maxWindowSpanMillis + allowedLatenessMillis }
 }

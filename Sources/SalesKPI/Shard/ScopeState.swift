@@ -7,6 +7,9 @@ struct ScopeState: Sendable {
     }
 
     var windows = WindowTable()
+    /// Final windows that a corrected deal can still revise (`ClosedWindow`), in closing order:
+    /// by window (end, start, kind).
+    var closed: [ClosedWindow] = []
     var ledger = CustomerLedger()
     /// Changed since the last changelog flush. A flag rather than a set of keys: it costs no
     /// memory (it sits in the ledger's tail padding) and no hashing per event.

@@ -6,8 +6,8 @@ import Foundation
 /// Keys: `m` (watermarks and bookkeeping), `s|…` one per scope (its open windows and customer
 /// ledger), `D|n` the event ids first seen in flush interval n, `W|n`/`L|n` the won/lost deal
 /// outcomes recorded in flush interval n, `h|…` one per region (its past figures for
-/// comparisons), all binary (`StateEncoding`), and `r` the rule trackers (JSON: they change at
-/// most once per closed day).
+/// comparisons), `c|…` one per final window still revisable (`ClosedWindow`), all binary
+/// (`StateEncoding`), and `r` the rule trackers (JSON: they change at most once per closed day).
 extension ShardProcessor {
     struct RulesRecord: Codable {
         var trackers: [TrackerKey: TargetTracker]
@@ -17,6 +17,10 @@ extension ShardProcessor {
     static func scopeKey(_ s: ScopeKey) -> String { "s|\(s.kind.rawValue)\u{1}\(s.region)\u{1}\(s.rep)" }
 
     static func historyKey(_ s: ScopeKey) -> String { "h|\(s.kind.rawValue)\u{1}\(s.region)" }
+
+    static func closedKey(_ k: ClosedKey) -> String {
+        "c|\(k.window.kind)\u{1}\(k.window.start)\u{1}\(k.window.end)\u{1}\(k.scope.kind.rawValue)\u{1}\(k.scope.region)\u{1}\(k.scope.rep)"
+    }
 
     static func dedupeKey(_ part: DedupeWindow.Part) -> String {
         switch part {
@@ -54,6 +58,22 @@ extension ShardProcessor {
             out.append(StateRecord(key: Self.historyKey(scope), value: w.bytes))
         }
         historiesChanged.removeAll()
+        for key in closedChanged.sorted() {
+            let closed = scopes.find(key.scope).flatMap { i in
+                scopes.states[i].closed.first { $0.window == key.window }
+            }
+            guard let closed else {
+                out.append(StateRecord(key: Self.closedKey(key), value: nil))
+                continue
+            }
+            var w = Self.writer()
+            key.scope.write(to: &w)
+            key.window.write(to: &w)
+            w.int(closed.revision)
+            w.raw(closed.bytes)
+            out.append(StateRecord(key: Self.closedKey(key), value: w.bytes))
+        }
+        closedChanged.removeAll()
         for change in dedupe.takeChanges() {
             switch change {
             case .removed(let part):
@@ -147,6 +167,8 @@ extension ShardProcessor {
         let latest = StateRecord.latestValues(records)
         let decoder = JSONDecoder()
         var shard = ShardProcessor(settings: settings)
+        // Kept finals join their scope once every scope record is in (`c` sorts before `s`).
+        var restoredClosed: [(ScopeKey, ClosedWindow)] = []
         for (key, value) in latest.sorted(by: { $0.key < $1.key }) {
             guard let value else { continue }
             switch key.first {
@@ -175,6 +197,19 @@ extension ShardProcessor {
                     Int(kind) < settings.windows.count
                         && Comparisons.unit(of: settings.windows[Int(kind)], scope: scope) != nil
                 }
+            case "c":
+                var r = try StateEncoding.reader(value)
+                let scope = try ScopeKey(reading: &r)
+                let window = try Window(reading: &r)
+                let revision = try r.int32()
+                let rest = Array(value[r.position...])
+                var check = BinaryReader(rest)
+                _ = try KPIAggregate(reading: &check)
+                guard check.isAtEnd else { throw BinaryReader.Malformed() }
+                // Untrusted bytes: a window of no configured kind cannot be named (one the
+                // horizon has passed goes at the next prune).
+                guard settings.isValid(window), scope.kind != .company else { continue }
+                restoredClosed.append((scope, ClosedWindow(window: window, revision: revision, bytes: rest)))
             case "D":
                 guard let n = Int64(key.dropFirst(2)) else { continue }
                 var r = try StateEncoding.reader(value)
@@ -202,6 +237,15 @@ extension ShardProcessor {
             default:
                 continue
             }
+        }
+        for (scope, closed) in restoredClosed {
+            // A scope without its record (never, unless bytes were lost) starts with this window.
+            let i = shard.scopes.find(scope) ?? shard.scopes.intern(scope).index
+            shard.scopes.states[i].closed.append(closed)
+        }
+        // In closing order, (end, start, kind), as they were kept: revisions come out in it.
+        for i in shard.scopes.states.indices where shard.scopes.states[i].closed.count > 1 {
+            shard.scopes.states[i].closed.sort { $0.window < $1.window }
         }
         return shard
     }

@@ -79,6 +79,7 @@ extension ShardProcessor {
             let summary = makeSummary(scope, window, w, final: true, open: scopes.states[i].windows)
             effects.append(.summary(summary))
             remember(scope, window, w.aggregate)
+            keepRevisable(i, window, w)
             if window.kind == dayKind, targetScopes.contains(scope) {
                 for unit in settings.targets.periods where settings.targets.target(for: scope, period: unit) != nil {
                     let period = settings.calendar.interval(unit, containing: window.start)
@@ -131,14 +132,17 @@ extension ShardProcessor {
     private mutating func prune() {
         nextPrune = watermark + Timestamp.millisPerDay
         dedupe.prune(olderThan: watermark - settings.dedupeHorizonMillis)
-        let horizon = watermark - maxWindowSpan
+        // An outcome is remembered while a window counting it can change: open, or final within
+        // the revision horizon.
+        let horizon = watermark - max(maxWindowSpan, revisionHorizon)
         wonDeals.prune(olderThan: horizon)
         lostDeals.prune(olderThan: horizon)
+        expireClosed()
         evictIdleReps()
     }
 
-    /// Drops rep scopes with no event for `repIdleMillis`, no open window and no target: reps
-    /// come and go over the years, and each would otherwise count against
+    /// Drops rep scopes with no event for `repIdleMillis`, no window open or revisable and no
+    /// target: reps come and go over the years, and each would otherwise count against
     /// `maxRepsPerRegion` and stay in memory and the changelog for good. A rep that comes back
     /// starts again with no customers of its own (docs/guarantees.md, bad input).
     private mutating func evictIdleReps() {
@@ -146,7 +150,9 @@ extension ShardProcessor {
         var doomed = Set<Int>()
         for i in scopes.states.indices where scopes.keys[i].kind == .rep {
             let state = scopes.states[i]
-            if state.lastActivity < cutoff, state.windows.isEmpty, !targetScopes.contains(scopes.keys[i]) {
+            if state.lastActivity < cutoff, state.windows.isEmpty, state.closed.isEmpty,
+                !targetScopes.contains(scopes.keys[i])
+            {
                 doomed.insert(i)
             }
         }

@@ -38,6 +38,12 @@ package struct ShardProcessor: Sendable {
     let cacKind: UInt8?
     /// `settings.maxWindowSpanMillis`, which is computed from the window specs on every read.
     let maxWindowSpan: EpochMillis
+    /// `settings.revisionHorizonMillis`: how long a final window stays revisable after its end.
+    let revisionHorizon: EpochMillis
+    /// Closed windows kept, revised or dropped since the last changelog flush.
+    var closedChanged: Set<ClosedKey> = []
+    /// Final windows revised by this instance (a metric).
+    package internal(set) var revisedFinals = 0
     private var scratch: [Window] = []
 
     struct TrackerKey: Hashable, Sendable, Codable {
@@ -52,6 +58,7 @@ package struct ShardProcessor: Sendable {
         dayKind = settings.kindIndex(of: .day)
         cacKind = settings.kindIndex(named: settings.rules.cacSpike.window)
         maxWindowSpan = settings.maxWindowSpanMillis
+        revisionHorizon = settings.revisionHorizonMillis
     }
 
     /// Applies one decoded event; effects (final summaries, alerts) are appended to `effects`.
@@ -95,16 +102,16 @@ package struct ShardProcessor: Sendable {
             let outcomeRep = rep ?? scopes.intern(.rep(outcome.rep, in: event.region)).index
             switch decision {
             case .count:
-                applyOutcome(outcome, won: won, scope: outcomeRep, sign: 1)
-                applyOutcome(outcome, won: won, scope: region, sign: 1)
+                applyOutcome(outcome, won: won, scope: outcomeRep, sign: 1, effects: &effects)
+                applyOutcome(outcome, won: won, scope: region, sign: 1, effects: &effects)
             case .replace(let earlier):
                 // A retraction only reaches scopes that exist (see `updateExisting`).
                 if let earlierRep = scopes.find(.rep(earlier.rep, in: event.region)) {
-                    applyOutcome(earlier, won: won, scope: earlierRep, sign: -1)
+                    applyOutcome(earlier, won: won, scope: earlierRep, sign: -1, effects: &effects)
                 }
-                applyOutcome(earlier, won: won, scope: region, sign: -1)
-                applyOutcome(outcome, won: won, scope: outcomeRep, sign: 1)
-                applyOutcome(outcome, won: won, scope: region, sign: 1)
+                applyOutcome(earlier, won: won, scope: region, sign: -1, effects: &effects)
+                applyOutcome(outcome, won: won, scope: outcomeRep, sign: 1, effects: &effects)
+                applyOutcome(outcome, won: won, scope: region, sign: 1, effects: &effects)
             case .superseded:
                 disposition = .superseded
             }
@@ -200,15 +207,18 @@ package struct ShardProcessor: Sendable {
         }
     }
 
-    private mutating func applyOutcome(_ o: DealBook.Outcome, won: Bool, scope: Int, sign: Int32) {
+    private mutating func applyOutcome(
+        _ o: DealBook.Outcome, won: Bool, scope: Int, sign: Int32, effects: inout [ShardEffect]
+    ) {
         let apply: (inout KPIAggregate) -> Void = { a in
             if won { a.applyWon(amount: o.amount, cycleMillis: o.cycleMillis, sign: sign) } else { a.lost += sign }
         }
         if sign > 0 {
             update(scope, at: o.occurredAt, apply)
         } else {
-            // A retraction only reaches windows still open: a final summary is never revised.
+            // A retraction reaches the windows still open and the finals still revisable.
             updateExisting(scope, at: o.occurredAt, apply)
+            reviseClosed(scope, at: o.occurredAt, apply, effects: &effects)
         }
     }
 

@@ -5,6 +5,8 @@ package struct Summary: Sendable, Equatable {
     package var windowName: String
     package var final: Bool
     package var revision: Int
+    /// A final published again because a corrected deal changed it (docs/outputs.md).
+    package var revised = false
     package var aggregate: KPIAggregate
     /// The emitting shard's watermark; `pace` derives from it.
     package var watermark: EpochMillis

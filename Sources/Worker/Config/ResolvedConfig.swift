@@ -59,6 +59,17 @@ package struct ResolvedConfig: Sendable {
         let maxFuture = duration("time.max_future", w.time.maxFuture)
         let emit = duration("time.emit_interval", w.time.emitInterval)
         let dedupe = duration("time.dedupe_horizon", w.time.dedupeHorizon)
+        var revisionHorizon: Int64?
+        switch w.time.revisionHorizon {
+        case "auto": revisionHorizon = nil
+        case "off": revisionHorizon = 0
+        default:
+            revisionHorizon = duration("time.revision_horizon", w.time.revisionHorizon)
+            // Kept finals cost memory per window; a year and a quarter covers a quarter a year late.
+            if let h = revisionHorizon, h > 460 * Timestamp.millisPerDay {
+                problem("time.revision_horizon", "'\(w.time.revisionHorizon)' is more than 460d")
+            }
+        }
         let commit = duration("processing.commit_interval", w.processing.commitInterval)
         let repIdle = duration("processing.rep_idle_timeout", w.processing.repIdleTimeout)
         let stall = duration("observability.stall_timeout", w.observability.stallTimeout)
@@ -242,6 +253,7 @@ package struct ResolvedConfig: Sendable {
         settings.emitIntervalMillis = emit
         // docs/kpis.md: duplicates count once within at least the allowed lateness.
         settings.dedupeHorizonMillis = max(dedupe, lateness)
+        settings.revisionHorizonSetting = revisionHorizon
         settings.reportingCurrency = currency
         settings.targets = targets
         settings.markets = markets

@@ -206,6 +206,8 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
         package var maxFuture = "5m"
         package var emitInterval = "5s"
         package var dedupeHorizon = "1h"
+        /// `auto` (the longest window plus the allowed lateness), a duration, or `off`.
+        package var revisionHorizon = "auto"
         /// Event times outside these years are rejected as absurd.
         package var earliestYear = 2000
         package var latestYear = 2099
@@ -218,6 +220,7 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
             case maxFuture = "max_future"
             case emitInterval = "emit_interval"
             case dedupeHorizon = "dedupe_horizon"
+            case revisionHorizon = "revision_horizon"
             case earliestYear = "earliest_year"
             case latestYear = "latest_year"
         }
@@ -233,6 +236,7 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
             maxFuture = try c.decodeIfPresent(String.self, forKey: .maxFuture) ?? maxFuture
             emitInterval = try c.decodeIfPresent(String.self, forKey: .emitInterval) ?? emitInterval
             dedupeHorizon = try c.decodeIfPresent(String.self, forKey: .dedupeHorizon) ?? dedupeHorizon
+            revisionHorizon = try c.decodeIfPresent(String.self, forKey: .revisionHorizon) ?? revisionHorizon
             earliestYear = try c.decodeIfPresent(Int.self, forKey: .earliestYear) ?? earliestYear
             latestYear = try c.decodeIfPresent(Int.self, forKey: .latestYear) ?? latestYear
         }

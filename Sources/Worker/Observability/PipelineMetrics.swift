@@ -23,6 +23,7 @@ package final class PipelineMetrics: @unchecked Sendable {
     private let duplicates: Counter
     private let unknownTypes: Counter
     private let summaries: (provisional: Counter, final: Counter)
+    private let revisedFinals: Counter
     private let commits: Counter
     private let deliveryFailures: Counter
     private let consumed: Counter
@@ -41,6 +42,7 @@ package final class PipelineMetrics: @unchecked Sendable {
         lateEvents = Counter(label: "salespulse_late_events_total", factory: factory)
         duplicates = Counter(label: "salespulse_duplicate_events_total", factory: factory)
         unknownTypes = Counter(label: "salespulse_unknown_type_events_total", factory: factory)
+        revisedFinals = Counter(label: "salespulse_finals_revised_total", factory: factory)
         summaries = (
             Counter(label: "salespulse_summaries_published_total", dimensions: [("final", "false")], factory: factory),
             Counter(label: "salespulse_summaries_published_total", dimensions: [("final", "true")], factory: factory)
@@ -91,6 +93,7 @@ package final class PipelineMetrics: @unchecked Sendable {
         unknownTypes.increment(by: s.unknownTypes - p.unknownTypes)
         let finals = s.finalSummariesPublished - p.finalSummariesPublished
         summaries.final.increment(by: finals)
+        revisedFinals.increment(by: s.revisedFinalsPublished - p.revisedFinalsPublished)
         summaries.provisional.increment(by: s.summariesPublished - p.summariesPublished - finals)
         for (kind, n) in s.windowsClosedByKind where n != p.windowsClosedByKind[kind, default: 0] {
             let counter =

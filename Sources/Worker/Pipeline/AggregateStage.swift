@@ -227,7 +227,7 @@ final class AggregateStage: StageLoop {
             switch effect {
             case .summary(let summary) where summary.scope.kind == .region:
                 publish(effect)
-                if summary.final { counters.windowsClosedByKind[summary.windowName, default: 0] += 1 }
+                if summary.final, !summary.revised { counters.windowsClosedByKind[summary.windowName, default: 0] += 1 }
                 task.toRollup.append(.summary(summary, partition: task.partition))
             case .summary, .alert:
                 publish(effect)

@@ -13,6 +13,8 @@ package struct PipelineStats: Sendable, Equatable {
     package var superseded = 0
     package var summariesPublished = 0
     package var finalSummariesPublished = 0
+    /// Finals published again because a corrected deal changed them (among the finals).
+    package var revisedFinalsPublished = 0
     package var alertsPublished = 0
     package var alertsByRule: [String: Int] = [:]
     package var windowsClosedByKind: [String: Int] = [:]
@@ -55,6 +57,7 @@ package struct PipelineStats: Sendable, Equatable {
         superseded += o.superseded
         summariesPublished += o.summariesPublished
         finalSummariesPublished += o.finalSummariesPublished
+        revisedFinalsPublished += o.revisedFinalsPublished
         alertsPublished += o.alertsPublished
         for (k, v) in o.alertsByRule { alertsByRule[k, default: 0] += v }
         for (k, v) in o.windowsClosedByKind { windowsClosedByKind[k, default: 0] += v }

@@ -39,7 +39,7 @@ final class RollupStage: StageLoop {
             } else if let watermark = m.watermark {
                 rollup!.shardWatermark(Int(m.partition), watermark, coverage: m.coverage, effects: &effects)
             } else if let summary = m.regionSummary(settings: config.settings) {
-                rollup!.ingest(summary)
+                rollup!.ingest(summary, effects: &effects)
             }
         }
         publish()

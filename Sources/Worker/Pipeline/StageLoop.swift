@@ -290,6 +290,7 @@ class StageLoop {
             counters.summariesPublished += 1
             if summary.final {
                 counters.finalSummariesPublished += 1
+                if summary.revised { counters.revisedFinalsPublished += 1 }
                 urgent = true
             }
             pipeline.hooks.onSummary(summary)

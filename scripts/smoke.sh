@@ -41,6 +41,7 @@ expect_misuse "simulate without brokers" "--brokers" simulate --config "$work"
 expect_misuse "run without brokers or --embedded" "kafka.brokers is empty" run --no-live --config config
 expect_misuse "run --embedded with brokers" "--embedded runs its own broker" run --embedded --no-live --brokers h:9092
 expect_misuse "notify without brokers" "notify needs --brokers" notify --config config
+expect_misuse "run --until-end with --embedded" "--until-end reads what the topics hold" run --until-end --embedded --no-live
 printf 'webhooks:\n  - {name: x, kind: pager, url: "https://example.com"}\n' > "$work/badconf/notify.yaml"
 expect_misuse "notify with a bad notify.yaml" "webhooks\[0\].kind" notify --brokers h:9092 --notify-config "$work/badconf/notify.yaml"
 if "$bin" check-config --config config > "$work/good.out" 2>&1 && grep -q "configuration OK" "$work/good.out"; then ok "shipped config is valid"; else bad "check-config on config/: $(cat "$work/good.out")"; fi
@@ -63,6 +64,26 @@ set -e
 if grep -q "target.slipping" "$work/run.out" && grep -q "cac.spike" "$work/run.out"; then ok "run shows target.slipping and cac.spike alerts (by ${elapsed}s)"; else bad "alerts missing: $(tail -40 "$work/run.out") $(tail -20 "$work/run.err")"; fi
 if grep -q "region" "$work/run.out" && grep -q "COMPANY" "$work/run.out"; then ok "run shows the region KPI table"; else bad "no KPI table in output"; fi
 if [ "$code" -eq 0 ] && grep -q "stopped cleanly" "$work/run.out"; then ok "SIGINT stops cleanly with exit 0"; else bad "stop: exit $code: $(tail -5 "$work/run.out") $(tail -5 "$work/run.err")"; fi
+
+# A bounded run (run --until-end) on a broker holding simulated history: it reads every input
+# partition to the end it found, publishes every final and exits 0 by itself.
+"$bin" broker --config config --bootstrap-file "$work/bootstrap" > "$work/broker.out" 2>&1 &
+bpid=$!
+for _ in $(seq 1 100); do [ -s "$work/bootstrap" ] && break; sleep 0.1; done
+brokers=$(cat "$work/bootstrap" 2>/dev/null || true)
+timeout 15 "$bin" simulate --config config --brokers "$brokers" --backfill-days 10 > "$work/sim.out" 2>&1 || true
+set +e
+timeout 180 "$bin" run --until-end --no-live --config config --brokers "$brokers" > "$work/bounded.out" 2> "$work/bounded.err"
+code=$?
+set -e
+kill "$bpid" 2>/dev/null || true
+wait "$bpid" 2>/dev/null || true
+finals=$(sed -n 's/.*(\([0-9]*\) final).*/\1/p' "$work/bounded.out")
+if [ "$code" -eq 0 ] && grep -q "bounded run complete" "$work/bounded.err" && [ "${finals:-0}" -gt 0 ]; then
+  ok "run --until-end exits 0 by itself after ${finals} finals"
+else
+  bad "run --until-end: exit $code: $(tail -5 "$work/bounded.out") $(tail -5 "$work/bounded.err")"
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kafka
 import Logging
 import Synchronization
 import Worker
@@ -23,8 +24,19 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Stop by itself after this many seconds (0: run until Ctrl-C).")
     var seconds = 0
 
+    @Flag(
+        help: ArgumentHelp(
+            "A bounded run: read every input partition up to its end at start, publish every final, commit, exit 0.",
+            discussion:
+                "Backfills, monthly reconciliation, checks in CI. Several instances started together share the work."))
+    var untilEnd = false
+
     func validate() throws {
         guard seconds >= 0 else { throw ValidationError("--seconds must be 0 or more, not \(seconds)") }
+        if untilEnd, embedded {
+            throw ValidationError(
+                "--until-end reads what the topics hold when it starts; the --embedded demo starts empty")
+        }
     }
 
     func run() throws {
@@ -56,13 +68,25 @@ struct RunCommand: ParsableCommand {
             }
             print("SalesPulse: consuming \(config.worker.topics.inputs.joined(separator: ", ")) from \(bootstrap)")
         }
+        var ends: [TopicPartition: Int64]?
+        if untilEnd {
+            do {
+                ends = try BoundedRun.endOffsets(config, bootstrap: bootstrap)
+            } catch {
+                throw CommandFailure("cannot read the input partitions' end offsets: \(error)")
+            }
+            print(
+                "            Bounded run: up to \(ends!.values.reduce(0, +)) offsets over \(ends!.count) input partitions."
+            )
+        }
         print("            Ctrl-C stops it cleanly.\n")
 
         let board = LiveBoard(settings: config.settings)
         let health = HealthState()
         let (metrics, server) = startObservability(config, health: health, logger: logger)
         let pipeline = Pipeline(
-            config: config, bootstrap: bootstrap, logger: logger, hooks: board.hooks, metrics: metrics, health: health)
+            config: config, bootstrap: bootstrap, logger: logger, hooks: board.hooks, metrics: metrics, health: health,
+            until: ends)
         let simulator = embedded ? SimulatorRunner(config: config, bootstrap: bootstrap, logger: logger) : nil
         let finished = Atomic<Bool>(false)
         let failed = Mutex<String?>(nil)
@@ -88,6 +112,10 @@ struct RunCommand: ParsableCommand {
             Thread.sleep(forTimeInterval: 0.25)
             if seconds > 0, Date().timeIntervalSince(started) >= Double(seconds) {
                 simulator?.stop()
+                pipeline.stop()
+            }
+            if pipeline.isFinished, !pipeline.isStopping {
+                logger.notice("bounded run complete: every input partition read to its end, every final committed")
                 pipeline.stop()
             }
             guard live else { continue }

@@ -13,9 +13,10 @@ package final class PipelineHarness: Sendable {
     package init(
         config: ResolvedConfig, bootstrap: String, logger: Logger = Logger(label: "test"),
         metrics: PipelineMetrics? = nil,
-        health: HealthState = HealthState()
+        health: HealthState = HealthState(), until ends: [TopicPartition: Int64]? = nil
     ) {
-        pipeline = Pipeline(config: config, bootstrap: bootstrap, logger: logger, metrics: metrics, health: health)
+        pipeline = Pipeline(
+            config: config, bootstrap: bootstrap, logger: logger, metrics: metrics, health: health, until: ends)
     }
 
     package func start() {

@@ -10,6 +10,30 @@ struct ProgressTests {
     let deals1 = TopicPartition("crm.deals", 1)
     let spend0 = TopicPartition("crm.spend", 0)
 
+    @Test("a bounded run: a source ends at its recorded end, holds nothing back, and the task ends with all of them")
+    func ended() throws {
+        var tracker = SourceTracker(idleTimeout: 30_000)
+        tracker.ends = [deals0: 5, deals1: 0]
+        tracker.assign([deals0, deals1], now: 0)
+        tracker.reached(deals1, next: 0)
+        tracker.forwarded(deals0, eventTime: 1_000)
+        tracker.reached(deals0, next: 4)
+        #expect(!tracker.allEnded)
+        var task = TaskProgress(sources: [deals0, deals1])
+        let bytes = ProgressRecord.encode(tracker.takeChanges())
+        let announced = try bytes.withUnsafeBytes { try ProgressRecord.decode($0) }
+        #expect(announced.map(\.ended) == [false, true])
+        task.record(announced, now: 0)
+        #expect(task.state == .at(1_000))
+        tracker.reached(deals0, next: 5)
+        // A message past the end does not make an ended source active again.
+        tracker.received(deals0, now: 1)
+        #expect(tracker.allEnded)
+        task.record(tracker.takeChanges(), now: 1)
+        #expect(task.state == .ended(1_000))
+        #expect(TaskProgress(restoring: task.entries).entries == task.entries)
+    }
+
     @Test("a task's event time is the minimum over every input partition; one never heard of holds it")
     func minimumOverSources() {
         var task = TaskProgress(sources: [deals0, deals1, spend0])

@@ -110,6 +110,8 @@ extension CompanyRollup {
                 continue
             }
         }
+        // Every shard had ended: so had the company.
+        if rollup.watermark == .max { rollup.endedAt = rollup.finalized }
         return rollup
     }
 }

@@ -15,6 +15,11 @@ package struct CompanyRollup: Sendable {
     var finals: [Window: FinalWindow] = [:]
     /// Final windows kept, revised or dropped since the last changelog flush.
     var finalsChanged: Set<Window> = []
+    /// Every shard ended (a bounded run read every source to its end) and every company window
+    /// is final: `shardWatermark` got `.max` from all of them.
+    package var ended: Bool { endedAt != nil }
+    /// Where the company closed when every shard ended: its last window's end.
+    var endedAt: EpochMillis?
     /// Company finals revised by this instance (a metric).
     package internal(set) var revisedFinals = 0
     var finalized: EpochMillis = .min
@@ -55,12 +60,18 @@ package struct CompanyRollup: Sendable {
     /// would miss its regions for good.
     package var watermark: EpochMillis {
         var lowest = EpochMillis.max
+        var counted = false
         for shard in 0..<shardCount where !emptyShards.contains(shard) {
             guard let w = shardWatermarks[shard] else { return .min }
             lowest = min(lowest, w)
+            counted = true
         }
-        return lowest == .max ? .min : lowest
+        // Every shard ended (`.max` from each) is the end; no shard counted is no progress.
+        return counted ? lowest : .min
     }
+
+    /// The company watermark as a time: once every shard ended, the last window's end.
+    package var progressWatermark: EpochMillis { endedAt ?? watermark }
 
     /// A shard that never had an event and whose every source is idle without having delivered
     /// anything (without the route stage, a partition number no region hashes to): it holds no
@@ -99,7 +110,8 @@ package struct CompanyRollup: Sendable {
 
     /// Records a shard's watermark and finalizes every company window all shards have passed.
     ///
-    /// `.min` means the shard has no progress yet: nothing is final until it has.
+    /// `.min` means the shard has no progress yet: nothing is final until it has. `.max` means
+    /// the shard has ended (`ShardProcessor.finish`).
     /// `coverage` is the shard's first watermark: company target periods are judged only from
     /// the latest of those on, when every shard had seen the period start.
     package mutating func shardWatermark(
@@ -113,8 +125,17 @@ package struct CompanyRollup: Sendable {
 
     /// Finalizes every company window all shards have passed, with target checks in between.
     private mutating func closeReady(effects: inout [ShardEffect]) {
-        let company = self.watermark
+        var company = self.watermark
         guard company != .min else { return }
+        if company == .max {
+            // Every shard ended: close up to the last company window's end, not to the end of time.
+            company = max(finalized, parts.keys.map(\.end).max() ?? .min)
+            guard company != .min else {
+                endedAt = .min
+                return
+            }
+            endedAt = company
+        }
         if coverageStart == nil {
             coverageStart = shardCoverage.values.max() ?? company
             // Fixed from now on: no need to keep (or persist) the shards' coverage.
@@ -183,7 +204,7 @@ package struct CompanyRollup: Sendable {
         }
         return Summary(
             scope: .company, window: window, windowName: name, final: final, revision: revisions[window] ?? 1,
-            aggregate: total, watermark: watermark, target: target,
+            aggregate: total, watermark: progressWatermark, target: target,
             marketSize: settings.markets.size(for: .company, windowKind: name), comparisons: comparisons)
     }
 
@@ -214,7 +235,7 @@ package struct CompanyRollup: Sendable {
                     AlertFactory(settings: settings).cacSpike(
                         spike, scope: .company, window: window,
                         windowName: settings.windows[Int(window.kind)].name, newCustomers: Int(total.newCustomers),
-                        eventTime: watermark)))
+                        eventTime: progressWatermark)))
         }
         for region in (parts[window] ?? [:]).keys { changedParts.insert(PartKey(window: window, region: region)) }
         parts[window] = nil

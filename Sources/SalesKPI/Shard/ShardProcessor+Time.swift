@@ -8,6 +8,16 @@ extension ShardProcessor {
         advanceWatermark(to: t - settings.allowedLatenessMillis, effects: &effects)
     }
 
+    /// The end of every stream (a bounded run read each source to its recorded end): closes
+    /// every open window, evaluating targets at each business day on the way, as far as the last
+    /// window's end and no further (the watermark never jumps to the end of time).
+    package mutating func finish(effects: inout [ShardEffect]) {
+        var last = EpochMillis.min
+        for state in scopes.states { for window in state.windows.keys { last = max(last, window.end) } }
+        if last > watermark { advanceWatermark(to: last, effects: &effects) }
+        finished = true
+    }
+
     /// How far event time has got: the watermark plus the lateness (`.min` before any progress).
     package var progress: EpochMillis {
         watermark == .min ? .min : watermark + settings.allowedLatenessMillis

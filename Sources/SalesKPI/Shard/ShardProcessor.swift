@@ -42,6 +42,8 @@ package struct ShardProcessor: Sendable {
     let revisionHorizon: EpochMillis
     /// Closed windows kept, revised or dropped since the last changelog flush.
     var closedChanged: Set<ClosedKey> = []
+    /// Every stream ended (`finish`): nothing is open.
+    package internal(set) var finished = false
     /// Final windows revised by this instance (a metric).
     package internal(set) var revisedFinals = 0
     private var scratch: [Window] = []

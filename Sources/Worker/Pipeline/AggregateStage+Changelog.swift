@@ -38,7 +38,8 @@ extension AggregateStage {
     /// every source idle without having delivered anything (docs/guarantees.md, company windows).
     private func reportWatermarks() {
         for (p, task) in tasks.sorted(by: { $0.key < $1.key }) {
-            let w = task.shard.watermark
+            // An ended task tells the rollup `.max`: it holds no company window back any more.
+            let w = task.shard.finished ? EpochMillis.max : task.shard.watermark
             if w == .min, !task.reportedEmpty, task.shard.scopeCount == 0, task.progress.state == .idle(.min) {
                 task.toRollup.append(.empty(partition: p))
                 task.reportedEmpty = true

@@ -27,6 +27,7 @@ final class AggregateStage: StageLoop {
         routed = pipeline.config.worker.processing.routeStage
         inputs = routed ? [t.internal] : t.inputs
         ownSources = SourceTracker(idleTimeout: pipeline.config.settings.idleTimeoutMillis)
+        ownSources.ends = pipeline.endOffsets
         super.init(pipeline: pipeline, kind: "aggregate", slot: slot)
         try connect(inputs: inputs, groupId: pipeline.config.worker.kafka.groupId, readHeaders: false)
     }
@@ -57,6 +58,8 @@ final class AggregateStage: StageLoop {
     override func take(_ message: ConsumedMessage) {
         let tp = message.topicPartition
         guard let task = tasks[message.partition] else { return }
+        // Past a bounded run's end (input read without the route stage): left for the next run.
+        if !routed, let ends = pipeline.endOffsets, message.offset >= ends[tp] ?? 0 { return }
         task.received[tp] = message.offset + 1
         task.changed = true
         let consumedAt = pipeline.metrics == nil ? 0 : DispatchTime.now().uptimeNanoseconds
@@ -66,6 +69,7 @@ final class AggregateStage: StageLoop {
         }
         counters.consumed += 1
         ownSources.received(tp, now: pollStarted)
+        defer { ownSources.reached(tp, next: message.offset + 1) }
         eventsPerMessage += (1 - eventsPerMessage) / 8
         let outcome = config.decoder.decode(message.value, now: pollStarted)
         if case .event(let event) = outcome { ownSources.forwarded(tp, eventTime: event.occurredAt) }
@@ -169,11 +173,22 @@ final class AggregateStage: StageLoop {
     /// Moves the task's shard to the event time its sources have all reached.
     private func advance(_ task: AggregateTask) {
         task.progressChanged = false
-        guard let t = task.progress.eventTime else { return }
         let before = task.shard.watermark
-        task.shard.advanceProgress(to: t, effects: &effects)
+        if let t = task.progress.eventTime { task.shard.advanceProgress(to: t, effects: &effects) }
+        // Every source read to a bounded run's end: every window gets its final now.
+        if case .ended = task.progress.state, !task.shard.finished {
+            task.shard.finish(effects: &effects)
+            task.changed = true
+        }
         if task.shard.watermark != before { task.changed = true }
         publish(task: task)
+    }
+
+    /// Every task finished and the rollup told so; without the route stage, every input
+    /// partition this stage reads ended too.
+    override func isFinished() -> Bool {
+        (routed || ownSources.allEnded)
+            && tasks.values.allSatisfy { $0.shard.finished && $0.reported == .max && $0.toRollup.isEmpty }
     }
 
     /// Applies one event to its task's shard; `bytes` gives the original key and value, only
@@ -242,6 +257,11 @@ final class AggregateStage: StageLoop {
         if !routed {
             markIdle(&ownSources, now: now) { [self] tp in
                 tasks[tp.partition].flatMap { $0.received[tp] ?? $0.started[tp] } ?? 0
+            }
+            if pipeline.endOffsets != nil {
+                noteEnds(&ownSources) { [self] tp in
+                    tasks[tp.partition].flatMap { $0.received[tp] ?? $0.started[tp] } ?? 0
+                }
             }
             takeOwnProgress(now: now)
         }

@@ -22,12 +22,19 @@ package final class Pipeline: Sendable {
     /// Part of every transactional id of this process.
     let instanceId: String
     private let stopRequested = Atomic<Bool>(false)
+    /// A bounded run's end offsets (`BoundedRun`); nil for a run without end.
+    let endOffsets: [TopicPartition: Int64]?
+    /// The stages this process runs (route, aggregate instances, rollup).
+    private let stageCount: Int
 
     package init(
         config: ResolvedConfig, bootstrap: String, logger: Logger, hooks: PipelineHooks = PipelineHooks(),
         metrics: PipelineMetrics? = nil, health: HealthState = HealthState(),
-        clock: @escaping @Sendable () -> EpochMillis = Pipeline.wallClock
+        clock: @escaping @Sendable () -> EpochMillis = Pipeline.wallClock,
+        until endOffsets: [TopicPartition: Int64]? = nil
     ) {
+        self.endOffsets = endOffsets
+        stageCount = (config.worker.processing.routeStage ? 1 : 0) + config.worker.processing.aggregateThreads + 1
         self.config = config
         self.bootstrap = bootstrap
         self.logger = logger
@@ -53,6 +60,10 @@ package final class Pipeline: Sendable {
     }
 
     package var isStopping: Bool { stopRequested.load(ordering: .acquiring) }
+
+    /// A bounded run has nothing left: every stage of this process has read each of its sources
+    /// to its end, published every final and committed it (`StageLoop.isFinished`).
+    package var isFinished: Bool { endOffsets != nil && stats.finishedStages == stageCount }
 
     private func refreshMetrics() {
         guard let metrics else { return }

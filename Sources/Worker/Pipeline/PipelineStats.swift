@@ -15,6 +15,8 @@ package struct PipelineStats: Sendable, Equatable {
     package var finalSummariesPublished = 0
     /// Finals published again because a corrected deal changed them (among the finals).
     package var revisedFinalsPublished = 0
+    /// In a bounded run: the stage had nothing left at its last commit (`StageLoop.isFinished`).
+    package var finished = false
     package var alertsPublished = 0
     package var alertsByRule: [String: Int] = [:]
     package var windowsClosedByKind: [String: Int] = [:]
@@ -108,6 +110,9 @@ package final class StatsBox: Sendable {
             return total
         }
     }
+
+    /// Stages whose last commit left nothing to do in a bounded run.
+    package var finishedStages: Int { parts.withLock { $0.current.values.filter(\.finished).count } }
 
     /// One stage instance's counters (`aggregate`, `aggregate-2`, …), while it runs.
     package func stage(_ name: String) -> PipelineStats? { parts.withLock { $0.current[name] } }

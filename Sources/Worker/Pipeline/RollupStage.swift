@@ -61,9 +61,12 @@ final class RollupStage: StageLoop {
         rollup!.tick(now: now, effects: &effects)
         if !effects.isEmpty { changed = true }
         publish()
-        counters.companyWatermark = rollup!.watermark
+        counters.companyWatermark = rollup!.progressWatermark
         counters.lateRollupSummaries = rollup!.lateSummaries
     }
+
+    /// The company is final everywhere, or this instance does not hold the rollup partition.
+    override func isFinished() -> Bool { rollup?.ended ?? true }
 
     override func prepareCommit() -> [TopicPartition: Int64] {
         guard rollup != nil, let next else { return [:] }

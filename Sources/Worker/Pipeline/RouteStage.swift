@@ -27,6 +27,7 @@ final class RouteStage: StageLoop {
 
     init(pipeline: Pipeline) throws(KafkaError) {
         progress = SourceTracker(idleTimeout: pipeline.config.settings.idleTimeoutMillis)
+        progress.ends = pipeline.endOffsets
         super.init(pipeline: pipeline, kind: "route", slot: 0)
         try connect(
             inputs: pipeline.config.worker.topics.inputs, groupId: pipeline.config.worker.kafka.groupId + ".route",
@@ -34,10 +35,13 @@ final class RouteStage: StageLoop {
     }
 
     override func take(_ message: ConsumedMessage) {
-        counters.consumed += 1
         let tp = message.topicPartition
+        // Past a bounded run's end: left for the next run, neither taken nor committed.
+        if let ends = pipeline.endOffsets, message.offset >= ends[tp] ?? 0 { return }
+        counters.consumed += 1
         received[tp] = message.offset + 1
         progress.received(tp, now: pollStarted)
+        defer { progress.reached(tp, next: message.offset + 1) }
         switch config.decoder.decode(message.value, now: pollStarted) {
         case .event(let event):
             forward(event, source: tp, offset: message.offset, key: message.key, raw: message.value)
@@ -55,6 +59,7 @@ final class RouteStage: StageLoop {
         counters.consumed += 1
         received[message.topicPartition] = message.offset + 1
         progress.received(message.topicPartition, now: pollStarted)
+        progress.reached(message.topicPartition, next: message.offset + 1)
     }
 
     /// What polls forwarded goes out within `flushDelay`, batched, not held until the commit
@@ -72,7 +77,10 @@ final class RouteStage: StageLoop {
 
     override func tick(now: EpochMillis) {
         markIdle(&progress, now: now) { [self] tp in received[tp] ?? started[tp] ?? 0 }
+        if pipeline.endOffsets != nil { noteEnds(&progress, next: { [self] tp in received[tp] ?? started[tp] ?? 0 }) }
     }
+
+    override func isFinished() -> Bool { progress.allEnded && outbox.values.allSatisfy(\.isEmpty) }
 
     private func forward(
         _ event: SalesEvent, source: TopicPartition, offset: Int64, key: UnsafeRawBufferPointer?,
@@ -146,6 +154,7 @@ final class RouteStage: StageLoop {
         let committed = (try? consumer.committed(partitions)) ?? [:]
         for tp in partitions { started[tp] = max(0, committed[tp] ?? 0) }
         progress.assign(partitions, now: pipeline.clock())
+        for tp in partitions { progress.reached(tp, next: started[tp] ?? 0) }
         return [:]
     }
 

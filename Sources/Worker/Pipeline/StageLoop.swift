@@ -154,6 +154,8 @@ class StageLoop {
     func commit() {
         lastCommit = pipeline.clock()
         urgent = false
+        // What this commit makes durable is everything there is: the bounded run's end for this stage.
+        let finishing = pipeline.endOffsets != nil && isAssigned && isFinished()
         let offsets = prepareCommit()
         // Every summary of the committed input goes into this transaction.
         sendEncodedSummaries(wait: true)
@@ -173,6 +175,7 @@ class StageLoop {
             condemnedTaken.removeAll()
             pipeline.health.stageCommitted(name)
             transactionEnded(committed: true)
+            counters.finished = finishing
         } catch {
             counters.deliveryFailures += 1
             if output.exactlyOnce || error.isFatal || error.requiresAbort {
@@ -236,6 +239,15 @@ class StageLoop {
         for tp in sources.idleCandidates(now: now) where laneCaughtUp(tp, next: next(tp)) == true {
             sources.markIdle(tp)
         }
+    }
+
+    /// In a bounded run, marks ended the sources whose position has reached their end: the
+    /// consumer's position, which moves past transaction markers no message shows, or `next`.
+    func noteEnds(_ sources: inout SourceTracker, next: (TopicPartition) -> Int64) {
+        let open = sources.sources.filter { !$0.value.ended }.keys
+        guard !open.isEmpty else { return }
+        let positions = consumer.positions(Array(open))
+        for tp in open { sources.reached(tp, next: max(next(tp), positions[tp] ?? 0)) }
     }
 
     /// When each input partition was last confirmed with its leader, and its ends then.
@@ -315,6 +327,8 @@ class StageLoop {
         switch event {
         case .assigned(let partitions):
             counters.assignedPartitions = partitions.count
+            isAssigned = true
+            counters.finished = false
             let start = assigned(partitions)
             pipeline.health.setJoined(true)
             logger.info(
@@ -327,6 +341,8 @@ class StageLoop {
                 commit()
             }
             revoked(partitions)
+            isAssigned = false
+            counters.finished = false
             // A partition's lag series leaves with it; its new owner starts its own.
             for tp in partitions { pipeline.metrics?.forgetLag(tp) }
             counters.assignedPartitions = 0
@@ -363,8 +379,16 @@ class StageLoop {
     /// Errors the consumer reported through `poll` (a broker unreachable, a fetch that failed).
     private var consumerErrors = 0
 
+    /// The group has given this stage its partitions (possibly none) and not taken them back:
+    /// between a revoke and the next assignment nothing can be finished, since what the stage
+    /// will own is not known yet.
+    private(set) var isAssigned = false
+
     // MARK: hooks
 
+    /// In a bounded run: every source of what the stage owns has ended and everything it holds
+    /// is out, so the next commit leaves nothing behind.
+    func isFinished() -> Bool { false }
     func take(_ message: ConsumedMessage) {}
     /// Moves past a record without taking it (the next commit stores the offset after it).
     func skip(_ message: ConsumedMessage) {}

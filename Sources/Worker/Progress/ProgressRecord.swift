@@ -6,8 +6,9 @@ import SalesKPI
 /// event of those sources up to the announced event times.
 ///
 /// Layout: the version byte, a count, then per source: its topic (a varint length and UTF-8
-/// bytes), partition and event time (zigzag varints), and an idle byte (0 or 1). The version
-/// byte differs from a routed batch's and from the first byte of any JSON event.
+/// bytes), partition and event time (zigzag varints), and a state byte (0 active, 1 idle, 2
+/// ended: read to the end of a bounded run). The version byte differs from a routed batch's and
+/// from the first byte of any JSON event.
 enum ProgressRecord {
     static let version: UInt8 = 0xC1
 
@@ -26,7 +27,7 @@ enum ProgressRecord {
             w.string(e.source.topic)
             w.int(e.source.partition)
             w.int(e.eventTime)
-            w.byte(e.idle ? 1 : 0)
+            w.byte(e.ended ? 2 : e.idle ? 1 : 0)
         }
         return w.bytes
     }
@@ -56,9 +57,11 @@ enum ProgressRecord {
             let topic = try r.string()
             let partition = try r.int32()
             let time = try r.int()
-            let idle = try r.byte()
-            guard idle <= 1 else { throw BinaryCursor.Malformed("idle flag \(idle)") }
-            out.append(SourceProgress(source: TopicPartition(topic, partition), eventTime: time, idle: idle == 1))
+            let state = try r.byte()
+            guard state <= 2 else { throw BinaryCursor.Malformed("source state \(state)") }
+            out.append(
+                SourceProgress(
+                    source: TopicPartition(topic, partition), eventTime: time, idle: state >= 1, ended: state == 2))
         }
         return out
     }

@@ -9,4 +9,7 @@ struct SourceProgress: Equatable, Sendable {
     /// `.min` while nothing has been forwarded from it.
     var eventTime: EpochMillis
     var idle: Bool
+    /// Read up to the end offset recorded when a bounded run started (`salespulse run
+    /// --until-end`): it will deliver nothing more, and holds nothing back.
+    var ended = false
 }

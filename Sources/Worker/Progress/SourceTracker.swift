@@ -15,9 +15,12 @@ struct SourceTracker {
         /// Wall-clock time of the last message (or of the assignment).
         var lastMessage: EpochMillis
         var idle = false
+        var ended = false
     }
 
     let idleTimeout: Int64
+    /// The end offset of each input partition in a bounded run (`salespulse run --until-end`).
+    var ends: [TopicPartition: Int64]?
     private(set) var sources: [TopicPartition: Source] = [:]
     /// Something changed since the last `takeChanges()`.
     private(set) var changed = false
@@ -43,7 +46,7 @@ struct SourceTracker {
 
     /// Any message from the partition, valid or not: it is not idle.
     mutating func received(_ tp: TopicPartition, now: EpochMillis) {
-        guard var s = sources[tp] else { return }
+        guard var s = sources[tp], !s.ended else { return }
         s.lastMessage = now
         if s.idle {
             s.idle = false
@@ -59,6 +62,18 @@ struct SourceTracker {
         changed = true
     }
 
+    /// In a bounded run, marks the source ended once `next` (the next offset to read) reaches its
+    /// recorded end. A partition without a recorded end (created later) ends where it starts.
+    mutating func reached(_ tp: TopicPartition, next: Int64) {
+        guard let ends, let s = sources[tp], !s.ended, next >= ends[tp] ?? 0 else { return }
+        sources[tp]!.ended = true
+        sources[tp]!.idle = true
+        changed = true
+    }
+
+    /// Whether every owned source has ended (vacuously, when none is owned).
+    var allEnded: Bool { sources.values.allSatisfy(\.ended) }
+
     /// Sources quiet for the idle timeout and not idle yet: the caller asks their leaders.
     func idleCandidates(now: EpochMillis) -> [TopicPartition] {
         sources.filter { !$0.value.idle && now - $0.value.lastMessage >= idleTimeout }.keys.sorted()
@@ -73,7 +88,8 @@ struct SourceTracker {
     /// Every owned source's progress.
     var all: [SourceProgress] {
         sources.keys.sorted().map {
-            SourceProgress(source: $0, eventTime: sources[$0]!.eventTime, idle: sources[$0]!.idle)
+            SourceProgress(
+                source: $0, eventTime: sources[$0]!.eventTime, idle: sources[$0]!.idle, ended: sources[$0]!.ended)
         }
     }
 

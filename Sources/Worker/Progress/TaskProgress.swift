@@ -16,6 +16,9 @@ struct TaskProgress {
         case at(EpochMillis)
         /// Every source is idle; the furthest event time any reached.
         case idle(EpochMillis)
+        /// Every source has ended (a bounded run read each to its recorded end); the furthest
+        /// event time any reached.
+        case ended(EpochMillis)
     }
 
     private(set) var sources: [TopicPartition] = []
@@ -46,15 +49,18 @@ struct TaskProgress {
         var lowest = EpochMillis.max
         var furthest = EpochMillis.min
         var active = false
+        var allEnded = true
         for tp in sources {
             guard let p = recorded[tp] else { return .waiting }
             furthest = max(furthest, p.eventTime)
-            if p.idle { continue }
+            allEnded = allEnded && p.ended
+            if p.idle || p.ended { continue }
             active = true
             if p.eventTime == .min { return .waiting }
             lowest = min(lowest, p.eventTime)
         }
         if sources.isEmpty { return .waiting }
+        if allEnded { return .ended(furthest) }
         return active ? .at(lowest) : .idle(furthest)
     }
 
@@ -62,7 +68,7 @@ struct TaskProgress {
     var eventTime: EpochMillis? {
         switch state {
         case .waiting: nil
-        case .at(let t), .idle(let t): t == .min ? nil : t
+        case .at(let t), .idle(let t), .ended(let t): t == .min ? nil : t
         }
     }
 

@@ -7,17 +7,30 @@ import Worker
 /// `salespulse run --until-end` on the mock cluster (docs/guarantees.md, bounded runs).
 @Suite("Bounded runs", .serialized)
 struct BoundedRunTests {
+    /// With the route stage (the default) and without it (input keyed by region, read by the
+    /// aggregate stage, which then owns the sources).
     @Test(
         "two instances started together read every input partition to its recorded end, finalize every window and stop",
-        .timeLimit(.minutes(5)))
-    func twoInstances() throws {
-        let config = try TestConfig.make()
+        .timeLimit(.minutes(5)), arguments: [true, false])
+    func twoInstances(routeStage: Bool) throws {
+        let config = try TestConfig.make(routeStage: routeStage)
         let cluster = try MockCluster(brokers: 3)
         try EmbeddedBroker.createTopics(on: cluster, config: config, partitions: 6)
         let bootstrap = cluster.bootstrapServers
         var rng = seededGenerator(17)
         var generator = ScenarioGenerator(seed: rng.next(), days: 40)
-        let scenario = generator.generate()
+        var scenario = generator.generate()
+        if !routeStage {
+            // Keyed by region, as a producer feeding the aggregate stage directly must.
+            for k in scenario.bulk.indices {
+                switch scenario.bulk[k].kind {
+                case .good(let i), .duplicate(let i):
+                    scenario.bulk[k].partition = HeldBackPartitionTests.partition(
+                        of: Array(scenario.events[i].region.utf8))
+                default: scenario.bulk[k].partition = 0
+                }
+            }
+        }
         try produce(scenario.bulk, bootstrap: bootstrap)
         let ends = try BoundedRun.endOffsets(config, bootstrap: bootstrap)
         #expect(ends.count == 18 && ends.values.reduce(0, +) == Int64(scenario.bulk.count))
@@ -45,7 +58,9 @@ struct BoundedRunTests {
         for (k, instance) in instances.enumerated() {
             #expect(instance.error == nil)
             let stats = instance.pipeline.stats.snapshot
-            #expect(stats.routed > 0 && stats.aggregated > 0, "instance \(k + 1) did no work: \(stats.routed) routed")
+            #expect(
+                stats.consumed > 0 && stats.aggregated > 0,
+                "instance \(k + 1) did no work: \(stats.consumed) consumed, \(stats.aggregated) applied")
         }
 
         // Every window has its final, the last ones too, equal to the reference.
@@ -64,9 +79,11 @@ struct BoundedRunTests {
         }
         #expect(lastMonth, "the company's quarter, open when the input ends, has its final")
 
-        // The route group committed exactly the recorded ends: what came later is left unread.
+        // The group reading the input committed exactly the recorded ends: what came later is
+        // left unread.
         let committed = try TopicReader.committed(
-            bootstrap: bootstrap, group: "salespulse-test.route", partitions: Array(ends.keys))
+            bootstrap: bootstrap, group: routeStage ? "salespulse-test.route" : "salespulse-test",
+            partitions: Array(ends.keys))
         for (tp, end) in ends {
             #expect(max(0, committed[tp] ?? 0) == end, "\(tp) committed at \(committed[tp] ?? -1), end \(end)")
         }

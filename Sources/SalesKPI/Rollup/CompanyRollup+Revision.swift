@@ -39,7 +39,6 @@ extension CompanyRollup {
         s.revision = final.revision
         s.revised = true
         effects.append(.summary(s))
-        revisedFinals += 1
         if let unit = Comparisons.unit(of: settings.windows[Int(window.kind)], scope: .company) {
             history.record(kind: window.kind, start: window.start, PeriodFigures(after))
             history.forget(kind: window.kind, through: settings.calendar.yearEarlier(unit, than: window.start).start)

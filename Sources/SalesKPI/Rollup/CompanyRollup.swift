@@ -20,8 +20,6 @@ package struct CompanyRollup: Sendable {
     package var ended: Bool { endedAt != nil }
     /// Where the company closed when every shard ended: its last window's end.
     var endedAt: EpochMillis?
-    /// Company finals revised by this instance (a metric).
-    package internal(set) var revisedFinals = 0
     var finalized: EpochMillis = .min
     /// Region summaries that arrived after their company window was final (a shard that only
     /// got data after the others had moved on); they cannot change a published final.
@@ -104,8 +102,9 @@ package struct CompanyRollup: Sendable {
     /// arrives before the watermark of its shard passes it, as the event did.
     package mutating func customersChanged(at time: EpochMillis, delta: Int32) {
         customers.record(at: time, delta: delta)
+        // Final windows kept for revisions need nothing: the change comes from an event past
+        // their end, filed at a boundary no earlier than their start (itself a boundary).
         for window in parts.keys where window.start > time { dirty.insert(window) }
-        // Final windows kept for revisions all started before: shards' watermarks passed them.
     }
 
     /// Records a shard's watermark and finalizes every company window all shards have passed.

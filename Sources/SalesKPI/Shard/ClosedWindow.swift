@@ -41,11 +41,10 @@ struct ClosedWindow: Sendable {
     }
 }
 
-/// Identifies a closed window across scope-table changes (its changelog record and pending
-/// revised finals).
-package struct ClosedKey: Hashable, Sendable, Comparable {
+/// Identifies a closed window across scope-table changes: the key of its changelog record.
+struct ClosedKey: Hashable, Sendable, Comparable {
     var scope: ScopeKey
     var window: Window
 
-    package static func < (a: ClosedKey, b: ClosedKey) -> Bool { (a.scope, a.window) < (b.scope, b.window) }
+    static func < (a: ClosedKey, b: ClosedKey) -> Bool { (a.scope, a.window) < (b.scope, b.window) }
 }

@@ -31,7 +31,6 @@ extension ShardProcessor {
             var summary = makeSummary(scope, window, state, final: true, open: scopes.states[i].windows)
             summary.revised = true
             effects.append(.summary(summary))
-            revisedFinals += 1
             guard window.kind == dayKind, targetScopes.contains(scope) else { continue }
             for unit in settings.targets.periods where settings.targets.target(for: scope, period: unit) != nil {
                 let period = settings.calendar.interval(unit, containing: window.start)

@@ -44,8 +44,6 @@ package struct ShardProcessor: Sendable {
     var closedChanged: Set<ClosedKey> = []
     /// Every stream ended (`finish`): nothing is open.
     package internal(set) var finished = false
-    /// Final windows revised by this instance (a metric).
-    package internal(set) var revisedFinals = 0
     private var scratch: [Window] = []
 
     struct TrackerKey: Hashable, Sendable, Codable {

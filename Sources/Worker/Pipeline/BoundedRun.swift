@@ -6,7 +6,7 @@ import Kafka
 /// company's, everything is committed, and the instance leaves (docs/guarantees.md, bounded
 /// runs).
 package enum BoundedRun {
-    /// The current end (high watermark) of every partition of `topics`, asked of the leaders.
+    /// The current end (high watermark) of every input partition, asked of its leader.
     package static func endOffsets(_ config: ResolvedConfig, bootstrap: String) throws(KafkaError) -> [TopicPartition:
         Int64]
     {

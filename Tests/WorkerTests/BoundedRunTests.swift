@@ -42,7 +42,9 @@ struct BoundedRunTests {
         try produce(scenario.closing, bootstrap: bootstrap)
         // As `salespulse run --until-end` does: each instance stops once it has nothing left;
         // partitions it leaves go to the other, which finds them ended.
-        let deadline = ContinuousClock.now + .seconds(180)
+        // A handover waits for the mock's rebalance (up to session.timeout.ms, 45 s by default,
+        // per group): minutes on a loaded machine.
+        let deadline = ContinuousClock.now + .seconds(280)
         var stoppedFinished = 0
         while !instances.allSatisfy(\.isDone), ContinuousClock.now < deadline {
             for instance in instances

@@ -53,16 +53,23 @@ struct StateCommand: ParsableCommand {
         }
         payloads = []
         let before = residentBytes()
+        let heapBefore = heapInUse()
         var shard = ShardProcessor(settings: config.settings)
         var effects: [ShardEffect] = []
-        for event in events { _ = shard.apply(event, effects: &effects) }
+        for event in events {
+            _ = shard.apply(event, effects: &effects)
+            // Published and let go, as the runtime does: not state.
+            effects.removeAll(keepingCapacity: true)
+        }
         let after = residentBytes()
+        let heap = heapInUse() - heapBefore
         let aggregates = shard.openWindowCount
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         print(
             "state reps=\(reps) scopes=\(shard.scopeCount) aggregates=\(aggregates) rss_growth_bytes=\(after - before) "
-                + "bytes_per_aggregate=\((after - before) / max(1, aggregates)) peak_rss_kib=\(usage.ru_maxrss)")
+                + "bytes_per_aggregate=\((after - before) / max(1, aggregates)) "
+                + "heap_bytes_per_aggregate=\(heap / max(1, aggregates)) peak_rss_kib=\(usage.ru_maxrss)")
         withExtendedLifetime(shard) {}
         let kept = closedState(events, config.settings, horizon: nil)
         let none = closedState(events, config.settings, horizon: 0)

@@ -231,6 +231,14 @@ package final class KafkaProducer: @unchecked Sendable {
         try RDKafkaMetadata.allTopics(handle, timeoutMs: timeoutMs)
     }
 
+    /// The cluster id from the brokers' metadata, waiting up to `timeoutMs` for metadata; nil
+    /// when none arrived in time.
+    package func clusterId(timeoutMs: Int32 = 10_000) -> String? {
+        guard let id = rd_kafka_clusterid(handle, timeoutMs) else { return nil }
+        defer { rd_kafka_mem_free(handle, id) }
+        return String(cString: id)
+    }
+
     /// Creates topics through the admin API of a real cluster; existing topics are fine.
     package func createTopics(
         _ topics: [(name: String, partitions: Int, replicationFactor: Int, config: [String: String])],

@@ -10,6 +10,11 @@ package final class MockCluster: @unchecked Sendable {
     private let cluster: OpaquePointer
     package let bootstrapServers: String
 
+    /// Whether a cluster id is the one a mock cluster reports in its metadata: librdkafka names
+    /// every mock cluster `mockCluster<hex>` (src/rdkafka_mock.c, 2.0.2), while a real cluster's
+    /// id is a base64 UUID. Lets a client tell the mock from a real cluster by asking the brokers.
+    package static func isMock(clusterId: String) -> Bool { clusterId.hasPrefix("mockCluster") }
+
     package init(brokers: Int = 3) throws(KafkaError) {
         let conf = try RDKafkaConfig.make(["log_level": "3"])
         var errstr = [CChar](repeating: 0, count: 512)

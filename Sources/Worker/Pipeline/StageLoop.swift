@@ -97,6 +97,11 @@ class StageLoop {
     /// Runs until the pipeline stops or the stage breaks; returns whether it broke.
     func run() -> Bool {
         logger.info("stage started", metadata: [LogKey.stage: "\(name)"])
+        if output.commitsAgainForMock {
+            logger.info(
+                "broker is librdkafka's mock cluster: offsets are committed again after each transaction",
+                metadata: [LogKey.stage: "\(name)"])
+        }
         pipeline.health.stageStarted(name)
         while !pipeline.isStopping, broken == nil {
             pollStarted = pipeline.clock()

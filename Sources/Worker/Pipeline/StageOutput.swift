@@ -7,6 +7,12 @@ import Logging
 final class StageOutput {
     let producer: KafkaProducer
     let exactlyOnce: Bool
+    /// Set only on librdkafka's mock cluster (the test broker and the embedded demo), recognized
+    /// by its cluster id: it accepts the offsets sent to a transaction but never stores them
+    /// (its TxnOffsetCommit handler only answers), which would restart every reassigned
+    /// partition from the beginning. There they are committed once more after the transaction;
+    /// a real cluster never gets that commit (docs/guarantees.md#exactly-once).
+    let commitsAgainForMock: Bool
     private var transactionOpen = false
 
     /// A `transactionalId` switches on exactly-once.
@@ -19,6 +25,7 @@ final class StageOutput {
         producer = try KafkaProducer(properties: p)
         exactlyOnce = transactionalId != nil
         if exactlyOnce { try producer.initTransactions() }
+        commitsAgainForMock = exactlyOnce && (producer.clusterId().map(MockCluster.isMock) ?? false)
     }
 
     func send(_ message: OutgoingMessage) throws(KafkaError) {
@@ -50,12 +57,7 @@ final class StageOutput {
             try producer.commitTransaction()
             transactionOpen = false
             producer.pollDeliveries(timeoutMs: 0)
-            // The same offsets once more, outside the transaction: librdkafka's mock cluster
-            // accepts offsets sent to a transaction but never stores them, which would restart
-            // every reassigned partition from the beginning and hide progress from lag tools.
-            // On a real cluster this rewrites what the transaction just stored. Best effort:
-            // the transaction already made the offsets durable where it matters.
-            if !offsets.isEmpty { try? consumer.commit(offsets) }
+            if commitsAgainForMock, !offsets.isEmpty { try? consumer.commit(offsets) }
         } else {
             guard producer.flush(timeoutMs: 30_000) else {
                 throw KafkaError(code: 0, message: "outputs not delivered within 30 s", isRetriable: true)

@@ -13,8 +13,13 @@ private let settings: KPISettings = {
     return s
 }()
 
-private let shardKeys = ["m", "s|east", "s|east/r1", "D|7", "W|3", "L|3", "r", "h|region\u{1}east"]
-private let rollupKeys = ["m", "p|0|1767196800000|1767283200000|east", "p|9|0|1|west"]
+private let shardKeys = [
+    "m", "s|east", "s|east/r1", "D|7", "W|3", "L|3", "r", "h|region\u{1}east",
+    "c|0\u{1}1767196800000\u{1}1767283200000\u{1}rep\u{1}east\u{1}r1",
+]
+private let rollupKeys = [
+    "m", "p|0|1767196800000|1767283200000|east", "p|9|0|1|west", "f|0|1767196800000|1767283200000",
+]
 /// Where a restored shard's event time is taken next: three days past where it was (or
 /// 2026-01-01), a few hundred windows to close, not a century of them.
 private func later(_ t: EpochMillis) -> EpochMillis {

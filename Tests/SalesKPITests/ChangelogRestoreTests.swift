@@ -143,7 +143,7 @@ struct ChangelogRestoreTests {
         var h = ShardHarness(settings)
         var make = EventBuilder()
         h.apply(make.won("d1", 100, at: "2026-03-02T10:05:00Z"))
-        for record in h.shard.takeChangelog() where record.value != nil && record.key != "r" {
+        for record in h.shard.takeChangelog() where record.value != nil {
             var value = record.value!
             value[0] = 0xB2
             #expect(throws: StateEncoding.UnknownVersion.self, "\(record.key)") {
@@ -156,5 +156,41 @@ struct ChangelogRestoreTests {
             try ShardProcessor.restore(settings: settings, records: [StateRecord(key: "m", value: json)])
         }
         #expect(error?.description.contains("0x7B") == true && error?.description.contains("0xB1") == true)
+    }
+
+    @Test("a rollup record of another format version, or the JSON form without one, is refused, not guessed at")
+    func rollupUnknownVersionRefused() throws {
+        let settings = testSettings(["day", "month"])
+        var make = EventBuilder()
+        var east = ShardHarness(settings)
+        east.apply(make.won("d1", 1000, at: "2026-03-02T10:00:00+08:00"))
+        east.shard.advanceProgress(to: EventBuilder.t("2026-03-03T02:00:00+08:00"), effects: &east.effects)
+        var rollup = CompanyRollup(settings: settings, shards: 1)
+        _ = east.report(to: &rollup)
+        var records = rollup.takeChangelog()
+        var out: [ShardEffect] = []
+        rollup.shardWatermark(0, EventBuilder.t("2026-03-03T02:00:00+08:00"), effects: &out)
+        records += rollup.takeChangelog()
+        let kinds = Set(records.filter { $0.value != nil }.compactMap(\.key.first))
+        #expect(kinds == ["m", "p", "f"])
+        // The records as written restore.
+        _ = try CompanyRollup.restore(settings: settings, shards: 1, records: records)
+        for record in records where record.value != nil {
+            var value = record.value!
+            #expect(value[0] == 0xC3)
+            value[0] = 0xC4
+            #expect(throws: StateEncoding.UnknownVersion.self, "\(record.key)") {
+                try CompanyRollup.restore(
+                    settings: settings, shards: 1, records: [StateRecord(key: record.key, value: value)])
+            }
+            let json = Array(record.value!.dropFirst())
+            let error = #expect(throws: StateEncoding.UnknownVersion.self, "\(record.key)") {
+                try CompanyRollup.restore(
+                    settings: settings, shards: 1, records: [StateRecord(key: record.key, value: json)])
+            }
+            let first = "0x" + String(json[0], radix: 16, uppercase: true)
+            #expect(error?.description.contains(first) == true, "\(record.key): \(error.map { "\($0)" } ?? "")")
+            #expect(error?.description.contains("reads version 0xC3") == true)
+        }
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// The rollup's state as changelog records: `p|…` one per (window, region) part, `f|…` one per
-/// final window still revisable, `m` the rest.
+/// final window still revisable, `m` the rest. Every value is `StateEncoding.rollupVersion`
+/// followed by the record's JSON; a value of any other version is refused, never guessed at.
 extension CompanyRollup {
     struct PartKey: Hashable, Sendable {
         var window: Window
@@ -23,12 +24,9 @@ extension CompanyRollup {
         var cac: CACSpikeDetector
         var nextDayBoundary: EpochMillis?
         var coverageStart: EpochMillis?
-        var emptyShards: [Int]?
-        /// Absent in records of versions that summed it from region summaries instead: company
-        /// windows then count customers from the restore on.
-        var customers: CustomerLedger?
-        /// Absent in records of versions without comparisons: they start from the restore on.
-        var history: PeriodHistory?
+        var emptyShards: [Int]
+        var customers: CustomerLedger
+        var history: PeriodHistory
     }
 
     static func partKey(_ k: PartKey) -> String { "p|\(k.window.kind)|\(k.window.start)|\(k.window.end)|\(k.region)" }
@@ -36,22 +34,23 @@ extension CompanyRollup {
     static func finalKey(_ w: Window) -> String { "f|\(w.kind)|\(w.start)|\(w.end)" }
 
     package mutating func takeChangelog() -> [StateRecord] {
-        let encoder = JSONEncoder()
         var out: [StateRecord] = []
         let meta = Meta(
             revisions: revisions, finalized: finalized, shardWatermarks: shardWatermarks, shardCoverage: shardCoverage,
             trackers: trackers, cac: cac,
             nextDayBoundary: nextDayBoundary, coverageStart: coverageStart, emptyShards: emptyShards.sorted(),
             customers: customers, history: history)
-        out.append(StateRecord(key: "m", value: Array(try! encoder.encode(meta))))
+        out.append(StateRecord(key: "m", value: StateEncoding.json(meta, version: StateEncoding.rollupVersion)))
         for k in changedParts.sorted(by: { ($0.window, $0.region) < ($1.window, $1.region) }) {
-            let value = parts[k.window]?[k.region].map { Array(try! encoder.encode($0)) }
+            let value = parts[k.window]?[k.region].map { StateEncoding.json($0, version: StateEncoding.rollupVersion) }
             out.append(StateRecord(key: Self.partKey(k), value: value))
         }
         changedParts.removeAll()
         for window in finalsChanged.sorted() {
             out.append(
-                StateRecord(key: Self.finalKey(window), value: finals[window].map { Array(try! encoder.encode($0)) }))
+                StateRecord(
+                    key: Self.finalKey(window),
+                    value: finals[window].map { StateEncoding.json($0, version: StateEncoding.rollupVersion) }))
         }
         finalsChanged.removeAll()
         return out
@@ -59,13 +58,12 @@ extension CompanyRollup {
 
     package static func restore(settings: KPISettings, shards: Int, records: [StateRecord]) throws -> CompanyRollup {
         let latest = StateRecord.latestValues(records)
-        let decoder = JSONDecoder()
         var rollup = CompanyRollup(settings: settings, shards: shards)
         for (key, value) in latest {
             guard let value else { continue }
             switch key.first {
             case "m":
-                let m = try decoder.decode(Meta.self, from: Data(value))
+                let m = try StateEncoding.decode(Meta.self, value, version: StateEncoding.rollupVersion)
                 // Only times the rollup could have written: the next business-day boundary lies
                 // within two days after the company watermark it had finalized up to (an
                 // older one would make the next close walk every day in between).
@@ -85,9 +83,9 @@ extension CompanyRollup {
                 rollup.cac = m.cac
                 rollup.nextDayBoundary = m.nextDayBoundary
                 rollup.coverageStart = m.coverageStart
-                rollup.emptyShards = Set(m.emptyShards ?? [])
-                rollup.customers = m.customers ?? CustomerLedger()
-                rollup.history = (m.history ?? PeriodHistory()).keeping { kind in
+                rollup.emptyShards = Set(m.emptyShards)
+                rollup.customers = m.customers
+                rollup.history = m.history.keeping { kind in
                     Int(kind) < settings.windows.count
                         && Comparisons.unit(of: settings.windows[Int(kind)], scope: .company) != nil
                 }
@@ -98,14 +96,14 @@ extension CompanyRollup {
                     let end = EpochMillis(fields[3]), settings.isValid(Window(kind: kind, start: start, end: end))
                 else { continue }
                 rollup.parts[Window(kind: kind, start: start, end: end), default: [:]][String(fields[4])] =
-                    try decoder.decode(KPIAggregate.self, from: Data(value))
+                    try StateEncoding.decode(KPIAggregate.self, value, version: StateEncoding.rollupVersion)
             case "f":
                 let fields = key.split(separator: "|", omittingEmptySubsequences: false)
                 guard fields.count == 4, let kind = UInt8(fields[1]), let start = EpochMillis(fields[2]),
                     let end = EpochMillis(fields[3]), settings.isValid(Window(kind: kind, start: start, end: end))
                 else { continue }
                 rollup.finals[Window(kind: kind, start: start, end: end)] =
-                    try decoder.decode(FinalWindow.self, from: Data(value))
+                    try StateEncoding.decode(FinalWindow.self, value, version: StateEncoding.rollupVersion)
             default:
                 continue
             }

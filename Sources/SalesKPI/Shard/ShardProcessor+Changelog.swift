@@ -7,7 +7,7 @@ import Foundation
 /// ledger), `D|n` the event ids first seen in flush interval n, `W|n`/`L|n` the won/lost deal
 /// outcomes recorded in flush interval n, `h|…` one per region (its past figures for
 /// comparisons), `c|…` one per final window still revisable (`ClosedWindow`), all binary
-/// (`StateEncoding`), and `r` the rule trackers (JSON: they change at most once per closed day).
+/// (`StateEncoding`), and `r` the rule trackers (versioned JSON: they change at most once per closed day).
 extension ShardProcessor {
     struct RulesRecord: Codable {
         var trackers: [TrackerKey: TargetTracker]
@@ -102,8 +102,8 @@ extension ShardProcessor {
         }
         if rulesDirty {
             // Rule state changes at most once per closed day: JSON is cheap enough here.
-            let rules = try! JSONEncoder().encode(RulesRecord(trackers: trackers, cac: cacDetectors))
-            out.append(StateRecord(key: "r", value: Array(rules)))
+            let rules = RulesRecord(trackers: trackers, cac: cacDetectors)
+            out.append(StateRecord(key: "r", value: StateEncoding.json(rules, version: StateEncoding.rulesVersion)))
             rulesDirty = false
         }
         return out
@@ -165,7 +165,6 @@ extension ShardProcessor {
     /// version does not know are ignored, so the runtime can keep its own records alongside.
     package static func restore(settings: KPISettings, records: [StateRecord]) throws -> ShardProcessor {
         let latest = StateRecord.latestValues(records)
-        let decoder = JSONDecoder()
         var shard = ShardProcessor(settings: settings)
         // Kept finals join their scope once every scope record is in (`c` sorts before `s`).
         var restoredClosed: [(ScopeKey, ClosedWindow)] = []
@@ -231,7 +230,7 @@ extension ShardProcessor {
                     shard.lostDeals.restore(.chunk(n), outcomes)
                 }
             case "r":
-                let r = try decoder.decode(RulesRecord.self, from: Data(value))
+                let r = try StateEncoding.decode(RulesRecord.self, value, version: StateEncoding.rulesVersion)
                 shard.trackers = r.trackers
                 shard.cacDetectors = r.cac
             default:

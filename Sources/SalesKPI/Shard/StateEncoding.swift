@@ -1,17 +1,42 @@
+import Foundation
+
 /// The binary form of the shard's changelog values (see `BinaryWriter`).
 ///
 /// Every value starts with `StateEncoding.version`; a value of any other version is refused
 /// with `UnknownVersion`, never guessed at.
-enum StateEncoding {
+package enum StateEncoding {
     static let version: UInt8 = 0xB1
 
-    /// A changelog value this version of the worker cannot read.
+    /// A changelog value this version of the worker cannot read (a shard's, or the rollup's).
     package struct UnknownVersion: Error, CustomStringConvertible {
         var found: UInt8?
-        package var description: String {
-            let byte = found.map { "0x" + String($0, radix: 16, uppercase: true) } ?? "nothing"
-            return "a changelog record of format version \(byte); this worker reads version 0xB1 only"
+        var reads: UInt8
+        package init(found: UInt8?, reads: UInt8 = StateEncoding.version) {
+            self.found = found
+            self.reads = reads
         }
+        package var description: String {
+            func hex(_ b: UInt8) -> String { "0x" + String(b, radix: 16, uppercase: true) }
+            return "a changelog record of format version \(found.map(hex) ?? "nothing"); "
+                + "this worker reads version \(hex(reads)) only"
+        }
+    }
+
+    /// The version of the JSON records: a shard's rule trackers (`r`), which change at most once
+    /// per closed day, and the rollup's changelog, one writer for the whole company.
+    static let rulesVersion: UInt8 = 0xC2
+    static let rollupVersion: UInt8 = 0xC3
+
+    /// `version` followed by the record's JSON.
+    package static func json(_ record: some Encodable, version: UInt8) -> [UInt8] {
+        // Encoding these plain Codable values to JSON cannot fail.
+        [version] + Array(try! JSONEncoder().encode(record))
+    }
+
+    /// The record in a `json(_:version:)` value; a value of another version is refused.
+    package static func decode<T: Decodable>(_: T.Type, _ value: [UInt8], version: UInt8) throws -> T {
+        guard value.first == version else { throw UnknownVersion(found: value.first, reads: version) }
+        return try JSONDecoder().decode(T.self, from: Data(value.dropFirst()))
     }
 
     /// A reader past the version byte of `value`.

@@ -5,8 +5,10 @@ import SalesKPI
 /// The record that closes each changelog flush: the input position the flushed state
 /// corresponds to. Restores read up to the last marker and drop anything after it (a flush a
 /// crash interrupted), then resume the input exactly there, so state and position always match.
+/// Its value is `version` followed by the JSON of the positions.
 struct ChangelogMarker: Codable {
     static let key = "x"
+    static let version: UInt8 = 0xD1
     /// topic → partition → next offset.
     var offsets: [String: [String: Int64]]
 
@@ -24,7 +26,13 @@ struct ChangelogMarker: Codable {
         return out
     }
 
-    var record: StateRecord { StateRecord(key: Self.key, value: Array(try! JSONEncoder().encode(self))) }
+    var record: StateRecord { StateRecord(key: Self.key, value: StateEncoding.json(self, version: Self.version)) }
+
+    /// A marker's value read back; one of another version is refused, never skipped (a restore
+    /// that skipped it would resume at an older marker with newer state).
+    static func read(_ value: [UInt8]) throws -> ChangelogMarker {
+        try StateEncoding.decode(ChangelogMarker.self, value, version: version)
+    }
 
     /// What a restore found in one changelog partition.
     struct Restored {
@@ -43,19 +51,23 @@ struct ChangelogMarker: Codable {
         var all: [Int32: [StateRecord]] = [:]
         var cut: [Int32: Int] = [:]
         var out: [Int32: Restored] = Dictionary(uniqueKeysWithValues: partitions.map { ($0.partition, Restored()) })
+        var unreadable: (any Error)?
         try PartitionReader.read(partitions, properties: properties) { m in
             let key = m.key.map { String(decoding: $0, as: UTF8.self) } ?? ""
             let value: [UInt8]? = m.isNull ? nil : Array(m.value)
             all[m.partition, default: []].append(StateRecord(key: key, value: value))
             out[m.partition, default: Restored()].read += 1
             out[m.partition]!.bytes += m.value.count + (m.key?.count ?? 0)
-            if key == Self.key, let value,
-                let marker = try? JSONDecoder().decode(ChangelogMarker.self, from: Data(value))
-            {
+            guard key == Self.key, let value else { return }
+            do {
+                let marker = try read(value)
                 cut[m.partition] = all[m.partition]!.count
                 out[m.partition]!.positions = marker.positions
+            } catch {
+                unreadable = unreadable ?? error
             }
         }
+        if let unreadable { throw unreadable }
         for (p, n) in cut { out[p]!.records = Array(all[p]![..<n]) }
         return out
     }

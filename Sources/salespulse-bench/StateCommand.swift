@@ -54,13 +54,7 @@ struct StateCommand: ParsableCommand {
         payloads = []
         let before = residentBytes()
         let heapBefore = heapInUse()
-        var shard = ShardProcessor(settings: config.settings)
-        var effects: [ShardEffect] = []
-        for event in events {
-            _ = shard.apply(event, effects: &effects)
-            // Published and let go, as the runtime does: not state.
-            effects.removeAll(keepingCapacity: true)
-        }
+        let shard = Self.shard(taking: events, config.settings)
         let after = residentBytes()
         let heap = heapInUse() - heapBefore
         let aggregates = shard.openWindowCount
@@ -78,6 +72,17 @@ struct StateCommand: ParsableCommand {
                 + "bytes_per_revisable_window=\((kept.heap - none.heap) / max(1, kept.windows))")
     }
 
+    /// A shard that took `events`, their effects published and let go as the runtime does.
+    private static func shard(taking events: [SalesEvent], _ settings: KPISettings) -> ShardProcessor {
+        var shard = ShardProcessor(settings: settings)
+        var effects: [ShardEffect] = []
+        for event in events {
+            _ = shard.apply(event, effects: &effects)
+            effects.removeAll(keepingCapacity: true)
+        }
+        return shard
+    }
+
     /// Heap in use by a shard that took `events` and closed every window (past the month's end).
     private func closedState(_ events: [SalesEvent], _ settings: KPISettings, horizon: Int64?) -> (
         heap: Int, windows: Int
@@ -85,9 +90,8 @@ struct StateCommand: ParsableCommand {
         var settings = settings
         settings.revisionHorizonSetting = horizon
         let before = heapInUse()
-        var shard = ShardProcessor(settings: settings)
+        var shard = Self.shard(taking: events, settings)
         var effects: [ShardEffect] = []
-        for event in events { _ = shard.apply(event, effects: &effects) }
         // 1 February 2026, Asia/Shanghai: past every window of 5 January.
         shard.advanceWatermark(to: 1_769_875_200_000, effects: &effects)
         effects = []

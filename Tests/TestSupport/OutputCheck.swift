@@ -20,6 +20,18 @@ package enum OutputCheck {
         package var missing: [String] = []
         /// Distinct final windows per scope kind (`company`, `region`, `rep`).
         package var finalsByScopeKind: [String: Int] = [:]
+
+        /// Every way the finals fall short of the reference (differing, conflicting, missing),
+        /// each with its count and first examples: empty when every window has its reference final.
+        package var failures: [String] {
+            var out: [String] = []
+            if !mismatches.isEmpty { out.append("\(mismatches.count) finals differ, first: \(mismatches.prefix(5))") }
+            if !conflictingFinals.isEmpty {
+                out.append("\(conflictingFinals.count) windows with differing finals: \(conflictingFinals.prefix(5))")
+            }
+            if !missing.isEmpty { out.append("\(missing.count) windows without a final: \(missing.prefix(5))") }
+            return out
+        }
     }
 
     /// `targets` and `markets` (`kind:region:window` → size in fen) as configured for the run.

@@ -174,16 +174,8 @@ struct PipelineEndToEndTests {
             messages, model: model, windows: TestConfig.windows, targets: TestConfig.targets,
             markets: TestConfig.marketSizes,
             finalWatermark: finalWatermark, allowDuplicateFinals: false)
-        #expect(
-            report.conflictingFinals.isEmpty,
-            "windows with more than one final summary: \(report.conflictingFinals.prefix(5))")
         #expect(report.finals > 1000)
-        #expect(
-            report.mismatches.isEmpty,
-            "\(report.mismatches.count) summaries differ, first: \(report.mismatches.prefix(5))")
-        #expect(
-            report.missing.isEmpty,
-            "\(report.missing.count) windows without a final summary, e.g. \(report.missing.prefix(5))")
+        #expect(report.failures.isEmpty, "\(report.failures)")
         #expect(
             messages.allSatisfy { m in
                 guard let json = try? JSONSerialization.jsonObject(with: Data(m.value)) as? [String: Any],

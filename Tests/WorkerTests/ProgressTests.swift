@@ -13,8 +13,11 @@ struct ProgressTests {
     @Test("a bounded run: a source ends at its recorded end, holds nothing back, and the task ends with all of them")
     func ended() throws {
         var tracker = SourceTracker(idleTimeout: 30_000)
+        #expect(!tracker.isPastEnd(deals0, offset: 1_000_000), "an unbounded run has no end")
         tracker.ends = [deals0: 5, deals1: 0]
         tracker.assign([deals0, deals1], now: 0)
+        #expect(!tracker.isPastEnd(deals0, offset: 4) && tracker.isPastEnd(deals0, offset: 5))
+        #expect(tracker.isPastEnd(spend0, offset: 0), "a partition created after the start ends where it starts")
         tracker.reached(deals1, next: 0)
         tracker.forwarded(deals0, eventTime: 1_000)
         tracker.reached(deals0, next: 4)

@@ -58,8 +58,8 @@ final class AggregateStage: StageLoop {
     override func take(_ message: ConsumedMessage) {
         let tp = message.topicPartition
         guard let task = tasks[message.partition] else { return }
-        // Past a bounded run's end (input read without the route stage): left for the next run.
-        if !routed, let ends = pipeline.endOffsets, message.offset >= ends[tp] ?? 0 { return }
+        // Input read without the route stage: this stage owns the bounded run's ends.
+        if !routed, ownSources.isPastEnd(tp, offset: message.offset) { return }
         task.received[tp] = message.offset + 1
         task.changed = true
         let consumedAt = pipeline.metrics == nil ? 0 : DispatchTime.now().uptimeNanoseconds
@@ -255,13 +255,8 @@ final class AggregateStage: StageLoop {
 
     override func tick(now: EpochMillis) {
         if !routed {
-            markIdle(&ownSources, now: now) { [self] tp in
+            watch(&ownSources, now: now) { [self] tp in
                 tasks[tp.partition].flatMap { $0.received[tp] ?? $0.started[tp] } ?? 0
-            }
-            if pipeline.endOffsets != nil {
-                noteEnds(&ownSources) { [self] tp in
-                    tasks[tp.partition].flatMap { $0.received[tp] ?? $0.started[tp] } ?? 0
-                }
             }
             takeOwnProgress(now: now)
         }

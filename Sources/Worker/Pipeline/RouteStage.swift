@@ -36,8 +36,7 @@ final class RouteStage: StageLoop {
 
     override func take(_ message: ConsumedMessage) {
         let tp = message.topicPartition
-        // Past a bounded run's end: left for the next run, neither taken nor committed.
-        if let ends = pipeline.endOffsets, message.offset >= ends[tp] ?? 0 { return }
+        if progress.isPastEnd(tp, offset: message.offset) { return }
         counters.consumed += 1
         received[tp] = message.offset + 1
         progress.received(tp, now: pollStarted)
@@ -76,8 +75,7 @@ final class RouteStage: StageLoop {
     private var outboxSince: EpochMillis?
 
     override func tick(now: EpochMillis) {
-        markIdle(&progress, now: now) { [self] tp in received[tp] ?? started[tp] ?? 0 }
-        if pipeline.endOffsets != nil { noteEnds(&progress, next: { [self] tp in received[tp] ?? started[tp] ?? 0 }) }
+        watch(&progress, now: now) { [self] tp in received[tp] ?? started[tp] ?? 0 }
     }
 
     override func isFinished() -> Bool { progress.allEnded && outbox.values.allSatisfy(\.isEmpty) }

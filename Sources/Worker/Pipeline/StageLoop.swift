@@ -239,16 +239,18 @@ class StageLoop {
     }
 
     /// Marks idle the sources quiet for the idle timeout whose leader confirms there is nothing
-    /// more to read past `next` (the stage's next offset of each).
-    func markIdle(_ sources: inout SourceTracker, now: EpochMillis, next: (TopicPartition) -> Int64) {
+    /// more to read past `next` (the stage's next offset of each), and in a bounded run marks
+    /// ended those whose position has reached their end.
+    func watch(_ sources: inout SourceTracker, now: EpochMillis, next: (TopicPartition) -> Int64) {
         for tp in sources.idleCandidates(now: now) where laneCaughtUp(tp, next: next(tp)) == true {
             sources.markIdle(tp)
         }
+        if sources.ends != nil { noteEnds(&sources, next: next) }
     }
 
-    /// In a bounded run, marks ended the sources whose position has reached their end: the
-    /// consumer's position, which moves past transaction markers no message shows, or `next`.
-    func noteEnds(_ sources: inout SourceTracker, next: (TopicPartition) -> Int64) {
+    /// Marks ended the sources whose position has reached their end: the consumer's position,
+    /// which moves past transaction markers no message shows, or `next`.
+    private func noteEnds(_ sources: inout SourceTracker, next: (TopicPartition) -> Int64) {
         let open = sources.sources.filter { !$0.value.ended }.keys
         guard !open.isEmpty else { return }
         let positions = consumer.positions(Array(open))

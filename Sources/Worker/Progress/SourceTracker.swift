@@ -71,6 +71,13 @@ struct SourceTracker {
         changed = true
     }
 
+    /// Whether a message lies past its partition's end in a bounded run: left for the next run,
+    /// neither taken nor committed.
+    func isPastEnd(_ tp: TopicPartition, offset: Int64) -> Bool {
+        guard let ends else { return false }
+        return offset >= ends[tp] ?? 0
+    }
+
     /// Whether every owned source has ended (vacuously, when none is owned).
     var allEnded: Bool { sources.values.allSatisfy(\.ended) }
 

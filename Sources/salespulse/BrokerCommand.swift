@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
+import ServiceLifecycle
 import Worker
 
 /// `salespulse broker`: a standalone Kafka-protocol broker for development and tests.
-struct BrokerCommand: ParsableCommand {
+struct BrokerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "broker",
         abstract:
@@ -27,7 +28,7 @@ struct BrokerCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let config = loadConfigOrExit(options)
         let broker: EmbeddedBroker
         do {
@@ -40,9 +41,7 @@ struct BrokerCommand: ParsableCommand {
         if let bootstrapFile {
             try broker.bootstrapServers.write(toFile: bootstrapFile, atomically: true, encoding: .utf8)
         }
-        let done = DispatchSemaphore(value: 0)
-        let signals = TerminationSignals { _ in done.signal() }
-        done.wait()
-        withExtendedLifetime((signals, broker)) {}
+        try await runServices([.init(service: UntilShutdown("broker"))], logger: makeLogger(config))
+        withExtendedLifetime(broker) {}
     }
 }

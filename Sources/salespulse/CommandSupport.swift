@@ -80,32 +80,3 @@ func startObservability(_ config: ResolvedConfig, health: HealthState, logger: L
         exit(1)
     }
 }
-
-/// Runs `body` on its own thread (blocking Kafka work stays off the main thread).
-func spawn(_ name: String, _ body: @escaping @Sendable () -> Void) {
-    let thread = Thread(block: body)
-    thread.name = name
-    thread.stackSize = 8 << 20
-    thread.start()
-}
-
-/// Calls `handler` on SIGINT/SIGTERM; a second signal exits at once.
-final class TerminationSignals: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
-    private let queue = DispatchQueue(label: "signals")
-
-    init(_ handler: @escaping @Sendable (Int32) -> Void) {
-        var seen = 0
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            source.setEventHandler {
-                seen += 1
-                if seen > 1 { exit(130) }
-                handler(sig)
-            }
-            source.resume()
-            sources.append(source)
-        }
-    }
-}

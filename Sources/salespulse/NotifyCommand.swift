@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
+import ServiceLifecycle
 import Worker
 
 /// `salespulse notify`: delivers `kpi.alerts` to the chat and HTTP webhooks of notify.yaml.
-struct NotifyCommand: ParsableCommand {
+struct NotifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "notify",
         abstract: "Deliver alerts to DingTalk, Feishu, WeCom, Slack or HTTP webhooks (config/notify.yaml).")
@@ -13,7 +14,7 @@ struct NotifyCommand: ParsableCommand {
     @Option(help: "The webhooks file (default: notify.yaml in the config folder).")
     var notifyConfig: String?
 
-    func run() throws {
+    func run() async throws {
         let config = loadConfigOrExit(options)
         guard !config.hasNoBrokers else {
             throw ValidationError(
@@ -29,18 +30,16 @@ struct NotifyCommand: ParsableCommand {
         }
         let logger = makeLogger(config)
         let notifier = Notifier(config: config, notify: notify, bootstrap: config.worker.kafka.brokers, logger: logger)
-        let signals = TerminationSignals { _ in notifier.stop() }
         logger.info(
             "notify started",
             metadata: [
                 "webhooks": "\(notify.webhooks.map(\.name))", "topics": "\(config.worker.topics.alerts)",
             ])
         do {
-            try notifier.run()
+            try await runServices([.init(service: BlockingService(notifier))], logger: logger)
         } catch {
             throw CommandFailure("notify failed: \(error)")
         }
-        withExtendedLifetime(signals) {}
         let c = notifier.snapshot
         print("stopped cleanly: \(c.alerts) alerts, \(c.sent) sent, \(c.deadLettered) dead-lettered")
     }

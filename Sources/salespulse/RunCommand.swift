@@ -2,13 +2,13 @@ import ArgumentParser
 import Foundation
 import Kafka
 import Logging
-import Synchronization
+import ServiceLifecycle
 import Worker
 
 /// `salespulse run`: the worker. With `--embedded` (the demo) it brings its own broker and CRM
 /// feed; without it, an empty broker list is a configuration error, so a deployment whose broker
 /// setting went missing never runs on simulated data.
-struct RunCommand: ParsableCommand {
+struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run the worker on kafka.brokers, or with --embedded on its own broker and a simulated CRM feed.")
@@ -39,7 +39,7 @@ struct RunCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let config = loadConfigOrExit(options)
         try checkBrokerChoice(config)
         let live = !noLive
@@ -87,61 +87,36 @@ struct RunCommand: ParsableCommand {
         let pipeline = Pipeline(
             config: config, bootstrap: bootstrap, logger: logger, hooks: board.hooks, metrics: metrics, health: health,
             until: ends)
-        let simulator = embedded ? SimulatorRunner(config: config, bootstrap: bootstrap, logger: logger) : nil
-        let finished = Atomic<Bool>(false)
-        let failed = Mutex<String?>(nil)
-        let signals = TerminationSignals { _ in
-            simulator?.stop()
-            pipeline.stop()
+        // Shut down in reverse: the time limit and the table, the simulated feed, the stages
+        // (commit, leave the groups), the HTTP endpoint last.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: UntilShutdown("observability") { server?.shutdown() }),
+            // Ending by itself (a bounded run complete) or failing ends the whole run.
+            .init(
+                service: BlockingService(pipeline), successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        if embedded {
+            let simulator = SimulatorRunner(config: config, bootstrap: bootstrap, logger: logger)
+            services.append(
+                .init(
+                    service: BlockingService(simulator), successTerminationBehavior: .ignore,
+                    failureTerminationBehavior: .ignore))
         }
-        spawn("pipeline") {
-            do { try pipeline.run() } catch { failed.withLock { $0 = "\(error)" } }
-            finished.store(true, ordering: .releasing)
+        if live {
+            services.append(
+                .init(
+                    service: LiveView(board: board, pipeline: pipeline, header: header(bootstrap, embedded)),
+                    successTerminationBehavior: .ignore))
         }
-        let simulatorDone = Atomic<Bool>(simulator == nil)
-        if let simulator {
-            spawn("simulator") {
-                do { try simulator.run() } catch { logger.error("simulator failed", metadata: ["error": "\(error)"]) }
-                simulatorDone.store(true, ordering: .releasing)
-            }
+        if seconds > 0 {
+            services.append(
+                .init(service: TimeLimit(seconds: seconds), successTerminationBehavior: .gracefullyShutdownGroup))
         }
-        let started = Date()
-        let tty = isatty(STDOUT_FILENO) != 0
-        var lastTable = Date.distantPast
-        while !finished.load(ordering: .acquiring) {
-            Thread.sleep(forTimeInterval: 0.25)
-            if seconds > 0, Date().timeIntervalSince(started) >= Double(seconds) {
-                simulator?.stop()
-                pipeline.stop()
-            }
-            if pipeline.isFinished, !pipeline.isStopping {
-                logger.notice("bounded run complete: every input partition read to its end, every final committed")
-                pipeline.stop()
-            }
-            guard live else { continue }
-            if tty {
-                guard Date().timeIntervalSince(lastTable) >= 1 else { continue }
-                lastTable = Date()
-                _ = board.takeNewAlerts()
-                print(
-                    "\u{1B}[H\u{1B}[2J" + header(bootstrap, embedded) + board.table(stats: pipeline.stats.snapshot),
-                    terminator: "")
-                fflush(nil)
-            } else {
-                for alert in board.takeNewAlerts() { print("ALERT " + board.line(alert)) }
-                if Date().timeIntervalSince(lastTable) >= 5 {
-                    lastTable = Date()
-                    print(board.table(stats: pipeline.stats.snapshot))
-                }
-                fflush(nil)
-            }
-        }
-        simulator?.stop()
-        // The embedded broker must outlive every client that talks to it.
-        while !simulatorDone.load(ordering: .acquiring) { Thread.sleep(forTimeInterval: 0.05) }
-        withExtendedLifetime(signals) {}
-        if let message = failed.withLock({ $0 }) {
-            FileHandle.standardError.write(Data("salespulse: \(message)\n".utf8))
+        do {
+            try await runServices(services, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("salespulse: \(error)\n".utf8))
             throw ExitCode(1)
         }
         let stats = pipeline.stats.snapshot
@@ -149,7 +124,7 @@ struct RunCommand: ParsableCommand {
             "\nstopped cleanly: \(stats.events) events, \(stats.deadLetters) dead letters, "
                 + "\(stats.summariesPublished) summaries (\(stats.finalSummariesPublished) final), \(stats.alertsPublished) alerts."
         )
-        server?.shutdown()
+        // The embedded broker must outlive every client that talks to it.
         withExtendedLifetime(broker) {}
     }
 

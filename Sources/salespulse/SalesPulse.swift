@@ -3,7 +3,7 @@ import Foundation
 
 /// The `salespulse` command: argument parsing only; the work lives in the Worker library.
 @main
-struct SalesPulse: ParsableCommand {
+struct SalesPulse: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "salespulse",
         abstract: "Windowed sales KPIs from CRM events in Kafka: summaries for dashboards, alerts for sales ops.",
@@ -14,10 +14,14 @@ struct SalesPulse: ParsableCommand {
 
     /// Misuse of the command line ends like a bad configuration, with exit code 2 (the parser's
     /// own choice is 64), so scripts and supervisors need to know one code for "fix the input".
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
         } catch {
             let code = exitCode(for: error)
             guard code == .validationFailure else { exit(withError: error) }

@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
+import ServiceLifecycle
 import Worker
 
 /// `salespulse simulate`: realistic CRM traffic into any cluster.
-struct SimulateCommand: ParsableCommand {
+struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate", abstract: "Produce simulated CRM events into the configured input topics.")
 
@@ -20,7 +21,7 @@ struct SimulateCommand: ParsableCommand {
         if let days, days < 1 { throw ValidationError("--days must be at least 1, not \(days)") }
     }
 
-    func run() throws {
+    func run() async throws {
         let config = loadConfigOrExit(options)
         guard !config.hasNoBrokers else {
             throw ValidationError("simulate needs --brokers or kafka.brokers (run `salespulse broker` for a local one)")
@@ -29,9 +30,8 @@ struct SimulateCommand: ParsableCommand {
         let simulator = SimulatorRunner(
             config: config, bootstrap: config.worker.kafka.brokers, logger: logger, backfillDays: backfillDays,
             maxDays: days)
-        let signals = TerminationSignals { _ in simulator.stop() }
-        try simulator.run()
-        withExtendedLifetime(signals) {}
+        // Its last day (--days) ends the run as a signal would.
+        try await runServices([.init(service: BlockingService(simulator))], logger: logger)
         print("produced \(simulator.produced) events")
     }
 }

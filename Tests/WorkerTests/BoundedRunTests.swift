@@ -40,23 +40,16 @@ struct BoundedRunTests {
         defer { for instance in instances { instance.stop() } }
         // Written after the run started: past its end, left for the next run.
         try produce(scenario.closing, bootstrap: bootstrap)
-        // As `salespulse run --until-end` does: each instance stops once it has nothing left;
-        // partitions it leaves go to the other, which finds them ended.
-        // A handover waits for the mock's rebalance (up to session.timeout.ms, 45 s by default,
-        // per group): minutes on a loaded machine.
+        // Each instance stops by itself once it has nothing left; partitions it leaves go to the
+        // other, which finds them ended. A handover waits for the mock's rebalance (up to
+        // session.timeout.ms, 45 s by default, per group): minutes on a loaded machine.
         let deadline = ContinuousClock.now + .seconds(280)
-        var stoppedFinished = 0
-        while !instances.allSatisfy(\.isDone), ContinuousClock.now < deadline {
-            for instance in instances
-            where !instance.isDone && !instance.pipeline.isStopping && instance.pipeline.isFinished {
-                instance.pipeline.stop()
-                stoppedFinished += 1
-            }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
+        while !instances.allSatisfy(\.isDone), ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.1) }
         let allDone = instances.allSatisfy(\.isDone)
         try #require(allDone, "the instances did not finish")
-        #expect(stoppedFinished == 2, "each instance stopped because it had finished")
+        #expect(
+            instances.map(\.pipeline.completedBoundedRun) == [true, true],
+            "each instance stopped because it had finished")
         for (k, instance) in instances.enumerated() {
             #expect(instance.error == nil)
             let stats = instance.pipeline.stats.snapshot

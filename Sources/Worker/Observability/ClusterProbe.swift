@@ -1,7 +1,6 @@
 import Foundation
 import Kafka
 import Logging
-import Synchronization
 
 /// Asks the cluster for metadata every `interval` on its own thread and records whether it
 /// answered, so readiness reflects a broker outage within seconds.
@@ -10,7 +9,7 @@ final class ClusterProbe: Sendable {
     private let topic: String
     private let health: HealthState
     private let logger: Logger
-    private let stopped = Atomic<Bool>(false)
+    private let stopped = StopSignal()
     private let intervalMillis: Int
 
     init(properties: [String: String], topic: String, health: HealthState, logger: Logger, intervalMillis: Int = 1000)
@@ -30,19 +29,18 @@ final class ClusterProbe: Sendable {
     func start() {
         let thread = Thread { [self] in
             var last: Bool?
-            while !stopped.load(ordering: .acquiring) {
+            repeat {
                 let ok = (try? client.partitionCount(topic, timeoutMs: Int32(max(500, intervalMillis)))) != nil
                 health.setReachable(ok)
                 if ok != last {
                     if ok { logger.info("cluster reachable") } else { logger.warning("cluster unreachable") }
                     last = ok
                 }
-                Thread.sleep(forTimeInterval: Double(intervalMillis) / 1000)
-            }
+            } while !stopped.wait(upTo: .milliseconds(intervalMillis))
         }
         thread.name = "cluster-probe"
         thread.start()
     }
 
-    func stop() { stopped.store(true, ordering: .releasing) }
+    func stop() { stopped.stop() }
 }

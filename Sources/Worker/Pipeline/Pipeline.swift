@@ -21,7 +21,8 @@ package final class Pipeline: Sendable {
     let metrics: PipelineMetrics?
     /// Part of every transactional id of this process.
     let instanceId: String
-    private let stopRequested = Atomic<Bool>(false)
+    private let stopRequested = StopSignal()
+    private let completed = Atomic<Bool>(false)
     /// A bounded run's end offsets (`BoundedRun`); nil for a run without end.
     let endOffsets: [TopicPartition: Int64]?
     /// The stages this process runs (route, aggregate instances, rollup).
@@ -56,14 +57,26 @@ package final class Pipeline: Sendable {
     /// Asks every stage to stop fetching, finish what it holds, commit, leave its group and return.
     package func stop() {
         health.setStopping()
-        stopRequested.store(true, ordering: .releasing)
+        stopRequested.stop()
     }
 
-    package var isStopping: Bool { stopRequested.load(ordering: .acquiring) }
+    package var isStopping: Bool { stopRequested.isRequested }
 
     /// A bounded run has nothing left: every stage of this process has read each of its sources
     /// to its end, published every final and committed it (`StageLoop.isFinished`).
     package var isFinished: Bool { endOffsets != nil && stats.finishedStages == stageCount }
+
+    /// A stage has just become finished (its counters published): the last one to do so ends
+    /// a bounded run, as a stop would.
+    func stageFinished() {
+        guard isFinished, !isStopping else { return }
+        completed.store(true, ordering: .releasing)
+        logger.notice("bounded run complete: every input partition read to its end, every final committed")
+        stop()
+    }
+
+    /// Whether this pipeline stopped itself because its bounded run was complete.
+    package var completedBoundedRun: Bool { completed.load(ordering: .acquiring) }
 
     private func refreshMetrics() {
         guard let metrics else { return }
@@ -122,8 +135,8 @@ package final class Pipeline: Sendable {
                     health.stageBroke(name)
                     stats.retire(name)
                     stage = nil
-                    while stage == nil, !isStopping {
-                        Thread.sleep(forTimeInterval: 1)
+                    // A second apart, and not at all once the pipeline is stopping.
+                    while stage == nil, !stopRequested.wait(upTo: .seconds(1)) {
                         do { stage = try makeStage(kind, slot: slot) } catch {
                             logger.error(
                                 "cannot rebuild stage", metadata: [LogKey.stage: "\(name)", LogKey.error: "\(error)"])

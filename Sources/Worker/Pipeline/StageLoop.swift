@@ -180,6 +180,11 @@ class StageLoop {
             condemnedTaken.removeAll()
             pipeline.health.stageCommitted(name)
             transactionEnded(committed: true)
+            if finishing, !counters.finished {
+                counters.finished = true
+                publishStats()
+                pipeline.stageFinished()
+            }
             counters.finished = finishing
         } catch {
             counters.deliveryFailures += 1

@@ -14,7 +14,7 @@ package final class SimulatorRunner: Sendable {
     let logger: Logger
     let backfillDays: Int
     let maxDays: Int?
-    private let stopRequested = Atomic<Bool>(false)
+    private let stopRequested = StopSignal()
     private let producedCount = Atomic<Int>(0)
     private let simulatedTime = Atomic<Int64>(0)
 
@@ -27,7 +27,7 @@ package final class SimulatorRunner: Sendable {
         self.maxDays = maxDays
     }
 
-    package func stop() { stopRequested.store(true, ordering: .releasing) }
+    package func stop() { stopRequested.stop() }
     package var produced: Int { producedCount.load(ordering: .relaxed) }
     /// The simulated business time reached so far.
     package var clock: EpochMillis { simulatedTime.load(ordering: .relaxed) }
@@ -56,7 +56,7 @@ package final class SimulatorRunner: Sendable {
             metadata: ["days": "\(backfillDays)", "from": "\(Timestamp.format(first))"])
         var dayStart = first
         var pending: [SimulatedEvent] = []
-        while dayStart < live, !stopRequested.load(ordering: .acquiring) {
+        while dayStart < live, !stopRequested.isRequested {
             for e in crm.events(forDay: dayStart) {
                 if e.time <= live { try send(e) } else { pending.append(e) }
             }
@@ -67,7 +67,7 @@ package final class SimulatorRunner: Sendable {
         logger.info("simulator: live", metadata: ["speed": "\(config.worker.simulator.speed) per second"])
         let wallStart = ContinuousClock.now
         let lastDay = maxDays.map { live + EpochMillis($0) * day }
-        while !stopRequested.load(ordering: .acquiring) {
+        repeat {
             let elapsed = ContinuousClock.now - wallStart
             let wallMillis = elapsed.milliseconds
             let now = min(live + wallMillis * config.simulatorSpeedMillis / 1000, Pipeline.wallClock())
@@ -84,8 +84,7 @@ package final class SimulatorRunner: Sendable {
             pending.removeFirst(k)
             simulatedTime.store(now, ordering: .relaxed)
             producer.pollDeliveries(timeoutMs: 0)
-            Thread.sleep(forTimeInterval: 0.05)
-        }
+        } while !stopRequested.wait(upTo: .milliseconds(50))
         producer.flush(timeoutMs: 10_000)
         logger.info("simulator stopped", metadata: ["produced": "\(produced)"])
     }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Worker
 
 /// The worker configuration every pipeline mode runs: the preloaded topic as all three inputs,
@@ -22,7 +23,7 @@ func benchWorkerConfig(brokers: String, topic: String, prefix: String, internalP
     // Nothing may be closed by the wall clock while the history is read.
     w.time.idleTimeout = "1000d"
     w.time.emitInterval = "1h"
-    w.logLevel = "warning"
+    w.logLevel = .warning
     // The mock's group coordinator holds a rebalance open for the session timeout less a second
     // whenever a member joins a group that is not empty, even once every member has rejoined
     // (rdkafka_mock_cgrp.c): with the 45 s default, an aggregate consumer that joined after the
@@ -31,4 +32,10 @@ func benchWorkerConfig(brokers: String, topic: String, prefix: String, internalP
     w.kafka.properties["session.timeout.ms"] = "6000"
     w.kafka.properties["heartbeat.interval.ms"] = "500"
     return w
+}
+
+/// A bench option read into its typed setting; a bad one stops the bench with exit 2.
+func benchSetting<T>(_ value: T?, _ option: String) throws -> T {
+    guard let value else { throw ValidationError("\(option) is not a valid value") }
+    return value
 }

@@ -35,8 +35,8 @@ struct LiveCommand: ParsableCommand {
         w.time.windows = [window]
         w.time.allowedLateness = "1s"
         w.time.idleTimeout = "30s"
-        w.processing.commitInterval = commitInterval
-        w.processing.processingGuarantee = guarantee
+        w.processing.commitInterval = try benchSetting(DurationSetting(commitInterval), "--commit-interval")
+        w.processing.processingGuarantee = try benchSetting(ProcessingGuarantee(rawValue: guarantee), "--guarantee")
         w.alerts.cacSpike.window = window
         w.alerts.cacSpike.minHistory = 3
         let config = try ResolvedConfig.resolve(w, TargetsFile(), MarketsFile())

@@ -34,10 +34,10 @@ struct ProcessCommand: ParsableCommand {
     func run() throws {
         var w = benchWorkerConfig(
             brokers: brokers, topic: topic, prefix: prefix, internalPartitions: internalPartitions)
-        w.processing.processingGuarantee = guarantee
+        w.processing.processingGuarantee = try benchSetting(ProcessingGuarantee(rawValue: guarantee), "--guarantee")
         w.processing.routeStage = !preKeyed
         w.processing.aggregateThreads = aggregateThreads
-        w.processing.commitInterval = commitInterval
+        w.processing.commitInterval = try benchSetting(DurationSetting(commitInterval), "--commit-interval")
         if let group { w.kafka.groupId = group }
         let config = try ResolvedConfig.resolve(w, TargetsFile(), MarketsFile())
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }

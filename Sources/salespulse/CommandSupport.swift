@@ -35,9 +35,9 @@ func loadConfigOrExit(_ options: ConfigOptions) -> ResolvedConfig {
 /// Bootstraps logging once, to standard error, at the configured level and format; secret
 /// librdkafka property values are scrubbed from every line.
 func makeLogger(_ config: ResolvedConfig, quiet: Bool = false) -> Logger {
-    let level = quiet ? Logger.Level.warning : Logger.Level(rawValue: config.worker.logLevel) ?? .info
+    let level = quiet ? Logger.Level.warning : config.worker.logLevel.level
     let secrets = SecretRedaction.secretValues(config.worker.kafka.properties)
-    let json = config.worker.logFormat == "json"
+    let json = config.worker.logFormat == .json
     LoggingSystem.bootstrap { label in
         if json {
             var handler = JSONLogHandler(label: label, secrets: secrets)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SalesKPI
 import Synchronization
 import Testing
 import Worker
@@ -146,6 +147,51 @@ struct ConfigTests {
         #expect(withLocale.count == 3, "got \(withLocale)")
         #expect(withLocale.contains { $0.contains("alerts.locale") })
         #expect(withLocale.contains { $0.contains("alerts.target_slipping.tolerance") }, "checked after the locale")
+    }
+
+    @Test("typed settings: each bad value names its key and what it may be, all in one report")
+    func typedValuesAtOnce() {
+        let found = problems(
+            worker: """
+                processing:
+                  processing_guarantee: maybe_once
+                  commit_interval: often
+                time:
+                  revision_horizon: sometime
+                alerts:
+                  locale: fr
+                observability:
+                  port: eighty
+                log_level: loud
+                log_format: xml
+                topics:
+                  internal_partitions: 0
+                """)
+        let expected = [
+            "worker.yaml: processing.processing_guarantee: 'maybe_once' is not one of exactly_once, at_least_once",
+            "worker.yaml: processing.commit_interval: 'often' is not a duration such as 500ms, 30s, 15m, 1h or 7d",
+            "worker.yaml: time.revision_horizon: 'sometime' is not auto, off or a duration such as 7d",
+            "worker.yaml: alerts.locale: 'fr' is not one of zh-CN, en",
+            "worker.yaml: observability.port: expected an integer",
+            "worker.yaml: log_level: 'loud' is not one of trace, debug, info, notice, warning, error, critical",
+            "worker.yaml: log_format: 'xml' is not one of json, text",
+            // Checked after decoding, with the bad values at their defaults.
+            "worker.yaml: topics.internal_partitions: must be between 1 and 10000",
+        ]
+        #expect(found.sorted() == expected.sorted(), "got \(found)")
+    }
+
+    @Test("typed values read as written, and the alert rules' defaults are the domain's")
+    func typedValues() throws {
+        let config = try load(
+            worker:
+                "processing:\n  processing_guarantee: at_least_once\ntime:\n  revision_horizon: 'off'\nlog_level: debug\n",
+            environment: [:])
+        #expect(!config.worker.processing.exactlyOnce)
+        #expect(config.settings.revisionHorizonSetting == 0)
+        #expect(config.worker.logLevel.level == .debug)
+        #expect(config.commitIntervalMillis == 1_000)
+        #expect(config.settings.rules == RuleSettings())
     }
 
     @Test("internal topics derive from kafka.group_id unless set, so two deployments never share one")

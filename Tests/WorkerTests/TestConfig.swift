@@ -31,7 +31,7 @@ enum TestConfig {
         w.processing.aggregateThreads = aggregateThreads
         w.time.windows = windows
         w.time.emitInterval = "1s"
-        w.alerts.locale = "en"
+        w.alerts.locale = .en
         let markets = MarketsFile(
             regions: ["east": ["month": "5000000"], "south": ["quarter": "20000000"]], company: ["month": "30000000"])
         return try ResolvedConfig.resolve(w, TargetsFile(targets: targets), markets)

@@ -13,8 +13,15 @@ package enum ConfigLoader {
             directory, "worker.yaml", .worker, default: WorkerConfig(), &problems, environment: environment)
         let targets: TargetsFile = read(directory, "targets.yaml", .targets, default: TargetsFile(), &problems)
         let markets: MarketsFile = read(directory, "markets.yaml", .markets, default: MarketsFile(), &problems)
-        guard problems.isEmpty else { throw ConfigError(problems) }
-        return try ResolvedConfig.resolve(worker, targets, markets)
+        // A bad value kept its default above, so the values around it are still checked here.
+        var resolved: ResolvedConfig?
+        do throws(ConfigError) {
+            resolved = try ResolvedConfig.resolve(worker, targets, markets)
+        } catch {
+            problems += error.problems
+        }
+        guard problems.isEmpty, let resolved else { throw ConfigError(problems) }
+        return resolved
     }
 
     private static func read<T: Decodable>(
@@ -50,9 +57,14 @@ package enum ConfigLoader {
         let before = problems.count
         schema.check(node, path: "", file: file, into: &problems)
         guard problems.count == before else { return nil }
+        // Every bad value is noted and decoding goes on, so all of them are reported at once.
+        let noted = DecodingProblems()
         do {
-            return try YAMLDecoder().decode(T.self, from: node)
+            let value = try YAMLDecoder().decode(T.self, from: node, userInfo: [.decodingProblems: noted])
+            problems += noted.errors.map { describe($0, file) }
+            return value
         } catch let error as DecodingError {
+            problems += noted.errors.map { describe($0, file) }
             problems.append(describe(error, file))
         } catch {
             problems.append("\(file): \(error)")

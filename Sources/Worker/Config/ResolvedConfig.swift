@@ -27,13 +27,6 @@ package struct ResolvedConfig: Sendable {
         func problem(_ key: String, _ text: String) { problems.append("worker.yaml: \(key): \(text)") }
         var w = raw
         let derivedTopics = InternalTopics.derive(&w.topics, groupId: w.kafka.groupId)
-        func duration(_ key: String, _ text: String) -> Int64 {
-            guard let ms = WindowSpec.parseDuration(text) else {
-                problem(key, "'\(text)' is not a duration such as 500ms, 30s, 15m, 1h or 7d")
-                return 1
-            }
-            return ms
-        }
         func fraction(_ key: String, _ x: Double, allowOne: Bool = false) {
             if !(x >= 0 && (allowOne ? x <= 1 : x < 1)) { problem(key, "\(x) must be between 0 and 1") }
         }
@@ -54,26 +47,10 @@ package struct ResolvedConfig: Sendable {
             if windows.contains(spec) { problem("time.windows[\(k)]", "'\(name)' is listed twice") }
             windows.append(spec)
         }
-        let lateness = duration("time.allowed_lateness", w.time.allowedLateness)
-        let idle = duration("time.idle_timeout", w.time.idleTimeout)
-        let maxFuture = duration("time.max_future", w.time.maxFuture)
-        let emit = duration("time.emit_interval", w.time.emitInterval)
-        let dedupe = duration("time.dedupe_horizon", w.time.dedupeHorizon)
-        var revisionHorizon: Int64?
-        switch w.time.revisionHorizon {
-        case "auto": revisionHorizon = nil
-        case "off": revisionHorizon = 0
-        default:
-            revisionHorizon = duration("time.revision_horizon", w.time.revisionHorizon)
-            // Kept finals cost memory per window; a year and a quarter covers a quarter a year late.
-            if let h = revisionHorizon, h > 460 * Timestamp.millisPerDay {
-                problem("time.revision_horizon", "'\(w.time.revisionHorizon)' is more than 460d")
-            }
+        // Kept finals cost memory per window; a year and a quarter covers a quarter a year late.
+        if case .duration(let h) = w.time.revisionHorizon, h.millis > 460 * Timestamp.millisPerDay {
+            problem("time.revision_horizon", "'\(h)' is more than 460d")
         }
-        let commit = duration("processing.commit_interval", w.processing.commitInterval)
-        let repIdle = duration("processing.rep_idle_timeout", w.processing.repIdleTimeout)
-        let stall = duration("observability.stall_timeout", w.observability.stallTimeout)
-        let speed = duration("simulator.speed", w.simulator.speed)
         let simStart = Timestamp.parse(w.simulator.start)
         if simStart == nil { problem("simulator.start", "'\(w.simulator.start)' is not an RFC 3339 timestamp") }
         if !(1...2999).contains(w.time.earliestYear) {
@@ -81,11 +58,6 @@ package struct ResolvedConfig: Sendable {
         }
         if !(1...2999).contains(w.time.latestYear) || w.time.latestYear < w.time.earliestYear {
             problem("time.latest_year", "must be a year not before time.earliest_year and before 3000")
-        }
-        if !["exactly_once", "at_least_once"].contains(w.processing.processingGuarantee) {
-            problem(
-                "processing.processing_guarantee",
-                "'\(w.processing.processingGuarantee)' is not exactly_once or at_least_once")
         }
         if !(1...10_000).contains(w.topics.internalPartitions) {
             problem("topics.internal_partitions", "must be between 1 and 10000")
@@ -125,10 +97,6 @@ package struct ResolvedConfig: Sendable {
         where k >= 3 && topicNames[..<k].contains(where: { $0.1 == name }) {
             problem(key, "'\(name)' is already used by another topic setting")
         }
-        if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(w.logLevel) {
-            problem("log_level", "'\(w.logLevel)' is not one of trace, debug, info, notice, warning, error, critical")
-        }
-        if !["json", "text"].contains(w.logFormat) { problem("log_format", "'\(w.logFormat)' is not json or text") }
         if !(0...65535).contains(w.observability.port) { problem("observability.port", "must be between 0 and 65535") }
         if w.observability.bind.isEmpty { problem("observability.bind", "must be an address such as 0.0.0.0") }
         if w.kafka.groupId.isEmpty { problem("kafka.group_id", "must not be empty") }
@@ -147,11 +115,6 @@ package struct ResolvedConfig: Sendable {
             rates[code] = rate
         }
 
-        let locale = AlertLocale(rawValue: w.alerts.locale) ?? .en
-        if AlertLocale(rawValue: w.alerts.locale) == nil {
-            // Noted and carried on with, so the report lists every other problem too.
-            problem("alerts.locale", "'\(w.alerts.locale)' is not zh-CN or en")
-        }
         var rules = RuleSettings()
         let ts = w.alerts.targetSlipping
         fraction("alerts.target_slipping.min_elapsed", ts.minElapsed, allowOne: true)
@@ -248,23 +211,24 @@ package struct ResolvedConfig: Sendable {
 
         guard problems.isEmpty, let calendar, let simStart else { throw ConfigError(problems) }
         var settings = KPISettings(windows: windows, calendar: calendar)
+        let lateness = w.time.allowedLateness.millis
         settings.allowedLatenessMillis = lateness
-        settings.idleTimeoutMillis = idle
-        settings.emitIntervalMillis = emit
+        settings.idleTimeoutMillis = w.time.idleTimeout.millis
+        settings.emitIntervalMillis = w.time.emitInterval.millis
         // docs/kpis.md: duplicates count once within at least the allowed lateness.
-        settings.dedupeHorizonMillis = max(dedupe, lateness)
-        settings.revisionHorizonSetting = revisionHorizon
+        settings.dedupeHorizonMillis = max(w.time.dedupeHorizon.millis, lateness)
+        settings.revisionHorizonSetting = w.time.revisionHorizon.millis
         settings.reportingCurrency = currency
         settings.targets = targets
         settings.markets = markets
         settings.rules = rules
-        settings.locale = locale
+        settings.locale = w.alerts.locale.locale
         settings.maxRegions = w.processing.maxRegions
         settings.maxRepsPerRegion = w.processing.maxRepsPerRegion
-        settings.repIdleMillis = repIdle
+        settings.repIdleMillis = w.processing.repIdleTimeout.millis
         var limits = DecoderLimits()
         limits.maxPayloadBytes = w.processing.maxEventBytes
-        limits.maxFuture = maxFuture
+        limits.maxFuture = w.time.maxFuture.millis
         limits.earliest =
             EpochMillis(Timestamp.daysFromCivil(year: w.time.earliestYear, month: 1, day: 1)) * Timestamp.millisPerDay
         limits.latest =
@@ -272,7 +236,8 @@ package struct ResolvedConfig: Sendable {
         return ResolvedConfig(
             worker: w, targetsFile: t, marketsFile: m, settings: settings,
             decoder: EventDecoder(fx: FXTable(reportingCurrency: currency, rates: rates), limits: limits),
-            commitIntervalMillis: commit, stallTimeoutMillis: stall, simulatorSpeedMillis: speed,
+            commitIntervalMillis: w.processing.commitInterval.millis,
+            stallTimeoutMillis: w.observability.stallTimeout.millis, simulatorSpeedMillis: w.simulator.speed.millis,
             simulatorStart: simStart, derivedTopics: derivedTopics)
     }
 

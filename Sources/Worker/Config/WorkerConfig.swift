@@ -1,3 +1,5 @@
+import SalesKPI
+
 /// `config/worker.yaml`: every optional field has a default, so an empty file is a valid config.
 package struct WorkerConfig: Codable, Sendable, Equatable {
     package var kafka = KafkaSection()
@@ -8,9 +10,8 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
     package var alerts = AlertsSection()
     package var simulator = SimulatorSection()
     package var observability = ObservabilitySection()
-    package var logLevel = "info"
-    /// `json` (one object per line, for log pipelines) or `text`.
-    package var logFormat = "json"
+    package var logLevel = LogLevelSetting.info
+    package var logFormat = LogFormat.json
 
     package init() {}
 
@@ -21,17 +22,17 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
     }
 
     package init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        kafka = try c.decodeIfPresent(KafkaSection.self, forKey: .kafka) ?? kafka
-        topics = try c.decodeIfPresent(TopicsSection.self, forKey: .topics) ?? topics
-        processing = try c.decodeIfPresent(ProcessingSection.self, forKey: .processing) ?? processing
-        time = try c.decodeIfPresent(TimeSection.self, forKey: .time) ?? time
-        money = try c.decodeIfPresent(MoneySection.self, forKey: .money) ?? money
-        alerts = try c.decodeIfPresent(AlertsSection.self, forKey: .alerts) ?? alerts
-        simulator = try c.decodeIfPresent(SimulatorSection.self, forKey: .simulator) ?? simulator
-        observability = try c.decodeIfPresent(ObservabilitySection.self, forKey: .observability) ?? observability
-        logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? logLevel
-        logFormat = try c.decodeIfPresent(String.self, forKey: .logFormat) ?? logFormat
+        let r = try SettingReader(decoder, CodingKeys.self)
+        try r.read(.kafka, into: &kafka)
+        try r.read(.topics, into: &topics)
+        try r.read(.processing, into: &processing)
+        try r.read(.time, into: &time)
+        try r.read(.money, into: &money)
+        try r.read(.alerts, into: &alerts)
+        try r.read(.simulator, into: &simulator)
+        try r.read(.observability, into: &observability)
+        try r.read(.logLevel, into: &logLevel)
+        try r.read(.logFormat, into: &logFormat)
     }
 
     package struct ObservabilitySection: Codable, Sendable, Equatable {
@@ -39,7 +40,7 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
         package var port = 9464
         package var bind = "0.0.0.0"
         /// A stage that has not moved for this long (blocked in a call) fails /healthz.
-        package var stallTimeout = "2m"
+        package var stallTimeout: DurationSetting = "2m"
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case port, bind
@@ -49,10 +50,10 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
         package init() {}
 
         package init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
-            bind = try c.decodeIfPresent(String.self, forKey: .bind) ?? bind
-            stallTimeout = try c.decodeIfPresent(String.self, forKey: .stallTimeout) ?? stallTimeout
+            let r = try SettingReader(decoder, CodingKeys.self)
+            try r.read(.port, into: &port)
+            try r.read(.bind, into: &bind)
+            try r.read(.stallTimeout, into: &stallTimeout)
         }
     }
 
@@ -74,11 +75,11 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
         package init() {}
 
         package init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            brokers = try c.decodeIfPresent(String.self, forKey: .brokers) ?? brokers
-            groupId = try c.decodeIfPresent(String.self, forKey: .groupId) ?? groupId
-            clientId = try c.decodeIfPresent(String.self, forKey: .clientId) ?? clientId
-            properties = try c.decodeIfPresent([String: String].self, forKey: .properties) ?? properties
+            let r = try SettingReader(decoder, CodingKeys.self)
+            try r.read(.brokers, into: &brokers)
+            try r.read(.groupId, into: &groupId)
+            try r.read(.clientId, into: &clientId)
+            try r.read(.properties, into: &properties)
         }
     }
 
@@ -114,20 +115,20 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
         package init() {}
 
         package init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            deals = try c.decodeIfPresent(String.self, forKey: .deals) ?? deals
-            customers = try c.decodeIfPresent(String.self, forKey: .customers) ?? customers
-            spend = try c.decodeIfPresent(String.self, forKey: .spend) ?? spend
-            summaries = try c.decodeIfPresent(String.self, forKey: .summaries) ?? summaries
-            alerts = try c.decodeIfPresent(String.self, forKey: .alerts) ?? alerts
-            dlq = try c.decodeIfPresent(String.self, forKey: .dlq) ?? dlq
-            `internal` = try c.decodeIfPresent(String.self, forKey: .internal) ?? `internal`
-            changelog = try c.decodeIfPresent(String.self, forKey: .changelog) ?? changelog
-            rollup = try c.decodeIfPresent(String.self, forKey: .rollup) ?? rollup
-            rollupChangelog = try c.decodeIfPresent(String.self, forKey: .rollupChangelog) ?? rollupChangelog
-            internalPartitions = try c.decodeIfPresent(Int.self, forKey: .internalPartitions) ?? internalPartitions
-            partitions = try c.decodeIfPresent(Int.self, forKey: .partitions) ?? partitions
-            replicationFactor = try c.decodeIfPresent(Int.self, forKey: .replicationFactor) ?? replicationFactor
+            let r = try SettingReader(decoder, CodingKeys.self)
+            try r.read(.deals, into: &deals)
+            try r.read(.customers, into: &customers)
+            try r.read(.spend, into: &spend)
+            try r.read(.summaries, into: &summaries)
+            try r.read(.alerts, into: &alerts)
+            try r.read(.dlq, into: &dlq)
+            try r.read(.internal, into: &`internal`)
+            try r.read(.changelog, into: &changelog)
+            try r.read(.rollup, into: &rollup)
+            try r.read(.rollupChangelog, into: &rollupChangelog)
+            try r.read(.internalPartitions, into: &internalPartitions)
+            try r.read(.partitions, into: &partitions)
+            try r.read(.replicationFactor, into: &replicationFactor)
         }
 
         /// The CRM topics, each once: one topic may carry every type (the `type` field decides).
@@ -140,14 +141,13 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
     }
 
     package struct ProcessingSection: Codable, Sendable, Equatable {
-        /// `exactly_once` (transactions) or `at_least_once`.
-        package var processingGuarantee = "exactly_once"
+        package var processingGuarantee = ProcessingGuarantee.exactlyOnce
         /// false: the input topics are already keyed by region and co-partitioned, so the aggregate
         /// stage reads them directly (partition n of every input topic is task n).
         package var routeStage = true
         /// Names this process's transactional producers; empty: host name and process id.
         package var instanceId = ""
-        package var commitInterval = "1s"
+        package var commitInterval: DurationSetting = "1s"
         package var maxEventBytes = 65536
         package var pollBatch = 2048
         /// Aggregate stage instances in this process, each a member of the aggregate group on its
@@ -163,7 +163,7 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
         package var maxRepsPerRegion = 10_000
         /// A rep scope without an event for this long in event time, and without open windows or
         /// a target, leaves memory and the changelog.
-        package var repIdleTimeout = "90d"
+        package var repIdleTimeout: DurationSetting = "90d"
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case processingGuarantee = "processing_guarantee"
@@ -180,34 +180,32 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
 
         package init() {}
 
-        package var exactlyOnce: Bool { processingGuarantee == "exactly_once" }
+        package var exactlyOnce: Bool { processingGuarantee == .exactlyOnce }
 
         package init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            processingGuarantee =
-                try c.decodeIfPresent(String.self, forKey: .processingGuarantee) ?? processingGuarantee
-            routeStage = try c.decodeIfPresent(Bool.self, forKey: .routeStage) ?? routeStage
-            instanceId = try c.decodeIfPresent(String.self, forKey: .instanceId) ?? instanceId
-            commitInterval = try c.decodeIfPresent(String.self, forKey: .commitInterval) ?? commitInterval
-            maxEventBytes = try c.decodeIfPresent(Int.self, forKey: .maxEventBytes) ?? maxEventBytes
-            pollBatch = try c.decodeIfPresent(Int.self, forKey: .pollBatch) ?? pollBatch
-            aggregateThreads = try c.decodeIfPresent(Int.self, forKey: .aggregateThreads) ?? aggregateThreads
-            maxRegions = try c.decodeIfPresent(Int.self, forKey: .maxRegions) ?? maxRegions
-            maxRepsPerRegion = try c.decodeIfPresent(Int.self, forKey: .maxRepsPerRegion) ?? maxRepsPerRegion
-            repIdleTimeout = try c.decodeIfPresent(String.self, forKey: .repIdleTimeout) ?? repIdleTimeout
+            let r = try SettingReader(decoder, CodingKeys.self)
+            try r.read(.processingGuarantee, into: &processingGuarantee)
+            try r.read(.routeStage, into: &routeStage)
+            try r.read(.instanceId, into: &instanceId)
+            try r.read(.commitInterval, into: &commitInterval)
+            try r.read(.maxEventBytes, into: &maxEventBytes)
+            try r.read(.pollBatch, into: &pollBatch)
+            try r.read(.aggregateThreads, into: &aggregateThreads)
+            try r.read(.maxRegions, into: &maxRegions)
+            try r.read(.maxRepsPerRegion, into: &maxRepsPerRegion)
+            try r.read(.repIdleTimeout, into: &repIdleTimeout)
         }
     }
 
     package struct TimeSection: Codable, Sendable, Equatable {
         package var timeZone = "Asia/Shanghai"
         package var windows = ["day", "week", "month", "quarter"]
-        package var allowedLateness = "1h"
-        package var idleTimeout = "30s"
-        package var maxFuture = "5m"
-        package var emitInterval = "5s"
-        package var dedupeHorizon = "1h"
-        /// `auto` (the longest window plus the allowed lateness), a duration, or `off`.
-        package var revisionHorizon = "auto"
+        package var allowedLateness: DurationSetting = "1h"
+        package var idleTimeout: DurationSetting = "30s"
+        package var maxFuture: DurationSetting = "5m"
+        package var emitInterval: DurationSetting = "5s"
+        package var dedupeHorizon: DurationSetting = "1h"
+        package var revisionHorizon = RevisionHorizonSetting.auto
         /// Event times outside these years are rejected as absurd.
         package var earliestYear = 2000
         package var latestYear = 2099
@@ -228,17 +226,17 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
         package init() {}
 
         package init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            timeZone = try c.decodeIfPresent(String.self, forKey: .timeZone) ?? timeZone
-            windows = try c.decodeIfPresent([String].self, forKey: .windows) ?? windows
-            allowedLateness = try c.decodeIfPresent(String.self, forKey: .allowedLateness) ?? allowedLateness
-            idleTimeout = try c.decodeIfPresent(String.self, forKey: .idleTimeout) ?? idleTimeout
-            maxFuture = try c.decodeIfPresent(String.self, forKey: .maxFuture) ?? maxFuture
-            emitInterval = try c.decodeIfPresent(String.self, forKey: .emitInterval) ?? emitInterval
-            dedupeHorizon = try c.decodeIfPresent(String.self, forKey: .dedupeHorizon) ?? dedupeHorizon
-            revisionHorizon = try c.decodeIfPresent(String.self, forKey: .revisionHorizon) ?? revisionHorizon
-            earliestYear = try c.decodeIfPresent(Int.self, forKey: .earliestYear) ?? earliestYear
-            latestYear = try c.decodeIfPresent(Int.self, forKey: .latestYear) ?? latestYear
+            let r = try SettingReader(decoder, CodingKeys.self)
+            try r.read(.timeZone, into: &timeZone)
+            try r.read(.windows, into: &windows)
+            try r.read(.allowedLateness, into: &allowedLateness)
+            try r.read(.idleTimeout, into: &idleTimeout)
+            try r.read(.maxFuture, into: &maxFuture)
+            try r.read(.emitInterval, into: &emitInterval)
+            try r.read(.dedupeHorizon, into: &dedupeHorizon)
+            try r.read(.revisionHorizon, into: &revisionHorizon)
+            try r.read(.earliestYear, into: &earliestYear)
+            try r.read(.latestYear, into: &latestYear)
         }
     }
 
@@ -255,14 +253,14 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
         package init() {}
 
         package init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            reportingCurrency = try c.decodeIfPresent(String.self, forKey: .reportingCurrency) ?? reportingCurrency
-            fx = try c.decodeIfPresent([String: String].self, forKey: .fx) ?? fx
+            let r = try SettingReader(decoder, CodingKeys.self)
+            try r.read(.reportingCurrency, into: &reportingCurrency)
+            try r.read(.fx, into: &fx)
         }
     }
 
     package struct AlertsSection: Codable, Sendable, Equatable {
-        package var locale = "zh-CN"
+        package var locale = LocaleSetting.zhCN
         package var targetSlipping = TargetSlipping()
         package var cacSpike = CACSpike()
 
@@ -275,18 +273,19 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
         package init() {}
 
         package init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            locale = try c.decodeIfPresent(String.self, forKey: .locale) ?? locale
-            targetSlipping = try c.decodeIfPresent(TargetSlipping.self, forKey: .targetSlipping) ?? targetSlipping
-            cacSpike = try c.decodeIfPresent(CACSpike.self, forKey: .cacSpike) ?? cacSpike
+            let r = try SettingReader(decoder, CodingKeys.self)
+            try r.read(.locale, into: &locale)
+            try r.read(.targetSlipping, into: &targetSlipping)
+            try r.read(.cacSpike, into: &cacSpike)
         }
 
         package struct TargetSlipping: Codable, Sendable, Equatable {
-            package var enabled = true
-            package var minElapsed = 0.20
-            package var tolerance = 0.15
-            package var criticalProjection = 0.70
-            package var hysteresis = 0.05
+            // The defaults are the domain's (RuleSettings), written there once.
+            package var enabled = RuleSettings.TargetSlipping().enabled
+            package var minElapsed = RuleSettings.TargetSlipping().minElapsed
+            package var tolerance = RuleSettings.TargetSlipping().tolerance
+            package var criticalProjection = RuleSettings.TargetSlipping().criticalProjection
+            package var hysteresis = RuleSettings.TargetSlipping().hysteresis
 
             enum CodingKeys: String, CodingKey, CaseIterable {
                 case enabled
@@ -299,23 +298,22 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
             package init() {}
 
             package init(from decoder: any Decoder) throws {
-                let c = try decoder.container(keyedBy: CodingKeys.self)
-                enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? enabled
-                minElapsed = try c.decodeIfPresent(Double.self, forKey: .minElapsed) ?? minElapsed
-                tolerance = try c.decodeIfPresent(Double.self, forKey: .tolerance) ?? tolerance
-                criticalProjection =
-                    try c.decodeIfPresent(Double.self, forKey: .criticalProjection) ?? criticalProjection
-                hysteresis = try c.decodeIfPresent(Double.self, forKey: .hysteresis) ?? hysteresis
+                let r = try SettingReader(decoder, CodingKeys.self)
+                try r.read(.enabled, into: &enabled)
+                try r.read(.minElapsed, into: &minElapsed)
+                try r.read(.tolerance, into: &tolerance)
+                try r.read(.criticalProjection, into: &criticalProjection)
+                try r.read(.hysteresis, into: &hysteresis)
             }
         }
 
         package struct CACSpike: Codable, Sendable, Equatable {
-            package var enabled = true
-            package var window = "week"
-            package var baselineWindows = 8
-            package var minHistory = 4
-            package var factor = 1.5
-            package var minCustomers = 5
+            package var enabled = RuleSettings.CACSpike().enabled
+            package var window = RuleSettings.CACSpike().window
+            package var baselineWindows = RuleSettings.CACSpike().baselineWindows
+            package var minHistory = RuleSettings.CACSpike().minHistory
+            package var factor = RuleSettings.CACSpike().factor
+            package var minCustomers = RuleSettings.CACSpike().minCustomers
 
             enum CodingKeys: String, CodingKey, CaseIterable {
                 case enabled, window
@@ -328,20 +326,20 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
             package init() {}
 
             package init(from decoder: any Decoder) throws {
-                let c = try decoder.container(keyedBy: CodingKeys.self)
-                enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? enabled
-                window = try c.decodeIfPresent(String.self, forKey: .window) ?? window
-                baselineWindows = try c.decodeIfPresent(Int.self, forKey: .baselineWindows) ?? baselineWindows
-                minHistory = try c.decodeIfPresent(Int.self, forKey: .minHistory) ?? minHistory
-                factor = try c.decodeIfPresent(Double.self, forKey: .factor) ?? factor
-                minCustomers = try c.decodeIfPresent(Int.self, forKey: .minCustomers) ?? minCustomers
+                let r = try SettingReader(decoder, CodingKeys.self)
+                try r.read(.enabled, into: &enabled)
+                try r.read(.window, into: &window)
+                try r.read(.baselineWindows, into: &baselineWindows)
+                try r.read(.minHistory, into: &minHistory)
+                try r.read(.factor, into: &factor)
+                try r.read(.minCustomers, into: &minCustomers)
             }
         }
     }
 
     package struct SimulatorSection: Codable, Sendable, Equatable {
         /// Business time per wall-clock second of the simulated feed.
-        package var speed = "1d"
+        package var speed: DurationSetting = "1d"
         package var start = "2026-01-05T00:00:00+08:00"
         package var seed = 42
 
@@ -352,10 +350,10 @@ package struct WorkerConfig: Codable, Sendable, Equatable {
         package init() {}
 
         package init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            speed = try c.decodeIfPresent(String.self, forKey: .speed) ?? speed
-            start = try c.decodeIfPresent(String.self, forKey: .start) ?? start
-            seed = try c.decodeIfPresent(Int.self, forKey: .seed) ?? seed
+            let r = try SettingReader(decoder, CodingKeys.self)
+            try r.read(.speed, into: &speed)
+            try r.read(.start, into: &start)
+            try r.read(.seed, into: &seed)
         }
     }
 }

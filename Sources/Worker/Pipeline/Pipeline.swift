@@ -98,7 +98,7 @@ package final class Pipeline: Sendable {
             "pipeline started",
             metadata: [
                 LogKey.topics: "\(config.worker.topics.inputs)",
-                "processing_guarantee": "\(config.worker.processing.processingGuarantee)",
+                "processing_guarantee": "\(config.worker.processing.processingGuarantee.rawValue)",
                 "instance": "\(instanceId)",
                 LogKey.kafka:
                     "\(kafka.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))",

@@ -28,8 +28,9 @@ final class AggregateStage: StageLoop {
         inputs = routed ? [t.internal] : t.inputs
         ownSources = SourceTracker(idleTimeout: pipeline.config.settings.idleTimeoutMillis)
         ownSources.ends = pipeline.endOffsets
-        super.init(pipeline: pipeline, kind: "aggregate", slot: slot)
-        try connect(inputs: inputs, groupId: pipeline.config.worker.kafka.groupId, readHeaders: false)
+        try super.init(
+            pipeline: pipeline, kind: "aggregate", slot: slot, inputs: inputs,
+            groupId: pipeline.config.worker.kafka.groupId)
     }
 
     /// The encoder's thread lives exactly as long as the run, which stops it: a stage built but

@@ -57,18 +57,18 @@ struct ChangelogMarker: Codable {
             let value: [UInt8]? = m.isNull ? nil : Array(m.value)
             all[m.partition, default: []].append(StateRecord(key: key, value: value))
             out[m.partition, default: Restored()].read += 1
-            out[m.partition]!.bytes += m.value.count + (m.key?.count ?? 0)
+            out[m.partition, default: Restored()].bytes += m.value.count + (m.key?.count ?? 0)
             guard key == Self.key, let value else { return }
             do {
                 let marker = try read(value)
-                cut[m.partition] = all[m.partition]!.count
-                out[m.partition]!.positions = marker.positions
+                cut[m.partition] = all[m.partition, default: []].count
+                out[m.partition, default: Restored()].positions = marker.positions
             } catch {
                 unreadable = unreadable ?? error
             }
         }
         if let unreadable { throw unreadable }
-        for (p, n) in cut { out[p]!.records = Array(all[p]![..<n]) }
+        for (p, n) in cut { out[p, default: Restored()].records = Array(all[p, default: []][..<n]) }
         return out
     }
 }

@@ -12,10 +12,9 @@ final class RollupStage: StageLoop {
     var effects: [ShardEffect] = []
 
     init(pipeline: Pipeline) throws(KafkaError) {
-        super.init(pipeline: pipeline, kind: "rollup", slot: 0)
-        try connect(
-            inputs: [pipeline.config.worker.topics.rollup], groupId: pipeline.config.worker.kafka.groupId + ".rollup",
-            readHeaders: false)
+        try super.init(
+            pipeline: pipeline, kind: "rollup", slot: 0, inputs: [pipeline.config.worker.topics.rollup],
+            groupId: pipeline.config.worker.kafka.groupId + ".rollup")
     }
 
     override func take(_ message: ConsumedMessage) {
@@ -33,13 +32,13 @@ final class RollupStage: StageLoop {
         }
         for m in batch {
             if m.emptyShard == true {
-                rollup!.shardEmpty(Int(m.partition), effects: &effects)
+                rollup?.shardEmpty(Int(m.partition), effects: &effects)
             } else if let change = m.customers {
-                rollup!.customersChanged(at: change.at, delta: change.delta)
+                rollup?.customersChanged(at: change.at, delta: change.delta)
             } else if let watermark = m.watermark {
-                rollup!.shardWatermark(Int(m.partition), watermark, coverage: m.coverage, effects: &effects)
+                rollup?.shardWatermark(Int(m.partition), watermark, coverage: m.coverage, effects: &effects)
             } else if let summary = m.regionSummary(settings: config.settings) {
-                rollup!.ingest(summary, effects: &effects)
+                rollup?.ingest(summary, effects: &effects)
             }
         }
         publish()
@@ -57,12 +56,12 @@ final class RollupStage: StageLoop {
     }
 
     override func tick(now: EpochMillis) {
-        guard rollup != nil else { return }
-        rollup!.tick(now: now, effects: &effects)
+        rollup?.tick(now: now, effects: &effects)
+        guard let rollup else { return }
         if !effects.isEmpty { changed = true }
         publish()
-        counters.companyWatermark = rollup!.progressWatermark
-        counters.lateRollupSummaries = rollup!.lateSummaries
+        counters.companyWatermark = rollup.progressWatermark
+        counters.lateRollupSummaries = rollup.lateSummaries
     }
 
     /// The company is final everywhere, or this instance does not hold the rollup partition.
@@ -72,7 +71,7 @@ final class RollupStage: StageLoop {
         guard rollup != nil, let next else { return [:] }
         let input = TopicPartition(topics.rollup, 0)
         if changed {
-            for record in rollup!.takeChangelog() + [ChangelogMarker([input: next]).record] {
+            for record in (rollup?.takeChangelog() ?? []) + [ChangelogMarker([input: next]).record] {
                 send(
                     OutgoingMessage(
                         topic: topics.rollupChangelog, partition: 0, key: Array(record.key.utf8),

@@ -28,10 +28,9 @@ final class RouteStage: StageLoop {
     init(pipeline: Pipeline) throws(KafkaError) {
         progress = SourceTracker(idleTimeout: pipeline.config.settings.idleTimeoutMillis)
         progress.ends = pipeline.endOffsets
-        super.init(pipeline: pipeline, kind: "route", slot: 0)
-        try connect(
-            inputs: pipeline.config.worker.topics.inputs, groupId: pipeline.config.worker.kafka.groupId + ".route",
-            readHeaders: false)
+        try super.init(
+            pipeline: pipeline, kind: "route", slot: 0, inputs: pipeline.config.worker.topics.inputs,
+            groupId: pipeline.config.worker.kafka.groupId + ".route")
     }
 
     override func take(_ message: ConsumedMessage) {
@@ -91,7 +90,7 @@ final class RouteStage: StageLoop {
         if outboxSince == nil { outboxSince = pollStarted }
         outbox[p, default: RoutedBatch.Writer()].append(
             source: source, offset: offset, key: key.map { Array($0) }, raw: Array(raw), event: event)
-        if outbox[p]!.bytes.count >= RoutedBatch.flushBytes { flush(p) }
+        if outbox[p, default: RoutedBatch.Writer()].bytes.count >= RoutedBatch.flushBytes { flush(p) }
     }
 
     /// Sends every partition's batch; called before anything is committed.

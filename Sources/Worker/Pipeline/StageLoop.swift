@@ -14,8 +14,8 @@ class StageLoop {
     /// several (`processing.aggregate_threads`): the key of its stats, its thread and its
     /// transactional id, which must stay the same when the instance is rebuilt.
     let name: String
-    var consumer: KafkaConsumer!
-    var output: StageOutput!
+    let consumer: KafkaConsumer
+    let output: StageOutput
     var counters = PipelineStats()
     var lastTick: EpochMillis = 0
     var lastCommit: EpochMillis = 0
@@ -56,25 +56,26 @@ class StageLoop {
         weak var loop: StageLoop?
     }
 
-    init(pipeline: Pipeline, kind: String, slot: Int) {
-        self.pipeline = pipeline
-        name = slot == 0 ? kind : "\(kind)-\(slot + 1)"
-        let producer = KafkaProperties.producer(pipeline.config.worker.kafka, bootstrap: "")
-        deadLetterCaps = DeadLetter.caps(producerLimit: producer["message.max.bytes"].flatMap { Int($0) } ?? 1_000_000)
-    }
-
     /// Connects: the consumer in `groupId` subscribed to `inputs`, and the output producer.
-    func connect(inputs: [String], groupId: String, readHeaders: Bool) throws(KafkaError) {
+    init(pipeline: Pipeline, kind: String, slot: Int, inputs: [String], groupId: String) throws(KafkaError) {
+        self.pipeline = pipeline
+        let name = slot == 0 ? kind : "\(kind)-\(slot + 1)"
+        self.name = name
+        let kafka = pipeline.config.worker.kafka
+        let producerProperties = KafkaProperties.producer(kafka, bootstrap: pipeline.bootstrap)
+        deadLetterCaps = DeadLetter.caps(
+            producerLimit: producerProperties["message.max.bytes"].flatMap { Int($0) } ?? 1_000_000)
+        // Rebalance callbacks only run inside `poll`, once this init has returned.
         let link = Link()
-        var properties = KafkaProperties.consumer(config.worker.kafka, bootstrap: pipeline.bootstrap, groupId: groupId)
+        var properties = KafkaProperties.consumer(kafka, bootstrap: pipeline.bootstrap, groupId: groupId)
         properties["isolation.level"] = "read_committed"
-        consumer = try KafkaConsumer(
-            properties: properties, maxBatch: config.worker.processing.pollBatch, readHeaders: readHeaders
-        ) { event in link.loop?.rebalanced(event) ?? [:] }
-        let transactionalId = config.worker.processing.exactlyOnce ? "\(groupId)-\(name)-\(pipeline.instanceId)" : nil
+        consumer = try KafkaConsumer(properties: properties, maxBatch: pipeline.config.worker.processing.pollBatch) {
+            event in link.loop?.rebalanced(event) ?? [:]
+        }
+        let exactlyOnce = pipeline.config.worker.processing.exactlyOnce
         output = try StageOutput(
-            properties: KafkaProperties.producer(config.worker.kafka, bootstrap: pipeline.bootstrap),
-            transactionalId: transactionalId)
+            properties: producerProperties,
+            transactionalId: exactlyOnce ? "\(groupId)-\(name)-\(pipeline.instanceId)" : nil)
         // librdkafka learns a topic's partitions on its first record, then asks for them at its
         // next topic scan, up to a second later: the first alert or final would wait for it.
         // Asked now, before any record is due; briefly, and no further after a failure, so an

@@ -25,7 +25,7 @@ package final class Notifier: Sendable {
     let commitIntervalMillis: Int64
     package var ledgerTopic: String { config.worker.kafka.groupId + "-notify-sent" }
     private let ledger = SentLedger()
-    private let tracker = Mutex(OffsetTracker())
+    private let inFlight = InFlightAlerts()
     private let counts = Mutex(Counts())
     private let stopping = Atomic<Int>(0)
 
@@ -44,10 +44,16 @@ package final class Notifier: Sendable {
     package var snapshot: Counts { counts.withLock { $0 } }
 
     /// Drains what is in flight, commits and leaves the group.
-    package func stop() { stopping.store(1, ordering: .releasing) }
+    package func stop() {
+        stopping.store(1, ordering: .releasing)
+        inFlight.wake()
+    }
 
     /// Leaves without waiting for deliveries or committing: what offsets look like after a crash.
-    package func halt() { stopping.store(2, ordering: .releasing) }
+    package func halt() {
+        stopping.store(2, ordering: .releasing)
+        inFlight.wake()
+    }
 
     /// Runs until `stop` or `halt`; blocking (librdkafka's consumer keeps this thread).
     package func run() throws {
@@ -82,7 +88,7 @@ package final class Notifier: Sendable {
                     waitForInFlight(in: Set(partitions), seconds: 60)
                     commit(consumer)
                 }
-                tracker.withLock { $0.drop(partitions) }
+                inFlight.update { $0.drop(partitions) }
                 counts.withLock { $0.assignedPartitions = 0 }
                 return [:]
             }
@@ -90,9 +96,11 @@ package final class Notifier: Sendable {
         try consumer!.subscribe([config.worker.topics.alerts])
         var lastCommit = ContinuousClock.now
         while stopping.load(ordering: .acquiring) == 0 {
-            if tracker.withLock({ $0.pending() }) > 10_000 {
-                // Lanes behind (a webhook down, a tight rate limit): stop taking alerts for now.
-                Thread.sleep(forTimeInterval: 0.05)
+            if inFlight.update({ $0.pending() }) > 10_000 {
+                // Lanes behind (a webhook down, a tight rate limit): stop taking alerts until
+                // they catch up, or a stop or the next commit is due.
+                let due = Date().addingTimeInterval(Double(commitIntervalMillis) / 1000)
+                inFlight.wait(until: due) { $0.pending() <= 10_000 || stopping.load(ordering: .acquiring) != 0 }
             } else {
                 consumer!.poll(timeoutMs: 100, limit: 512) { message in
                     take(message, lanes: lanes, output: output)
@@ -120,7 +128,7 @@ package final class Notifier: Sendable {
         guard !message.isNull, let alert = AlertNotice(json: Array(message.value)) else {
             // Only the worker writes there; anything else is skipped with a warning.
             logger.warning("not an alert; skipped", metadata: ["partition": "\(tp)", "offset": "\(offset)"])
-            tracker.withLock { $0.begin(tp, offset, remaining: 0) }
+            inFlight.update { $0.begin(tp, offset, remaining: 0) }
             return
         }
         var due: [WebhookLane] = []
@@ -136,7 +144,7 @@ package final class Notifier: Sendable {
             $0.alerts += 1
             $0.alreadyHandled += skipped
         }
-        tracker.withLock { $0.begin(tp, offset, remaining: due.count) }
+        inFlight.update { $0.begin(tp, offset, remaining: due.count) }
         for lane in due {
             let name = lane.webhook.name
             lane.enqueue(
@@ -144,13 +152,13 @@ package final class Notifier: Sendable {
                     output.record(alert, webhook: name, outcome: outcome, source: tp, offset: offset)
                     ledger.insert(SentLedger.key(alert.alertId, name))
                     counts.withLock { if outcome == .sent { $0.sent += 1 } else { $0.deadLettered += 1 } }
-                    tracker.withLock { $0.done(tp, offset) }
+                    inFlight.update { $0.done(tp, offset) }
                 })
         }
     }
 
     private func commit(_ consumer: KafkaConsumer?) {
-        let offsets = tracker.withLock { $0.takeCommittable() }
+        let offsets = inFlight.update { $0.takeCommittable() }
         guard let consumer, !offsets.isEmpty else { return }
         do {
             try consumer.commit(offsets)
@@ -160,9 +168,9 @@ package final class Notifier: Sendable {
     }
 
     private func waitForInFlight(in partitions: Set<TopicPartition>?, seconds: Double) {
-        let deadline = Date().addingTimeInterval(seconds)
-        while tracker.withLock({ $0.pending(in: partitions) }) > 0, Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.02)
+        // A halt gives up on what is in flight, as a crash would.
+        inFlight.wait(until: Date().addingTimeInterval(seconds)) {
+            $0.pending(in: partitions) == 0 || stopping.load(ordering: .acquiring) == 2
         }
     }
 

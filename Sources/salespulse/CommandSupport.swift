@@ -53,10 +53,11 @@ func makeLogger(_ config: ResolvedConfig, quiet: Bool = false) -> Logger {
     return logger
 }
 
-/// The Prometheus registry, the worker's metrics on it, and the HTTP endpoint serving them
-/// (nil when `observability.port` is 0). Exits with code 1 when the port cannot be bound.
+/// The factory of the Prometheus registry a command's metrics go on, and the HTTP endpoint
+/// serving them with `health` (nil when `observability.port` is 0). Exits with code 1 when the
+/// port cannot be bound.
 func startObservability(_ config: ResolvedConfig, health: HealthState, logger: Logger) -> (
-    PipelineMetrics, ObservabilityServer?
+    PrometheusMetricsFactory, ObservabilityServer?
 ) {
     let registry = PrometheusCollectorRegistry()
     var factory = PrometheusMetricsFactory(registry: registry)
@@ -65,13 +66,12 @@ func startObservability(_ config: ResolvedConfig, health: HealthState, logger: L
         .milliseconds(50),
         .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5), .seconds(10),
     ]
-    let metrics = PipelineMetrics(factory: factory)
     let o = config.worker.observability
-    guard o.port != 0 else { return (metrics, nil) }
+    guard o.port != 0 else { return (factory, nil) }
     do {
         let server = try ObservabilityServer(host: o.bind, port: o.port, registry: registry, health: health)
         logger.info("serving /metrics, /healthz and /readyz", metadata: ["port": "\(server.port)"])
-        return (metrics, server)
+        return (factory, server)
     } catch {
         FileHandle.standardError.write(
             Data(

@@ -29,14 +29,24 @@ struct NotifyCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let logger = makeLogger(config)
-        let notifier = Notifier(config: config, notify: notify, bootstrap: config.worker.kafka.brokers, logger: logger)
+        let health = HealthState()
+        let (factory, server) = startObservability(config, health: health, logger: logger)
+        let notifier = Notifier(
+            config: config, notify: notify, bootstrap: config.worker.kafka.brokers, logger: logger, health: health,
+            metrics: NotifyMetrics(factory: factory, webhooks: notify.webhooks.map(\.name)))
         logger.info(
             "notify started",
             metadata: [
                 "webhooks": "\(notify.webhooks.map(\.name))", "topics": "\(config.worker.topics.alerts)",
             ])
         do {
-            try await runServices([.init(service: BlockingService(notifier))], logger: logger)
+            try await runServices(
+                [
+                    .init(service: UntilShutdown("observability") { server?.shutdown() }),
+                    .init(
+                        service: BlockingService(notifier), successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup),
+                ], logger: logger)
         } catch {
             throw CommandFailure("notify failed: \(error)")
         }

@@ -83,7 +83,8 @@ struct RunCommand: AsyncParsableCommand {
 
         let board = LiveBoard(settings: config.settings)
         let health = HealthState()
-        let (metrics, server) = startObservability(config, health: health, logger: logger)
+        let (factory, server) = startObservability(config, health: health, logger: logger)
+        let metrics = PipelineMetrics(factory: factory)
         let pipeline = Pipeline(
             config: config, bootstrap: bootstrap, logger: logger, hooks: board.hooks, metrics: metrics, health: health,
             until: ends)

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Kafka
 import Logging
+import Prometheus
 import TestSupport
 import Testing
 
@@ -141,6 +142,56 @@ struct NotifyTests {
     }
 
     // MARK: on the mock cluster
+
+    @Test(
+        "notify serves /metrics, /healthz and /readyz: alerts, deliveries per webhook and outcome, ready once assigned",
+        .timeLimit(.minutes(3)))
+    func observability() throws {
+        let config = try TestConfig.make(properties: ["session.timeout.ms": "6000"])
+        let cluster = try cluster(config)
+        let count = 6
+        try Self.produceAlerts(0..<count, bootstrap: cluster.bootstrapServers)
+        let server = try WebhookServer { path, _ in path == "/refused" ? (400, "no") : (200, "ok") }
+        defer { server.shutdown() }
+        var notify = NotifyConfig(webhooks: [
+            .init(name: "ok", kind: .webhook, url: server.url("/ok")),
+            .init(name: "refused", kind: .webhook, url: server.url("/refused")),
+        ])
+        notify.attempts = 1
+        let registry = PrometheusCollectorRegistry()
+        let health = HealthState()
+        let http = try ObservabilityServer(host: "127.0.0.1", port: 0, registry: registry, health: health)
+        defer { http.shutdown() }
+        let base = "http://127.0.0.1:\(http.port)"
+        #expect(httpGet(base + "/readyz")?.status == 503, "not ready before it has joined")
+        let notifier = Notifier(
+            config: config, notify: notify, bootstrap: cluster.bootstrapServers, logger: Logger(label: "notify"),
+            health: health,
+            metrics: NotifyMetrics(factory: PrometheusMetricsFactory(registry: registry), webhooks: ["ok", "refused"]))
+        let thread = start(notifier)
+        #expect(waitFor(.seconds(60)) { notifier.snapshot.sent + notifier.snapshot.deadLettered == 2 * count })
+        #expect(waitFor(.seconds(30)) { httpGet(base + "/readyz")?.status == 200 })
+        #expect(httpGet(base + "/healthz")?.status == 200)
+        let text = httpGet(base + "/metrics")?.body ?? ""
+        /// The value of the one series of `name` with every label of `labels`.
+        func series(_ name: String, _ labels: [String]) -> Double? {
+            let lines = text.split(separator: "\n").filter { line in
+                line.hasPrefix(name + "{") && labels.allSatisfy { line.contains($0) }
+            }
+            return lines.count == 1 ? lines[0].split(separator: " ").last.flatMap { Double($0) } : nil
+        }
+        #expect(metricValue(text, "salespulse_notify_alerts_total") == Double(count), "\(text)")
+        #expect(series("salespulse_notify_deliveries_total", [#"webhook="ok""#, #"outcome="sent""#]) == Double(count))
+        #expect(
+            series("salespulse_notify_deliveries_total", [#"webhook="refused""#, #"outcome="dead_lettered""#])
+                == Double(count))
+        #expect(series("salespulse_notify_deliveries_total", [#"webhook="ok""#, #"outcome="dead_lettered""#]) == 0)
+        #expect(metricValue(text, "salespulse_notify_assigned_partitions") == 3)
+        notifier.stop()
+        #expect(waitFor(.seconds(30)) { thread.isFinished })
+        #expect(httpGet(base + "/readyz")?.status == 503, "not ready once stopping")
+        #expect(httpGet(base + "/healthz")?.status == 503, "not alive once stopped")
+    }
 
     @Test(
         "alerts reach each webhook its routing matches, once, formatted and signed; a failing webhook is retried, then dead-lettered, and holds no other back",

@@ -23,6 +23,9 @@ package final class Notifier: Sendable {
     let bootstrap: String
     let logger: Logger
     let commitIntervalMillis: Int64
+    /// What /healthz and /readyz report for this process: one stage, `notify`.
+    let health: HealthState
+    let metrics: NotifyMetrics?
     package var ledgerTopic: String { config.worker.kafka.groupId + "-notify-sent" }
     private let ledger = SentLedger()
     private let inFlight = InFlightAlerts()
@@ -32,8 +35,10 @@ package final class Notifier: Sendable {
     /// `commitIntervalMillis`: how often handled offsets are committed.
     package init(
         config: ResolvedConfig, notify: NotifyConfig, bootstrap: String, logger: Logger,
-        commitIntervalMillis: Int64 = 1_000
+        commitIntervalMillis: Int64 = 1_000, health: HealthState = HealthState(), metrics: NotifyMetrics? = nil
     ) {
+        self.health = health
+        self.metrics = metrics
         self.config = config
         self.notify = notify
         self.bootstrap = bootstrap
@@ -43,8 +48,11 @@ package final class Notifier: Sendable {
 
     package var snapshot: Counts { counts.withLock { $0 } }
 
+    static let stageName = "notify"
+
     /// Drains what is in flight, commits and leaves the group.
     package func stop() {
+        health.setStopping()
         stopping.store(1, ordering: .releasing)
         inFlight.wake()
     }
@@ -57,6 +65,13 @@ package final class Notifier: Sendable {
 
     /// Runs until `stop` or `halt`; blocking (librdkafka's consumer keeps this thread).
     package func run() throws {
+        defer { health.setDead() }
+        health.setStallTimeout(millis: config.stallTimeoutMillis)
+        let probe = try ClusterProbe(
+            properties: KafkaProperties.producer(config.worker.kafka, bootstrap: bootstrap),
+            topic: config.worker.topics.alerts, health: health, logger: logger)
+        probe.start()
+        defer { probe.stop() }
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         defer { try? client.syncShutdown() }
         let producer = try KafkaProducer(
@@ -75,6 +90,8 @@ package final class Notifier: Sendable {
             switch event {
             case .assigned(let partitions):
                 counts.withLock { $0.assignedPartitions = partitions.count }
+                metrics?.assigned.record(partitions.count)
+                health.setJoined(true)
                 // The previous owner's last deliveries are in the ledger before its commit.
                 do {
                     try ledger.load(topic: ledgerTopic, partitions: ledgerPartitions, properties: ledgerProperties)
@@ -90,12 +107,15 @@ package final class Notifier: Sendable {
                 }
                 inFlight.update { $0.drop(partitions) }
                 counts.withLock { $0.assignedPartitions = 0 }
+                metrics?.assigned.record(0)
                 return [:]
             }
         }
         try consumer!.subscribe([config.worker.topics.alerts])
         var lastCommit = ContinuousClock.now
+        health.stageStarted(Self.stageName)
         while stopping.load(ordering: .acquiring) == 0 {
+            health.stageProgressed(Self.stageName)
             if inFlight.update({ $0.pending() }) > 10_000 {
                 // Lanes behind (a webhook down, a tight rate limit): stop taking alerts until
                 // they catch up, or a stop or the next commit is due.
@@ -108,6 +128,7 @@ package final class Notifier: Sendable {
             }
             if lastCommit.duration(to: .now) >= .milliseconds(commitIntervalMillis) {
                 commit(consumer)
+                metrics?.inFlight.record(inFlight.update { $0.pending() })
                 lastCommit = .now
             }
         }
@@ -144,6 +165,8 @@ package final class Notifier: Sendable {
             $0.alerts += 1
             $0.alreadyHandled += skipped
         }
+        metrics?.alerts.increment()
+        if skipped > 0 { metrics?.alreadyHandled.increment(by: skipped) }
         inFlight.update { $0.begin(tp, offset, remaining: due.count) }
         for lane in due {
             let name = lane.webhook.name
@@ -152,6 +175,7 @@ package final class Notifier: Sendable {
                     output.record(alert, webhook: name, outcome: outcome, source: tp, offset: offset)
                     ledger.insert(SentLedger.key(alert.alertId, name))
                     counts.withLock { if outcome == .sent { $0.sent += 1 } else { $0.deadLettered += 1 } }
+                    metrics?.delivered(to: name, sent: outcome == .sent)
                     inFlight.update { $0.done(tp, offset) }
                 })
         }

@@ -1,55 +1,68 @@
 import Logging
 import SalesKPI
 
+/// A setting written as one text value and read once into a typed value; a text it cannot read
+/// is a decoding error saying what it should be.
+package protocol TextSetting: Codable, Sendable {
+    init?(_ text: String)
+    /// The text as written: what is encoded back (`check-config`) and shown in messages.
+    var text: String { get }
+    /// What a valid text is, completing "'x' is not …".
+    static var expected: String { get }
+}
+
+extension TextSetting {
+    package init(from decoder: any Decoder) throws { try self.init(textFrom: decoder) }
+
+    package func encode(to encoder: any Encoder) throws { try encodeText(to: encoder) }
+
+    init(textFrom decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let setting = Self(text) else { throw SettingError.invalid(decoder, "'\(text)' is not \(Self.expected)") }
+        self = setting
+    }
+
+    func encodeText(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(text)
+    }
+
+    /// For literals in code (the defaults, tests), which are known to be valid.
+    init(literal text: String) {
+        guard let setting = Self(text) else { preconditionFailure("'\(text)' is not \(Self.expected)") }
+        self = setting
+    }
+}
+
 /// A duration setting such as 500ms, 30s, 15m, 1h or 7d, read once into milliseconds.
-package struct DurationSetting: Sendable, Equatable, Codable, ExpressibleByStringLiteral, CustomStringConvertible {
+package struct DurationSetting: TextSetting, Equatable, ExpressibleByStringLiteral, CustomStringConvertible {
     package let millis: Int64
-    /// The text as written, for messages.
-    package let description: String
+    package let text: String
+    package static let expected = "a duration such as 500ms, 30s, 15m, 1h or 7d"
 
     package init?(_ text: String) {
         guard let ms = WindowSpec.parseDuration(text) else { return nil }
         millis = ms
-        description = text
+        self.text = text
     }
 
-    /// Literals in code (the defaults, tests) are known to be durations.
-    package init(stringLiteral text: String) {
-        guard let setting = Self(text) else { preconditionFailure("'\(text)' is not a duration") }
-        self = setting
-    }
+    package init(stringLiteral text: String) { self.init(literal: text) }
 
-    package init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let setting = Self(text) else {
-            throw SettingError.invalid(decoder, "'\(text)' is not a duration such as 500ms, 30s, 15m, 1h or 7d")
-        }
-        self = setting
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
+    package var description: String { text }
 }
 
 /// A setting with a fixed set of values; a value outside them is an error naming them all.
-package protocol SettingChoice: RawRepresentable<String>, CaseIterable, Codable, Sendable {}
+package protocol SettingChoice: TextSetting, RawRepresentable<String>, CaseIterable {}
 
 extension SettingChoice {
-    package init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let value = Self(rawValue: text) else {
-            let names = Self.allCases.map(\.rawValue).joined(separator: ", ")
-            throw SettingError.invalid(decoder, "'\(text)' is not one of \(names)")
-        }
-        self = value
-    }
+    // Restated here: for an enum the compiler would otherwise synthesize its case-keyed coding.
+    package init(from decoder: any Decoder) throws { try self.init(textFrom: decoder) }
 
-    package func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(rawValue)
-    }
+    package func encode(to encoder: any Encoder) throws { try encodeText(to: encoder) }
+
+    package init?(_ text: String) { self.init(rawValue: text) }
+    package var text: String { rawValue }
+    package static var expected: String { "one of " + allCases.map(\.rawValue).joined(separator: ", ") }
 }
 
 package enum ProcessingGuarantee: String, SettingChoice {
@@ -96,12 +109,14 @@ package enum LocaleSetting: String, SettingChoice {
 
 /// `time.revision_horizon`: `auto` (the longest window plus the allowed lateness), `off`, or a
 /// duration (docs/guarantees.md#revised-finals).
-package enum RevisionHorizonSetting: Sendable, Equatable, Codable, ExpressibleByStringLiteral {
+package enum RevisionHorizonSetting: TextSetting, Equatable, ExpressibleByStringLiteral {
     case auto
     case off
     case duration(DurationSetting)
 
-    init?(_ text: String) {
+    package static let expected = "auto, off or a duration such as 7d"
+
+    package init?(_ text: String) {
         switch text {
         case "auto": self = .auto
         case "off": self = .off
@@ -111,25 +126,13 @@ package enum RevisionHorizonSetting: Sendable, Equatable, Codable, ExpressibleBy
         }
     }
 
-    package init(stringLiteral text: String) {
-        guard let setting = Self(text) else { preconditionFailure("'\(text)' is not a revision horizon") }
-        self = setting
-    }
+    package init(stringLiteral text: String) { self.init(literal: text) }
 
-    package init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let setting = Self(text) else {
-            throw SettingError.invalid(decoder, "'\(text)' is not auto, off or a duration such as 7d")
-        }
-        self = setting
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
+    package var text: String {
         switch self {
-        case .auto: try c.encode("auto")
-        case .off: try c.encode("off")
-        case .duration(let d): try c.encode(d.description)
+        case .auto: "auto"
+        case .off: "off"
+        case .duration(let d): d.text
         }
     }
 

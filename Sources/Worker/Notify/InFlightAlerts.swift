@@ -17,6 +17,13 @@ final class InFlightAlerts: @unchecked Sendable {
         return body(&tracker)
     }
 
+    /// A look that changes nothing, so wakes nobody.
+    func read<T>(_ body: (OffsetTracker) -> T) -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return body(tracker)
+    }
+
     /// Wakes the waiters to look again (a stop).
     func wake() { update { _ in } }
 

@@ -116,7 +116,7 @@ package final class Notifier: Sendable {
         health.stageStarted(Self.stageName)
         while stopping.load(ordering: .acquiring) == 0 {
             health.stageProgressed(Self.stageName)
-            if inFlight.update({ $0.pending() }) > 10_000 {
+            if inFlight.read({ $0.pending() }) > 10_000 {
                 // Lanes behind (a webhook down, a tight rate limit): stop taking alerts until
                 // they catch up, or a stop or the next commit is due.
                 let due = Date().addingTimeInterval(Double(commitIntervalMillis) / 1000)
@@ -128,7 +128,7 @@ package final class Notifier: Sendable {
             }
             if lastCommit.duration(to: .now) >= .milliseconds(commitIntervalMillis) {
                 commit(consumer)
-                metrics?.inFlight.record(inFlight.update { $0.pending() })
+                metrics?.inFlight.record(inFlight.read { $0.pending() })
                 lastCommit = .now
             }
         }

@@ -54,8 +54,10 @@ struct ShardCommand: ParsableCommand {
                     guard case .event(let e) = config.decoder.decode(UnsafeRawBufferPointer(rebasing: all[range]))
                     else { continue }
                     _ = processors[shard].apply(e, effects: &effects)
-                    // One ordered source per shard: its progress is its newest event.
-                    processors[shard].advanceProgress(to: processors[shard].maxEventTime, effects: &effects)
+                    // One ordered source per shard: its progress is its newest event. (A local:
+                    // reading it inside the mutating call copied the whole shard.)
+                    let newest = processors[shard].maxEventTime
+                    processors[shard].advanceProgress(to: newest, effects: &effects)
                     if !effects.isEmpty { encode(&effects) }
                 }
             }

@@ -42,9 +42,7 @@ struct ClosedWindow: Sendable {
 }
 
 /// Identifies a closed window across scope-table changes: the key of its changelog record.
-struct ClosedKey: Hashable, Sendable, Comparable {
+struct ClosedKey: Hashable, Sendable {
     var scope: ScopeKey
     var window: Window
-
-    static func < (a: ClosedKey, b: ClosedKey) -> Bool { (a.scope, a.window) < (b.scope, b.window) }
 }

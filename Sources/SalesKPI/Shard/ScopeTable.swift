@@ -9,6 +9,10 @@ struct ScopeTable: Sendable {
     private(set) var regionCount = 0
     /// Rep scopes per region, for `KPISettings.maxRepsPerRegion`.
     private var repCounts: [String: Int] = [:]
+    /// Each index's place in key order, or empty when a scope came or went since it was built:
+    /// the scopes of a shard change rarely, and sorting indices by their keys' strings at every
+    /// window close and flush was a tenth of a backfill's domain work (scripts/bench.sh, shard).
+    private var rank: [Int32] = []
 
     var count: Int { keys.count }
 
@@ -30,6 +34,7 @@ struct ScopeTable: Sendable {
         var state = ScopeState()
         state.dirty = false
         states.append(state)
+        rank.removeAll()
         return (i, true)
     }
 
@@ -58,20 +63,28 @@ struct ScopeTable: Sendable {
             }
         }
         repCounts = repCounts.filter { $0.value > 0 }
+        rank.removeAll()
         keys = keptKeys
         states = keptStates
         return removed
     }
 
     /// Indices sorted by key: the deterministic order of everything the shard emits or writes.
-    func sorted(_ indices: [Int]) -> [Int] {
-        keys.withUnsafeBufferPointer { k in
+    mutating func sorted(_ indices: [Int]) -> [Int] {
+        if rank.count != keys.count { rankKeys() }
+        return rank.withUnsafeBufferPointer { r in indices.sorted { r[$0] < r[$1] } }
+    }
+
+    private mutating func rankKeys() {
+        let order = keys.withUnsafeBufferPointer { k in
             // Compared in place: copying keys out would retain and release their strings.
-            indices.sorted { a, b in
+            keys.indices.sorted { a, b in
                 if k[a].kind != k[b].kind { return k[a].kind < k[b].kind }
                 if k[a].region != k[b].region { return k[a].region < k[b].region }
                 return k[a].rep < k[b].rep
             }
         }
+        rank = Array(repeating: 0, count: keys.count)
+        for (place, i) in order.enumerated() { rank[i] = Int32(place) }
     }
 }

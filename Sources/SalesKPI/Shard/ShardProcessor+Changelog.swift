@@ -14,12 +14,25 @@ extension ShardProcessor {
         var cac: [ScopeKey: CACSpikeDetector]
     }
 
-    static func scopeKey(_ s: ScopeKey) -> String { "s|\(s.kind.rawValue)\u{1}\(s.region)\u{1}\(s.rep)" }
+    static func scopeKey(_ s: ScopeKey) -> String {
+        var key = RecordKeyText("s|")
+        key.first(s.kind.rawValue)
+        key.part(s.region)
+        key.part(s.rep)
+        return key.text
+    }
 
     static func historyKey(_ s: ScopeKey) -> String { "h|\(s.kind.rawValue)\u{1}\(s.region)" }
 
     static func closedKey(_ k: ClosedKey) -> String {
-        "c|\(k.window.kind)\u{1}\(k.window.start)\u{1}\(k.window.end)\u{1}\(k.scope.kind.rawValue)\u{1}\(k.scope.region)\u{1}\(k.scope.rep)"
+        var key = RecordKeyText("c|")
+        key.number(Int64(k.window.kind))
+        key.part(k.window.start)
+        key.part(k.window.end)
+        key.part(k.scope.kind.rawValue)
+        key.part(k.scope.region)
+        key.part(k.scope.rep)
+        return key.text
     }
 
     static func dedupeKey(_ part: DedupeWindow.Part) -> String {
@@ -58,7 +71,7 @@ extension ShardProcessor {
             out.append(StateRecord(key: Self.historyKey(scope), value: w.bytes))
         }
         historiesChanged.removeAll()
-        for key in closedChanged.sorted() {
+        for key in closedChanged.take() {
             let closed = scopes.find(key.scope).flatMap { i in
                 scopes.states[i].closed.first { $0.window == key.window }
             }
@@ -73,7 +86,6 @@ extension ShardProcessor {
             w.raw(closed.bytes)
             out.append(StateRecord(key: Self.closedKey(key), value: w.bytes))
         }
-        closedChanged.removeAll()
         for change in dedupe.takeChanges() {
             switch change {
             case .removed(let part):

@@ -28,7 +28,8 @@ extension ShardProcessor {
             var state = ScopeState.WindowState()
             state.aggregate = after
             state.revision = scopes.states[i].closed[k].revision
-            var summary = makeSummary(scope, window, state, final: true, open: scopes.states[i].windows)
+            let open = scopes.states[i].windows  // a local: see `closeWindows`
+            var summary = makeSummary(scope, window, state, final: true, open: open)
             summary.revised = true
             effects.append(.summary(summary))
             guard window.kind == dayKind, targetScopes.contains(scope) else { continue }

@@ -86,7 +86,10 @@ extension ShardProcessor {
             guard var w = scopes.states[i].windows.removeValue(forKey: window) else { continue }
             scopes.states[i].dirty = true
             w.revision += 1
-            let summary = makeSummary(scope, window, w, final: true, open: scopes.states[i].windows)
+            // A local, not `scopes.states[i].windows` in the call: reading it inside the call
+            // made the compiler copy the whole shard for every summary.
+            let open = scopes.states[i].windows
+            let summary = makeSummary(scope, window, w, final: true, open: open)
             effects.append(.summary(summary))
             remember(scope, window, w.aggregate)
             keepRevisable(i, window, w)

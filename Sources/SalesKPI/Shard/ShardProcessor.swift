@@ -41,7 +41,7 @@ package struct ShardProcessor: Sendable {
     /// `settings.revisionHorizonMillis`: how long a final window stays revisable after its end.
     let revisionHorizon: EpochMillis
     /// Closed windows kept, revised or dropped since the last changelog flush.
-    var closedChanged: Set<ClosedKey> = []
+    var closedChanged = ChangedKeys<ClosedKey>()
     /// Every stream ended (`finish`): nothing is open.
     package internal(set) var finished = false
     private var scratch: [Window] = []

@@ -71,20 +71,25 @@ extension ShardProcessor {
             out.append(StateRecord(key: Self.historyKey(scope), value: w.bytes))
         }
         historiesChanged.removeAll()
-        for key in closedChanged.take() {
-            let closed = scopes.find(key.scope).flatMap { i in
-                scopes.states[i].closed.first { $0.window == key.window }
+        for key in closedOfEvicted { out.append(StateRecord(key: Self.closedKey(key), value: nil)) }
+        closedOfEvicted.removeAll()
+        for i in scopes.sorted(scopes.states.indices.filter { !scopes.states[$0].closedChanged.isEmpty }) {
+            let changed = scopes.states[i].closedChanged
+            scopes.states[i].closedChanged.removeAll()
+            var written = Set<Window>()
+            for window in changed where changed.count == 1 || written.insert(window).inserted {
+                let key = ClosedKey(scope: scopes.keys[i], window: window)
+                guard let closed = scopes.states[i].closed.first(where: { $0.window == window }) else {
+                    out.append(StateRecord(key: Self.closedKey(key), value: nil))
+                    continue
+                }
+                var w = Self.writer()
+                key.scope.write(to: &w)
+                window.write(to: &w)
+                w.int(closed.revision)
+                w.raw(closed.bytes)
+                out.append(StateRecord(key: Self.closedKey(key), value: w.bytes))
             }
-            guard let closed else {
-                out.append(StateRecord(key: Self.closedKey(key), value: nil))
-                continue
-            }
-            var w = Self.writer()
-            key.scope.write(to: &w)
-            key.window.write(to: &w)
-            w.int(closed.revision)
-            w.raw(closed.bytes)
-            out.append(StateRecord(key: Self.closedKey(key), value: w.bytes))
         }
         for change in dedupe.takeChanges() {
             switch change {

@@ -7,7 +7,7 @@ extension ShardProcessor {
             w.aggregate.won != 0 || w.aggregate.lost != 0
         else { return }
         scopes.states[scope].closed.append(ClosedWindow(window: window, revision: w.revision, aggregate: w.aggregate))
-        closedChanged.insert(ClosedKey(scope: scopes.keys[scope], window: window))
+        scopes.states[scope].closedChanged.append(window)
     }
 
     /// Applies a retraction to every kept final window of scope `i` containing `t` and publishes
@@ -23,7 +23,7 @@ extension ShardProcessor {
         for k in scopes.states[i].closed.indices where scopes.states[i].closed[k].window.contains(t) {
             let window = scopes.states[i].closed[k].window
             let (before, after) = scopes.states[i].closed[k].revise(change)
-            closedChanged.insert(ClosedKey(scope: scope, window: window))
+            scopes.states[i].closedChanged.append(window)
             remember(scope, window, after)
             var state = ScopeState.WindowState()
             state.aggregate = after
@@ -49,7 +49,7 @@ extension ShardProcessor {
         let cutoff = watermark - revisionHorizon
         for i in scopes.states.indices where scopes.states[i].closed.contains(where: { $0.window.end <= cutoff }) {
             for c in scopes.states[i].closed where c.window.end <= cutoff {
-                closedChanged.insert(ClosedKey(scope: scopes.keys[i], window: c.window))
+                scopes.states[i].closedChanged.append(c.window)
             }
             scopes.states[i].closed.removeAll { $0.window.end <= cutoff }
         }

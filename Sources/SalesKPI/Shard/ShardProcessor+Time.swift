@@ -169,6 +169,11 @@ extension ShardProcessor {
                 doomed.insert(i)
             }
         }
+        for i in doomed.sorted() {
+            for window in scopes.states[i].closedChanged {
+                closedOfEvicted.append(ClosedKey(scope: scopes.keys[i], window: window))
+            }
+        }
         let removed = scopes.remove(doomed)
         evictedScopes += removed
         evictedReps += removed.count

@@ -40,8 +40,9 @@ package struct ShardProcessor: Sendable {
     let maxWindowSpan: EpochMillis
     /// `settings.revisionHorizonMillis`: how long a final window stays revisable after its end.
     let revisionHorizon: EpochMillis
-    /// Closed windows kept, revised or dropped since the last changelog flush.
-    var closedChanged = ChangedKeys<ClosedKey>()
+    /// Kept finals changed since the last changelog flush in rep scopes dropped as idle since:
+    /// tombstones, as a dropped scope keeps no final.
+    var closedOfEvicted: [ClosedKey] = []
     /// Every stream ended (`finish`): nothing is open.
     package internal(set) var finished = false
     private var scratch: [Window] = []

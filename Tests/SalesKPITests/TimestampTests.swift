@@ -1,4 +1,7 @@
+import Foundation
+import TestSupport
 import Testing
+import Worker
 
 @testable import SalesKPI
 
@@ -41,10 +44,40 @@ struct TimestampTests {
 
     @Test("formatting round-trips through parsing, in UTC and at an offset")
     func roundTrips() {
-        for t: EpochMillis in [0, 1_774_972_800_000, 1_709_164_800_123, 4_102_444_799_999] {
+        for t: EpochMillis in [
+            0, 1_774_972_800_000, 1_709_164_800_123, 4_102_444_799_999, -62_135_596_800_000, -62_135_596_799_999,
+            -30_610_224_000_001, 32_503_679_999_999,
+        ] {
             #expect(Timestamp.parse(Timestamp.format(t)) == t)
             #expect(Timestamp.parse(Timestamp.format(t, offsetSeconds: 28_800)) == t)
         }
         #expect(Timestamp.format(1_774_972_800_000, offsetSeconds: 28_800) == "2026-04-01T00:00:00+08:00")
+    }
+
+    /// Against Foundation's Gregorian calendar, an independent reference: years 1600 to 2999,
+    /// with and without milliseconds, at whole and part-hour offsets both ways. (Foundation's
+    /// calendar is Julian before 1582, where RFC 3339's proleptic Gregorian dates differ; the
+    /// years before are covered by the round trip above.)
+    @Test("formatted text matches Foundation's calendar for any instant and offset")
+    func matchesFoundation() {
+        var rng = seededGenerator(20_261_204)
+        let first: EpochMillis = -11_676_096_000_000  // 1600-01-01T00:00:00Z
+        let last: EpochMillis = 32_503_680_000_000  // 3000-01-01T00:00:00Z
+        for n in 0..<2_000 {
+            var t = first + EpochMillis(rng.next() % UInt64(last - first))
+            if n % 2 == 0 { t -= t % 1000 }
+            let offset = [0, 28_800, -18_000, 20_700, -34_200, 50_400][n % 6]
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(secondsFromGMT: offset)!
+            let date = Date(timeIntervalSince1970: Double(t) / 1000)
+            let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+            var expected = String(
+                format: "%04d-%02d-%02dT%02d:%02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+            let ms = Int(((t % 1000) + 1000) % 1000)
+            if ms != 0 { expected += String(format: ".%03d", ms) }
+            let o = abs(offset)
+            expected += offset == 0 ? "Z" : String(format: "%@%02d:%02d", offset < 0 ? "-" : "+", o / 3600, o / 60 % 60)
+            #expect(Timestamp.format(t, offsetSeconds: offset) == expected, "instant \(t)")
+        }
     }
 }

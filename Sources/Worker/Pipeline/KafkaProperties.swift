@@ -11,10 +11,15 @@ package enum KafkaProperties {
             "auto.offset.reset": "earliest",
             // Eager assignors: librdkafka 2.0.2's cooperative-sticky has known bugs.
             "partition.assignment.strategy": "range,roundrobin",
-            // librdkafka's own prefetch bounds (100,000 messages, 64 MiB per consumer): a stage
-            // processes far below the rate they allow, and they are most of the memory ceiling
-            // when output is slow (a stage waiting for room stops polling; prefetch fills up).
-            "queued.min.messages": "100000",
+            // Prefetch bounds: 64 MiB per consumer, and a message count above what 64 MiB holds
+            // of typical events (about 300,000 of 200 bytes), so the bytes bind. They are most of
+            // the memory ceiling when output is slow (a stage waiting for room stops polling;
+            // prefetch fills up). The count is not librdkafka's 100,000: once a bound is reached,
+            // librdkafka 2.0.2 stops fetching and looks again only when its broker thread next
+            // wakes, up to a second later (`rd_kafka_broker_consumer_serve`, no fetch backoff
+            // setting before 2.4). At 100,000 an aggregate stage on a backlog emptied its
+            // prefetch and waited a third of the run (scripts/bench.sh; README, Performance).
+            "queued.min.messages": "1000000",
             "queued.max.messages.kbytes": "65536",
             "fetch.wait.max.ms": "50",
             "log_level": "4",

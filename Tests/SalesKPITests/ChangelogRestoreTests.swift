@@ -137,6 +137,28 @@ struct ChangelogRestoreTests {
         #expect(restored.openWindowCount == h.shard.openWindowCount)
     }
 
+    @Test("the rule trackers' record reads back as written; another version or a cut one is refused")
+    func rulesRecord() throws {
+        let settings = Self.settings()
+        var h = ShardHarness(settings)
+        for e in Self.events()[..<2000] { h.apply(e) }
+        let log = h.shard.takeChangelog()
+        let rules = try #require(log.last { $0.key == "r" }?.value)
+        #expect(!h.shard.trackers.isEmpty && !h.shard.cacDetectors.isEmpty)
+        let restored = try ShardProcessor.restore(settings: settings, records: log)
+        #expect(restored.trackers == h.shard.trackers)
+        #expect(restored.cacDetectors == h.shard.cacDetectors)
+        var json = rules
+        json[0] = 0xC2  // the JSON form of an earlier build, never released
+        #expect(throws: StateEncoding.UnknownVersion.self) {
+            try ShardProcessor.restore(settings: settings, records: [StateRecord(key: "r", value: json)])
+        }
+        #expect(throws: BinaryReader.Malformed.self) {
+            try ShardProcessor.restore(
+                settings: settings, records: [StateRecord(key: "r", value: Array(rules.dropLast()))])
+        }
+    }
+
     @Test("a record of another format version is refused with an error naming it, not guessed at")
     func unknownVersionRefused() throws {
         let settings = testSettings(["day"])

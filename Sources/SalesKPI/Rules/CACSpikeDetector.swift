@@ -26,3 +26,16 @@ package struct CACSpikeDetector: Sendable, Equatable, Codable {
         return Spike(cac: cac, baseline: baseline, threshold: threshold)
     }
 }
+
+/// The shard changelog's form, part of its `r` record (docs/outputs.md); the rollup's
+/// changelog keeps the Codable form.
+extension CACSpikeDetector {
+    func write(to w: inout BinaryWriter) {
+        w.count(history.count)
+        for cac in history { w.int(cac) }
+    }
+
+    init(reading r: inout BinaryReader) throws(BinaryReader.Malformed) {
+        for _ in 0..<(try r.count()) { history.append(try r.int()) }
+    }
+}

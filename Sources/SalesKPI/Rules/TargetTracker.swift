@@ -46,3 +46,19 @@ package struct TargetTracker: Sendable, Equatable, Codable {
         return nil
     }
 }
+
+/// The shard changelog's form, part of its `r` record (docs/outputs.md); the rollup's
+/// changelog keeps the Codable form.
+extension TargetTracker {
+    func write(to w: inout BinaryWriter) {
+        w.int(revenueSoFar.minorUnits)
+        w.bool(slipping)
+        w.int(transitions)
+    }
+
+    init(reading r: inout BinaryReader) throws(BinaryReader.Malformed) {
+        revenueSoFar = Money(minorUnits: try r.int())
+        slipping = try r.bool()
+        transitions = Int(clamping: try r.int())
+    }
+}

@@ -6,14 +6,9 @@ import Foundation
 /// Keys: `m` (watermarks and bookkeeping), `s|…` one per scope (its open windows and customer
 /// ledger), `D|n` the event ids first seen in flush interval n, `W|n`/`L|n` the won/lost deal
 /// outcomes recorded in flush interval n, `h|…` one per region (its past figures for
-/// comparisons), `c|…` one per final window still revisable (`ClosedWindow`), all binary
-/// (`StateEncoding`), and `r` the rule trackers (versioned JSON: they change at most once per closed day).
+/// comparisons), `c|…` one per final window still revisable (`ClosedWindow`), and `r` the rule
+/// trackers, all binary (`StateEncoding`).
 extension ShardProcessor {
-    struct RulesRecord: Codable {
-        var trackers: [TrackerKey: TargetTracker]
-        var cac: [ScopeKey: CACSpikeDetector]
-    }
-
     static func scopeKey(_ s: ScopeKey) -> String {
         var key = RecordKeyText("s|")
         key.first(s.kind.rawValue)
@@ -118,9 +113,9 @@ extension ShardProcessor {
             }
         }
         if rulesDirty {
-            // Rule state changes at most once per closed day: JSON is cheap enough here.
-            let rules = RulesRecord(trackers: trackers, cac: cacDetectors)
-            out.append(StateRecord(key: "r", value: StateEncoding.json(rules, version: StateEncoding.rulesVersion)))
+            // Binary like the rest: as JSON this record was a twentieth of an aggregate stage's
+            // work on a backlog, where every commit covers days of event time.
+            out.append(StateRecord(key: "r", value: encodeRules()))
             rulesDirty = false
         }
         return out
@@ -144,6 +139,48 @@ extension ShardProcessor {
         w.count(targetScopes.count)
         for scope in targetScopes.sorted() { scope.write(to: &w) }
         return w.bytes
+    }
+
+    /// Every target tracker and CAC detector, in key order.
+    private func encodeRules() -> [UInt8] {
+        var w = Self.writer()
+        w.count(trackers.count)
+        let units = WindowSpec.CalendarUnit.allCases
+        func ordinal(_ unit: WindowSpec.CalendarUnit) -> Int { units.firstIndex(of: unit) ?? 0 }
+        let order = trackers.keys.sorted {
+            ($0.scope, ordinal($0.period), $0.start) < ($1.scope, ordinal($1.period), $1.start)
+        }
+        for key in order {
+            key.scope.write(to: &w)
+            w.byte(UInt8(ordinal(key.period)))
+            w.int(key.start)
+            trackers[key, default: TargetTracker()].write(to: &w)
+        }
+        w.count(cacDetectors.count)
+        for scope in cacDetectors.keys.sorted() {
+            scope.write(to: &w)
+            cacDetectors[scope, default: CACSpikeDetector()].write(to: &w)
+        }
+        return w.bytes
+    }
+
+    private mutating func restoreRules(_ value: [UInt8]) throws {
+        var r = try StateEncoding.reader(value)
+        trackers = [:]
+        for _ in 0..<(try r.count()) {
+            let scope = try ScopeKey(reading: &r)
+            let ordinal = Int(try r.byte())
+            guard ordinal < WindowSpec.CalendarUnit.allCases.count else { throw BinaryReader.Malformed() }
+            let period = WindowSpec.CalendarUnit.allCases[ordinal]
+            let key = TrackerKey(scope: scope, period: period, start: try r.int())
+            trackers[key] = try TargetTracker(reading: &r)
+        }
+        cacDetectors = [:]
+        for _ in 0..<(try r.count()) {
+            let scope = try ScopeKey(reading: &r)
+            cacDetectors[scope] = try CACSpikeDetector(reading: &r)
+        }
+        guard r.isAtEnd else { throw BinaryReader.Malformed() }
     }
 
     private mutating func restoreMeta(_ value: [UInt8]) throws {
@@ -247,9 +284,7 @@ extension ShardProcessor {
                     shard.lostDeals.restore(.chunk(n), outcomes)
                 }
             case "r":
-                let r = try StateEncoding.decode(RulesRecord.self, value, version: StateEncoding.rulesVersion)
-                shard.trackers = r.trackers
-                shard.cacDetectors = r.cac
+                try shard.restoreRules(value)
             default:
                 continue
             }

@@ -47,7 +47,7 @@ package struct ShardProcessor: Sendable {
     package internal(set) var finished = false
     private var scratch: [Window] = []
 
-    struct TrackerKey: Hashable, Sendable, Codable {
+    struct TrackerKey: Hashable, Sendable {
         var scope: ScopeKey
         var period: WindowSpec.CalendarUnit
         var start: EpochMillis

@@ -22,9 +22,7 @@ package enum StateEncoding {
         }
     }
 
-    /// The version of the JSON records: a shard's rule trackers (`r`), which change at most once
-    /// per closed day, and the rollup's changelog, one writer for the whole company.
-    static let rulesVersion: UInt8 = 0xC2
+    /// The version of the rollup's changelog records (JSON): one writer for the whole company.
     static let rollupVersion: UInt8 = 0xC3
 
     /// `version` followed by the record's JSON.

@@ -77,10 +77,19 @@ package struct KPIAggregate: Sendable, Equatable, Codable {
 
     /// Adds (sign +1) or retracts (sign −1) one won deal.
     package mutating func applyWon(amount: Money, cycleMillis: Int64, sign: Int32) {
+        applyWon(amount: amount, cycleMillis: cycleMillis, slot: Self.cycleSlot(cycleMillis), sign: sign)
+    }
+
+    /// The same, with the cycle's sketch slot (`cycleSlot`) found once for every window.
+    package mutating func applyWon(amount: Money, cycleMillis: Int64, slot: QuantileSketch.Slot, sign: Int32) {
         revenue.minorUnits += Int64(sign) * amount.minorUnits
         won += sign
         cycleMillisSum += Int64(sign) * cycleMillis
-        let days = Double(cycleMillis) / Double(Timestamp.millisPerDay)
-        if sign > 0 { cycleSketch.add(days) } else { cycleSketch.remove(days) }
+        if sign > 0 { cycleSketch.add(slot) } else { cycleSketch.remove(slot) }
+    }
+
+    /// Where a sales cycle lands in the sketch, which holds days.
+    package static func cycleSlot(_ cycleMillis: Int64) -> QuantileSketch.Slot {
+        QuantileSketch.Slot(Double(cycleMillis) / Double(Timestamp.millisPerDay))
     }
 }

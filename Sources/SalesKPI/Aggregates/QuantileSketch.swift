@@ -64,17 +64,30 @@ package struct QuantileSketch: Sendable, Equatable, Codable {
         2 * pow(gamma, Double(index)) / (gamma + 1)
     }
 
-    package mutating func add(_ value: Double) { adjust(value, by: 1) }
+    /// Where a value lands: the zero count (nil) or a bin. Found once per event, it serves
+    /// every window the event reaches (a logarithm per window was a sketch update's cost).
+    package struct Slot: Sendable, Equatable {
+        let bin: Int16?
+
+        package init(_ value: Double) {
+            bin = value <= QuantileSketch.zeroThreshold ? nil : QuantileSketch.binIndex(value)
+        }
+    }
+
+    package mutating func add(_ value: Double) { adjust(Slot(value), by: 1) }
 
     /// Removes one earlier `add` of the same value (a retracted deal).
-    package mutating func remove(_ value: Double) { adjust(value, by: -1) }
+    package mutating func remove(_ value: Double) { adjust(Slot(value), by: -1) }
 
-    private mutating func adjust(_ value: Double, by delta: Int) {
-        if value <= QuantileSketch.zeroThreshold {
+    package mutating func add(_ slot: Slot) { adjust(slot, by: 1) }
+
+    package mutating func remove(_ slot: Slot) { adjust(slot, by: -1) }
+
+    private mutating func adjust(_ slot: Slot, by delta: Int) {
+        guard let index = slot.bin else {
             zeroCount = UInt32(Int(zeroCount) + delta)
             return
         }
-        let index = QuantileSketch.binIndex(value)
         // In place, in the inline-first form: this runs for every won deal in every window it
         // reaches, and building the bins as one array would cost two allocations each time.
         if first.count == 0 {

@@ -211,8 +211,13 @@ package struct ShardProcessor: Sendable {
     private mutating func applyOutcome(
         _ o: DealBook.Outcome, won: Bool, scope: Int, sign: Int32, effects: inout [ShardEffect]
     ) {
+        let slot = won ? KPIAggregate.cycleSlot(o.cycleMillis) : QuantileSketch.Slot(0)
         let apply: (inout KPIAggregate) -> Void = { a in
-            if won { a.applyWon(amount: o.amount, cycleMillis: o.cycleMillis, sign: sign) } else { a.lost += sign }
+            if won {
+                a.applyWon(amount: o.amount, cycleMillis: o.cycleMillis, slot: slot, sign: sign)
+            } else {
+                a.lost += sign
+            }
         }
         if sign > 0 {
             update(scope, at: o.occurredAt, apply)
@@ -246,6 +251,7 @@ package struct ShardProcessor: Sendable {
         for window in scratch {
             var k = scopes.states[i].windows.position(of: window)
             if k == nil {
+                if scopes.states[i].windows.isEmpty { scopes.states[i].windows.reserve(assigner.specs.count) }
                 let fresh = openWindow(window, ledger: scopes.states[i].ledger)
                 k = scopes.states[i].windows.insert(window, fresh)
             }

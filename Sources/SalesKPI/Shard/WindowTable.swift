@@ -17,6 +17,11 @@ struct WindowTable: Sendable, Sequence {
     /// Where `window` sits, for `modify(at:)`; nil when it is not open.
     func position(of window: Window) -> Int? { entries.firstIndex { $0.window == window } }
 
+    /// Room for `n` windows: a scope usually has one open per configured kind, and an array
+    /// grown one by one to three windows would hold four, a tenth more memory per aggregate
+    /// (scripts/bench.sh, state).
+    mutating func reserve(_ n: Int) { entries.reserveCapacity(n) }
+
     /// Opens `window` with `state`, returning its position. The window must not be open yet.
     mutating func insert(_ window: Window, _ state: ScopeState.WindowState) -> Int {
         let at = entries.firstIndex { window < $0.window } ?? entries.count

@@ -69,11 +69,12 @@ final class AggregateStage: StageLoop {
             return
         }
         counters.consumed += 1
-        ownSources.received(tp, now: pollStarted)
         defer { ownSources.reached(tp, next: message.offset + 1) }
         eventsPerMessage += (1 - eventsPerMessage) / 8
         let outcome = config.decoder.decode(message.value, now: pollStarted)
-        if case .event(let event) = outcome { ownSources.forwarded(tp, eventTime: event.occurredAt) }
+        var eventTime: EpochMillis?
+        if case .event(let event) = outcome { eventTime = event.occurredAt }
+        ownSources.received(tp, now: pollStarted, forwarding: eventTime)
         take(
             outcome, message.value, key: message.key, source: tp, offset: message.offset, consumedAt: consumedAt,
             task: task)

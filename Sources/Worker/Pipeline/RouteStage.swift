@@ -38,15 +38,16 @@ final class RouteStage: StageLoop {
         if progress.isPastEnd(tp, offset: message.offset) { return }
         counters.consumed += 1
         received[tp] = message.offset + 1
-        progress.received(tp, now: pollStarted)
         defer { progress.reached(tp, next: message.offset + 1) }
         switch config.decoder.decode(message.value, now: pollStarted) {
         case .event(let event):
             forward(event, source: tp, offset: message.offset, key: message.key, raw: message.value)
-            progress.forwarded(tp, eventTime: event.occurredAt)
+            progress.received(tp, now: pollStarted, forwarding: event.occurredAt)
         case .unknownType:
+            progress.received(tp, now: pollStarted)
             counters.unknownTypes += 1
         case .rejected(let rejection):
+            progress.received(tp, now: pollStarted)
             deadLetter(
                 rejection, source: tp, offset: message.offset, key: message.key.map { Array($0) },
                 value: Array(message.value))

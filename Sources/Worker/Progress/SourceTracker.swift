@@ -44,21 +44,30 @@ struct SourceTracker {
         return out
     }
 
-    /// Any message from the partition, valid or not: it is not idle.
-    mutating func received(_ tp: TopicPartition, now: EpochMillis) {
-        guard var s = sources[tp], !s.ended else { return }
-        s.lastMessage = now
-        if s.idle {
-            s.idle = false
-            changed = true
+    /// Any message from the partition, valid or not: it is not idle. `eventTime` is that of the
+    /// event it carried, when one was forwarded (`forwarded`). One lookup, changed in place: this
+    /// runs for every input message, and each lookup hashes the topic's name.
+    mutating func received(_ tp: TopicPartition, now: EpochMillis, forwarding eventTime: EpochMillis? = nil) {
+        guard let i = sources.index(forKey: tp) else { return }
+        if !sources.values[i].ended {
+            sources.values[i].lastMessage = now
+            if sources.values[i].idle {
+                sources.values[i].idle = false
+                changed = true
+            }
         }
-        sources[tp] = s
+        if let eventTime { forwarded(at: i, eventTime) }
     }
 
     /// An event forwarded from the partition.
     mutating func forwarded(_ tp: TopicPartition, eventTime: EpochMillis) {
-        guard let s = sources[tp], eventTime > s.eventTime else { return }
-        sources[tp]!.eventTime = eventTime
+        guard let i = sources.index(forKey: tp) else { return }
+        forwarded(at: i, eventTime)
+    }
+
+    private mutating func forwarded(at i: Dictionary<TopicPartition, Source>.Index, _ eventTime: EpochMillis) {
+        guard eventTime > sources.values[i].eventTime else { return }
+        sources.values[i].eventTime = eventTime
         changed = true
     }
 

@@ -99,9 +99,11 @@ package struct DealBook: Sendable, Equatable {
             var kept: [Key] = []
             for key in byDay.removeValue(forKey: day) ?? [] {
                 // Gone already, or current under a later day: nothing to do here.
-                guard let entry = outcomes[key], Self.day(entry.outcome.occurredAt) == day else { continue }
+                guard let i = outcomes.index(forKey: key), Self.day(outcomes.values[i].outcome.occurredAt) == day
+                else { continue }
+                let entry = outcomes.values[i]
                 if entry.outcome.occurredAt < horizon {
-                    outcomes[key] = nil
+                    outcomes.remove(at: i)
                     if let part = entry.part { release(part) }
                 } else {
                     kept.append(key)
@@ -134,9 +136,10 @@ package struct DealBook: Sendable, Equatable {
         }
         for key in pending {
             // Written once, with its latest outcome; gone (pruned) or already taken otherwise.
-            guard var entry = outcomes[key], entry.part == nil else { continue }
-            entry.part = .chunk(nextChunk)
-            outcomes[key] = entry
+            // Changed in place through its index: one hash of the key's two strings, not two.
+            guard let i = outcomes.index(forKey: key), outcomes.values[i].part == nil else { continue }
+            outcomes.values[i].part = .chunk(nextChunk)
+            let entry = outcomes.values[i]
             chunk.append((key, entry.outcome))
             bytes +=
                 key.region.utf8.count + key.dealId.utf8.count + entry.outcome.eventId.utf8.count

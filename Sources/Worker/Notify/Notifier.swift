@@ -66,11 +66,8 @@ package final class Notifier: Sendable {
     /// Runs until `stop` or `halt`; blocking (librdkafka's consumer keeps this thread).
     package func run() throws {
         defer { health.setDead() }
-        health.setStallTimeout(millis: config.stallTimeoutMillis)
-        let probe = try ClusterProbe(
-            properties: KafkaProperties.producer(config.worker.kafka, bootstrap: bootstrap),
-            topic: config.worker.topics.alerts, health: health, logger: logger)
-        probe.start()
+        let probe = try ClusterProbe.started(
+            config: config, bootstrap: bootstrap, topic: config.worker.topics.alerts, health: health, logger: logger)
         defer { probe.stop() }
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         defer { try? client.syncShutdown() }

@@ -26,6 +26,20 @@ final class ClusterProbe: Sendable {
         self.intervalMillis = intervalMillis
     }
 
+    /// What a long-running command does before its loop, worker and notifier alike: the health
+    /// state's stall timeout from the config, and a started probe asking for `topic`. The caller
+    /// stops it when its loop ends.
+    static func started(
+        config: ResolvedConfig, bootstrap: String, topic: String, health: HealthState, logger: Logger
+    ) throws(KafkaError) -> ClusterProbe {
+        health.setStallTimeout(millis: config.stallTimeoutMillis)
+        let probe = try ClusterProbe(
+            properties: KafkaProperties.producer(config.worker.kafka, bootstrap: bootstrap),
+            topic: topic, health: health, logger: logger)
+        probe.start()
+        return probe
+    }
+
     func start() {
         let thread = Thread { [self] in
             var last: Bool?

@@ -87,11 +87,8 @@ package final class Pipeline: Sendable {
     /// Runs until `stop()`; throws only when Kafka clients cannot be created at all.
     package func run() throws(KafkaError) {
         defer { health.setDead() }
-        health.setStallTimeout(millis: config.stallTimeoutMillis)
-        let probe = try ClusterProbe(
-            properties: KafkaProperties.producer(config.worker.kafka, bootstrap: bootstrap),
-            topic: config.worker.topics.deals, health: health, logger: logger)
-        probe.start()
+        let probe = try ClusterProbe.started(
+            config: config, bootstrap: bootstrap, topic: config.worker.topics.deals, health: health, logger: logger)
         defer { probe.stop() }
         let kafka = SecretRedaction.redact(KafkaProperties.consumer(config.worker.kafka, bootstrap: bootstrap))
         logger.info(

@@ -9,39 +9,35 @@ struct RecordKeyText {
         prefix.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
-    /// Appends the separator and then the part.
+    /// The first part, right after the prefix.
+    mutating func first(_ text: String) { bytes.append(contentsOf: text.utf8) }
+
+    /// The first part, right after the prefix: a number in decimal.
+    mutating func first(_ n: Int64) {
+        // A sign and up to 19 digits.
+        bytes.append(addingCapacity: 20) { s in
+            if n < 0 { s.append(UInt8(ascii: "-")) }
+            let magnitude = n.magnitude
+            var divisor: UInt64 = 1
+            while divisor <= magnitude / 10 { divisor *= 10 }
+            var rest = magnitude
+            while divisor > 0 {
+                s.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+                rest %= divisor
+                divisor /= 10
+            }
+        }
+    }
+
+    /// A further part, after the separator U+0001.
     mutating func part(_ text: String) {
         bytes.append(1)
-        bytes.append(contentsOf: text.utf8)
+        first(text)
     }
 
     mutating func part(_ n: Int64) {
         bytes.append(1)
-        number(n)
-    }
-
-    /// The first part, after the prefix, with no separator before it.
-    mutating func first(_ text: String) { bytes.append(contentsOf: text.utf8) }
-
-    /// The first part, after the prefix, with no separator before it.
-    mutating func number(_ n: Int64) {
-        if n < 0 { bytes.append(UInt8(ascii: "-")) }
-        var magnitude = n.magnitude
-        var digits:
-            (
-                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
-            ) =
-                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            repeat {
-                d[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-                count += 1
-            } while magnitude > 0
-            for k in stride(from: count - 1, through: 0, by: -1) { bytes.append(d[k]) }
-        }
+        first(n)
     }
 
     var text: String { String(decoding: bytes, as: UTF8.self) }

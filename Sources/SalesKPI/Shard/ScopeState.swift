@@ -10,7 +10,8 @@ struct ScopeState: Sendable {
     /// Final windows that a corrected deal can still revise (`ClosedWindow`), in closing order:
     /// by window (end, start, kind).
     var closed: [ClosedWindow] = []
-    /// Kept finals kept, revised or dropped since the last changelog flush (a window may repeat).
+    /// Windows of `closed` kept, revised or dropped since the last changelog flush (a window may
+    /// repeat).
     /// Per scope rather than a set of (scope, window) keys for the shard: hashing the scope's
     /// strings for every final window kept and dropped was a twentieth of a backfill's domain
     /// work (scripts/bench.sh, shard).

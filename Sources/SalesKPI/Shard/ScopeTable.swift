@@ -72,7 +72,8 @@ struct ScopeTable: Sendable {
     /// Indices sorted by key: the deterministic order of everything the shard emits or writes.
     mutating func sorted(_ indices: [Int]) -> [Int] {
         if rank.count != keys.count { rankKeys() }
-        return rank.withUnsafeBufferPointer { r in indices.sorted { r[$0] < r[$1] } }
+        let rank = self.rank
+        return indices.sorted { rank[$0] < rank[$1] }
     }
 
     private mutating func rankKeys() {

@@ -21,7 +21,7 @@ extension ShardProcessor {
 
     static func closedKey(_ k: ClosedKey) -> String {
         var key = RecordKeyText("c|")
-        key.number(Int64(k.window.kind))
+        key.first(Int64(k.window.kind))
         key.part(k.window.start)
         key.part(k.window.end)
         key.part(k.scope.kind.rawValue)
@@ -71,6 +71,7 @@ extension ShardProcessor {
         for i in scopes.sorted(scopes.states.indices.filter { !scopes.states[$0].closedChanged.isEmpty }) {
             let changed = scopes.states[i].closedChanged
             scopes.states[i].closedChanged.removeAll()
+            // A window changed twice since the flush is listed twice and written once.
             var written = Set<Window>()
             for window in changed where changed.count == 1 || written.insert(window).inserted {
                 let key = ClosedKey(scope: scopes.keys[i], window: window)
@@ -147,19 +148,19 @@ extension ShardProcessor {
         w.count(trackers.count)
         let units = WindowSpec.CalendarUnit.allCases
         func ordinal(_ unit: WindowSpec.CalendarUnit) -> Int { units.firstIndex(of: unit) ?? 0 }
-        let order = trackers.keys.sorted {
-            ($0.scope, ordinal($0.period), $0.start) < ($1.scope, ordinal($1.period), $1.start)
+        let inOrder = trackers.sorted { a, b in
+            (a.key.scope, ordinal(a.key.period), a.key.start) < (b.key.scope, ordinal(b.key.period), b.key.start)
         }
-        for key in order {
+        for (key, tracker) in inOrder {
             key.scope.write(to: &w)
             w.byte(UInt8(ordinal(key.period)))
             w.int(key.start)
-            trackers[key, default: TargetTracker()].write(to: &w)
+            tracker.write(to: &w)
         }
         w.count(cacDetectors.count)
-        for scope in cacDetectors.keys.sorted() {
+        for (scope, detector) in cacDetectors.sorted(by: { $0.key < $1.key }) {
             scope.write(to: &w)
-            cacDetectors[scope, default: CACSpikeDetector()].write(to: &w)
+            detector.write(to: &w)
         }
         return w.bytes
     }

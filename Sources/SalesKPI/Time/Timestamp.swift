@@ -85,8 +85,8 @@ package enum Timestamp {
 
     /// Appends the RFC 3339 text of `t` at a fixed UTC offset (milliseconds only when non-zero).
     ///
-    /// Built in a stack buffer and appended once: appending byte by byte checked the array's
-    /// capacity and uniqueness 25 times per timestamp, three timestamps per summary.
+    /// Written with one capacity check: appending byte by byte checked the array's capacity and
+    /// uniqueness 25 times per timestamp, three timestamps per summary.
     package static func write(_ t: EpochMillis, offsetSeconds: Int, into out: inout [UInt8]) {
         let local = t + Int64(offsetSeconds) * 1000
         let days = floorDiv(local, millisPerDay)
@@ -94,65 +94,46 @@ package enum Timestamp {
         let (y, m, d) = civilFromDays(Int(days))
         let ms = msOfDay % 1000
         msOfDay /= 1000
-        // Sign and up to 19 year digits, then at most 26 bytes: 48 is enough.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 48) { buffer in
-            var text = DigitBuffer(buffer)
-            if y < 0 { text.put(UInt8(ascii: "-")) }
-            text.padded(abs(y), 4)
-            text.put(UInt8(ascii: "-"))
-            text.padded(m, 2)
-            text.put(UInt8(ascii: "-"))
-            text.padded(d, 2)
-            text.put(UInt8(ascii: "T"))
-            text.padded(msOfDay / 3600, 2)
-            text.put(UInt8(ascii: ":"))
-            text.padded(msOfDay / 60 % 60, 2)
-            text.put(UInt8(ascii: ":"))
-            text.padded(msOfDay % 60, 2)
+        // A sign and up to 19 year digits, then at most 26 bytes.
+        out.append(addingCapacity: 46) { s in
+            if y < 0 { s.append(UInt8(ascii: "-")) }
+            digits(abs(y), 4, &s)
+            s.append(UInt8(ascii: "-"))
+            digits(m, 2, &s)
+            s.append(UInt8(ascii: "-"))
+            digits(d, 2, &s)
+            s.append(UInt8(ascii: "T"))
+            digits(msOfDay / 3600, 2, &s)
+            s.append(UInt8(ascii: ":"))
+            digits(msOfDay / 60 % 60, 2, &s)
+            s.append(UInt8(ascii: ":"))
+            digits(msOfDay % 60, 2, &s)
             if ms != 0 {
-                text.put(UInt8(ascii: "."))
-                text.padded(ms, 3)
+                s.append(UInt8(ascii: "."))
+                digits(ms, 3, &s)
             }
-            if offsetSeconds == 0 {
-                text.put(UInt8(ascii: "Z"))
-            } else {
-                text.put(UInt8(ascii: offsetSeconds < 0 ? "-" : "+"))
-                let o = abs(offsetSeconds)
-                text.padded(o / 3600, 2)
-                text.put(UInt8(ascii: ":"))
-                text.padded(o / 60 % 60, 2)
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<text.count]))
+            if offsetSeconds == 0 { return s.append(UInt8(ascii: "Z")) }
+            s.append(UInt8(ascii: offsetSeconds < 0 ? "-" : "+"))
+            let o = abs(offsetSeconds)
+            digits(o / 3600, 2, &s)
+            s.append(UInt8(ascii: ":"))
+            digits(o / 60 % 60, 2, &s)
         }
     }
 
-    /// Digits written into a caller's buffer, which must have room for them.
-    private struct DigitBuffer {
-        let buffer: UnsafeMutableBufferPointer<UInt8>
-        var count = 0
-
-        init(_ buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
-
-        mutating func put(_ b: UInt8) {
-            buffer[count] = b
-            count += 1
+    /// `v` (not negative) in decimal, zero-padded to at least `width` digits.
+    private static func digits(_ v: Int, _ width: Int, _ s: inout OutputSpan<UInt8>) {
+        var divisor = 1
+        var w = 1
+        while w < width || divisor <= v / 10 {
+            divisor *= 10
+            w += 1
         }
-
-        /// `v` (not negative) in decimal, zero-padded to at least `width` digits.
-        mutating func padded(_ v: Int, _ width: Int) {
-            var n = 1
-            var rest = v / 10
-            while rest > 0 {
-                n += 1
-                rest /= 10
-            }
-            n = max(n, width)
-            rest = v
-            for k in stride(from: count + n - 1, through: count, by: -1) {
-                buffer[k] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-            }
-            count += n
+        var rest = v
+        while divisor > 0 {
+            s.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
         }
     }
 

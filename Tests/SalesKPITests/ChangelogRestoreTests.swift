@@ -137,6 +137,36 @@ struct ChangelogRestoreTests {
         #expect(restored.openWindowCount == h.shard.openWindowCount)
     }
 
+    /// Found by the state fuzzer: a scope record whose window's span does not fit in an Int64
+    /// (the reader adds the span to the start, wrapping) was kept, and writing the scope back
+    /// trapped on the subtraction.
+    @Test("a restored window whose span overflows is dropped; any window writes and reads back")
+    func overflowingWindowSpan() throws {
+        let settings = testSettings(["day"])
+        let wide = Window(kind: 0, start: -9_000_000_000_000_000_000, end: 9_000_000_000_000_000_000)
+        var w = BinaryWriter()
+        wide.write(to: &w)
+        var r = BinaryReader(w.bytes)
+        #expect(try Window(reading: &r) == wide)
+        #expect(!settings.isValid(wide))
+
+        var scope = ScopeState()
+        scope.windows[wide] = ScopeState.WindowState()
+        scope.windows[Window(kind: 0, start: 0, end: 86_400_000)] = ScopeState.WindowState()
+        var value = BinaryWriter()
+        value.byte(StateEncoding.version)
+        ScopeKey.region("east").write(to: &value)
+        scope.write(to: &value)
+        var shard = try ShardProcessor.restore(
+            settings: settings,
+            records: [StateRecord(key: ShardProcessor.scopeKey(.region("east")), value: value.bytes)])
+        #expect(shard.openWindowCount == 1)
+        var effects: [ShardEffect] = []
+        shard.advanceWatermark(to: 2 * 86_400_000, effects: &effects)
+        _ = shard.takeChangelog()
+        #expect(effects.count == 1)
+    }
+
     @Test("the rule trackers' record reads back as written; another version or a cut one is refused")
     func rulesRecord() throws {
         let settings = Self.settings()

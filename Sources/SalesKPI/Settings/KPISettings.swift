@@ -42,7 +42,12 @@ package struct KPISettings: Sendable {
 
     /// Whether a window read back from a topic is one of this configuration's: a known kind and
     /// a non-empty span.
-    package func isValid(_ w: Window) -> Bool { Int(w.kind) < windows.count && w.start < w.end }
+    /// Whether `w` could be a window of this configuration: a configured kind, not empty, and a
+    /// span that fits in an Int64 (bytes from a topic can make one that does not; writing it
+    /// back would then trap: state fuzzer, scripts/fuzz.sh).
+    package func isValid(_ w: Window) -> Bool {
+        Int(w.kind) < windows.count && w.start < w.end && !w.end.subtractingReportingOverflow(w.start).overflow
+    }
 
     /// The longest window span: state older than the watermark minus this can no longer matter.
     package var maxWindowSpanMillis: Int64 { windows.map(\.maxSpanMillis).max() ?? 0 }

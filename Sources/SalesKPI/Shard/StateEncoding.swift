@@ -75,7 +75,9 @@ extension Window {
     package func write(to w: inout BinaryWriter) {
         w.byte(kind)
         w.int(start)
-        w.int(end - start)
+        // Wrapping, as the reader adds it back: total for any window, even one read from
+        // damaged bytes, never a trap.
+        w.int(end &- start)
     }
 
     package init(reading r: inout BinaryReader) throws(BinaryReader.Malformed) {

@@ -154,7 +154,8 @@ package struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    private static func integer(_ v: Int64, _ s: inout OutputSpan<UInt8>) {
+    /// `v` in decimal (also changelog record keys, `RecordKeyText`).
+    static func integer(_ v: Int64, _ s: inout OutputSpan<UInt8>) {
         if v < 0 { s.append(UInt8(ascii: "-")) }
         unsignedInteger(v.magnitude, &s)
     }

@@ -14,19 +14,8 @@ struct RecordKeyText {
 
     /// The first part, right after the prefix: a number in decimal.
     mutating func first(_ n: Int64) {
-        // A sign and up to 19 digits.
-        bytes.append(addingCapacity: 20) { s in
-            if n < 0 { s.append(UInt8(ascii: "-")) }
-            let magnitude = n.magnitude
-            var divisor: UInt64 = 1
-            while divisor <= magnitude / 10 { divisor *= 10 }
-            var rest = magnitude
-            while divisor > 0 {
-                s.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-                rest %= divisor
-                divisor /= 10
-            }
-        }
+        // A sign and up to 19 digits, as JSON writes an integer.
+        bytes.append(addingCapacity: 20) { JSONWriter.integer(n, &$0) }
     }
 
     /// A further part, after the separator U+0001.

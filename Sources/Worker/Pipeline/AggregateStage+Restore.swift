@@ -7,8 +7,8 @@ extension AggregateStage {
     /// Every partition of the input topics (what can feed a task), asked of the cluster.
     private func learnInputPartitions() throws(KafkaError) -> [TopicPartition] {
         var all: [TopicPartition] = []
-        for topic in config.worker.topics.inputs {
-            let n = try output.producer.partitionCount(topic)
+        for topic in io.config.worker.topics.inputs {
+            let n = try io.output.producer.partitionCount(topic)
             guard n > 0 else { throw KafkaError(code: 0, message: "input topic \(topic) has no partitions") }
             for p in 0..<Int32(n) { all.append(TopicPartition(topic, p)) }
         }
@@ -24,17 +24,17 @@ extension AggregateStage {
     /// straight back are kept, the others restored from their changelog. Returns the offsets to
     /// start at where they differ from the committed ones.
     func assignTasks(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
-        let now = pipeline.clock()
+        let now = io.pipeline.clock()
         do {
             inputPartitions = try learnInputPartitions()
         } catch {
             // Without the full set a task could not tell which sources it waits for.
-            logger.error("cannot learn the input partitions", metadata: [LogKey.error: "\(error)"])
-            broken = error
+            io.logger.error("cannot learn the input partitions", metadata: [LogKey.error: "\(error)"])
+            io.broken = error
             return [:]
         }
         let byTask = Dictionary(grouping: partitions, by: \.partition)
-        let committed = (try? consumer.committed(partitions)) ?? [:]
+        let committed = (try? io.consumer.committed(partitions)) ?? [:]
         var start: [TopicPartition: Int64] = [:]
         var toRestore: [Int32] = []
         for (p, lanes) in byTask.sorted(by: { $0.key < $1.key }) {
@@ -50,20 +50,20 @@ extension AggregateStage {
         suspended.removeAll()
         if !routed { ownSources.assign(partitions, now: now) }
         guard !toRestore.isEmpty else { return start }
-        pipeline.health.stageRestoring(name, true)
-        defer { pipeline.health.stageRestoring(name, false) }
+        io.pipeline.health.stageRestoring(io.name, true)
+        defer { io.pipeline.health.stageRestoring(io.name, false) }
         let began = ContinuousClock.now
         do {
             let restored = try ChangelogMarker.restore(
-                toRestore.map { TopicPartition(topics.changelog, $0) },
-                properties: KafkaProperties.consumer(config.worker.kafka, bootstrap: pipeline.bootstrap))
+                toRestore.map { TopicPartition(io.topics.changelog, $0) },
+                properties: KafkaProperties.consumer(io.config.worker.kafka, bootstrap: io.pipeline.bootstrap))
             var read = 0
             var bytes = 0
             var apart = 0
             for p in toRestore {
                 let r = restored[p] ?? ChangelogMarker.Restored()
                 let task = AggregateTask(
-                    partition: p, shard: try ShardProcessor.restore(settings: config.settings, records: r.records),
+                    partition: p, shard: try ShardProcessor.restore(settings: io.config.settings, records: r.records),
                     progress: try Self.restoreProgress(r.records))
                 task.progress.setSources(sources(ofTask: p), now: now)
                 task.progressChanged = true
@@ -85,21 +85,22 @@ extension AggregateStage {
             }
             let elapsed = ContinuousClock.now - began
             let millis = Int(elapsed.milliseconds)
-            counters.restoredRecords += read
-            counters.restoredBytes += bytes
-            counters.restoreMillis += millis
-            pipeline.metrics?.recordRestore(seconds: Double(millis) / 1000, records: read)
-            logger.info(
+            io.counters.restoredRecords += read
+            io.counters.restoredBytes += bytes
+            io.counters.restoreMillis += millis
+            io.pipeline.metrics?.recordRestore(seconds: Double(millis) / 1000, records: read)
+            io.logger.info(
                 "tasks restored",
                 metadata: [
-                    LogKey.stage: "\(name)", LogKey.partitions: "\(toRestore)", LogKey.records: "\(read)",
+                    LogKey.stage: "\(io.name)", LogKey.partitions: "\(toRestore)", LogKey.records: "\(read)",
                     LogKey.bytes: "\(bytes)",
                     LogKey.duration: "\(elapsed)", LogKey.resumedApart: "\(apart)",
                 ])
         } catch {
             // Starting from nothing would silently lose state: leave the stage to be rebuilt.
-            logger.error("restore failed", metadata: [LogKey.partitions: "\(toRestore)", LogKey.error: "\(error)"])
-            broken = KafkaError(code: 0, message: "restore of tasks \(toRestore) failed: \(error)", isRetriable: true)
+            io.logger.error("restore failed", metadata: [LogKey.partitions: "\(toRestore)", LogKey.error: "\(error)"])
+            io.broken = KafkaError(
+                code: 0, message: "restore of tasks \(toRestore) failed: \(error)", isRetriable: true)
             return [:]
         }
         return start

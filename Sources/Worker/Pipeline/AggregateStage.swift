@@ -9,12 +9,11 @@ import SalesKPI
 /// Events are applied as they arrive; a task's event time (and with it its watermark) moves only
 /// with the progress its sources announce (`TaskProgress`), so arrival order across sources
 /// never makes an event late (docs/guarantees.md, event time).
-final class AggregateStage: StageLoop {
+final class AggregateStage: Stage {
     var tasks: [Int32: AggregateTask] = [:]
     /// Tasks of the previous assignment, kept through an eager rebalance in case they come back.
     var suspended: [Int32: AggregateTask] = [:]
     var effects: [ShardEffect] = []
-    let inputs: [String]
     /// Reading the route stage's internal topic (else the input topics, keyed by region).
     let routed: Bool
     /// Without the route stage this stage owns the input partitions and tracks their progress.
@@ -22,23 +21,21 @@ final class AggregateStage: StageLoop {
     /// Every partition of the input topics, from metadata.
     var inputPartitions: [TopicPartition] = []
 
-    init(pipeline: Pipeline, slot: Int = 0) throws(KafkaError) {
-        let t = pipeline.config.worker.topics
-        routed = pipeline.config.worker.processing.routeStage
-        inputs = routed ? [t.internal] : t.inputs
-        ownSources = SourceTracker(idleTimeout: pipeline.config.settings.idleTimeoutMillis)
-        ownSources.ends = pipeline.endOffsets
-        try super.init(
-            pipeline: pipeline, kind: "aggregate", slot: slot, inputs: inputs,
-            groupId: pipeline.config.worker.kafka.groupId)
+    let io: StageIO
+
+    init(io: StageIO) {
+        self.io = io
+        routed = io.config.worker.processing.routeStage
+        ownSources = SourceTracker(idleTimeout: io.config.settings.idleTimeoutMillis)
+        ownSources.ends = io.pipeline.endOffsets
     }
 
     /// The encoder's thread lives exactly as long as the run, which stops it: a stage built but
     /// never run (another one failed to connect) leaves no thread behind.
-    override func run() -> Bool {
-        let settings = config.settings
-        summaryEncoder = SummaryEncoder(name: name, currency: settings.reportingCurrency, calendar: settings.calendar)
-        return super.run()
+    func started() {
+        let settings = io.config.settings
+        io.summaryEncoder = SummaryEncoder(
+            name: io.name, currency: settings.reportingCurrency, calendar: settings.calendar)
     }
 
     /// Events per input message lately (a routed batch holds hundreds): a poll of `poll_batch`
@@ -46,8 +43,8 @@ final class AggregateStage: StageLoop {
     private var eventsPerMessage = 1.0
     private var lastScopeLimitWarning: EpochMillis?
 
-    override var pollLimit: Int {
-        Self.pollLimit(events: config.worker.processing.pollBatch, eventsPerMessage: eventsPerMessage)
+    var pollLimit: Int {
+        Self.pollLimit(events: io.config.worker.processing.pollBatch, eventsPerMessage: eventsPerMessage)
     }
 
     /// The messages of about `events` events, at least one.
@@ -56,42 +53,42 @@ final class AggregateStage: StageLoop {
         return max(1, min(events, Int(messages)))
     }
 
-    override func take(_ message: ConsumedMessage) {
+    func take(_ message: ConsumedMessage) {
         let tp = message.topicPartition
         guard let task = tasks[message.partition] else { return }
         // Input read without the route stage: this stage owns the bounded run's ends.
         if !routed, ownSources.isPastEnd(tp, offset: message.offset) { return }
         task.received[tp] = message.offset + 1
         task.changed = true
-        let consumedAt = pipeline.metrics == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+        let consumedAt = io.pipeline.metrics == nil ? 0 : DispatchTime.now().uptimeNanoseconds
         if routed {
             takeRouted(message, task: task, consumedAt: consumedAt)
             return
         }
-        counters.consumed += 1
+        io.counters.consumed += 1
         defer { ownSources.reached(tp, next: message.offset + 1) }
         eventsPerMessage += (1 - eventsPerMessage) / 8
-        let outcome = config.decoder.decode(message.value, now: pollStarted)
+        let outcome = io.config.decoder.decode(message.value, now: io.pollStarted)
         var eventTime: EpochMillis?
         if case .event(let event) = outcome { eventTime = event.occurredAt }
-        ownSources.received(tp, now: pollStarted, forwarding: eventTime)
+        ownSources.received(tp, now: io.pollStarted, forwarding: eventTime)
         take(
             outcome, message.value, key: message.key, source: tp, offset: message.offset, consumedAt: consumedAt,
             task: task)
     }
 
-    override func skip(_ message: ConsumedMessage) {
+    func skip(_ message: ConsumedMessage) {
         guard let task = tasks[message.partition] else { return }
         task.received[message.topicPartition] = message.offset + 1
         task.changed = true
     }
 
     /// A routed batch is dead-lettered as the raw events it holds, each with its own source.
-    override func unprocessable(_ message: ConsumedMessage, detail: String) {
+    func unprocessable(_ message: ConsumedMessage, detail: String) {
         guard routed, !ProgressRecord.isRecord(message.value), let entries = try? RoutedBatch.entries(message.value)
-        else { return super.unprocessable(message, detail: detail) }
+        else { return io.deadLetterUnprocessable(message, detail: detail) }
         for entry in entries {
-            deadLetter(
+            io.deadLetter(
                 Rejection(.unprocessable, detail), source: entry.source, offset: entry.offset,
                 key: entry.key.map { Array(message.value[$0]) }, value: Array(message.value[entry.raw]))
         }
@@ -102,11 +99,11 @@ final class AggregateStage: StageLoop {
         let tp = message.topicPartition
         if ProgressRecord.isRecord(message.value) {
             do {
-                task.progress.record(try ProgressRecord.decode(message.value), now: pollStarted)
+                task.progress.record(try ProgressRecord.decode(message.value), now: io.pollStarted)
                 task.progressChanged = true
                 task.progressDirty = true
             } catch {
-                deadLetter(
+                io.deadLetter(
                     Rejection(.unreadableBatch, "\(error)"), source: tp, offset: message.offset,
                     key: message.key.map { Array($0) }, value: Array(message.value))
             }
@@ -116,7 +113,7 @@ final class AggregateStage: StageLoop {
         do {
             entries = try RoutedBatch.entries(message.value)
         } catch {
-            deadLetter(
+            io.deadLetter(
                 Rejection(.unreadableBatch, "\(error)"), source: tp, offset: message.offset,
                 key: message.key.map { Array($0) }, value: Array(message.value))
             return
@@ -130,7 +127,7 @@ final class AggregateStage: StageLoop {
             // entry whose copy cannot be read.
             let outcome =
                 (try? SalesEvent(binary: UnsafeRawBufferPointer(rebasing: message.value[entry.event])))
-                .map(DecodeOutcome.event) ?? config.decoder.decode(raw, now: pollStarted)
+                .map(DecodeOutcome.event) ?? io.config.decoder.decode(raw, now: io.pollStarted)
             take(outcome, raw, key: key, source: entry.source, offset: entry.offset, consumedAt: consumedAt, task: task)
         }
     }
@@ -146,13 +143,13 @@ final class AggregateStage: StageLoop {
                 (key.map { Array($0) }, Array(value))
             }
         case .unknownType:
-            counters.unknownTypes += 1
+            io.counters.unknownTypes += 1
         case .rejected(let rejection):
-            deadLetter(rejection, source: source, offset: offset, key: key.map { Array($0) }, value: Array(value))
+            io.deadLetter(rejection, source: source, offset: offset, key: key.map { Array($0) }, value: Array(value))
         }
     }
 
-    override func afterPoll(now: EpochMillis) {
+    func afterPoll(now: EpochMillis) {
         takeOwnProgress(now: now)
         for (_, task) in tasks.sorted(by: { $0.key < $1.key }) where task.progressChanged { advance(task) }
     }
@@ -174,21 +171,13 @@ final class AggregateStage: StageLoop {
 
     /// Moves the task's shard to the event time its sources have all reached.
     private func advance(_ task: AggregateTask) {
-        task.progressChanged = false
-        let before = task.shard.watermark
-        if let t = task.progress.eventTime { task.shard.advanceProgress(to: t, effects: &effects) }
-        // Every source read to a bounded run's end: every window gets its final now.
-        if case .ended = task.progress.state, !task.shard.finished {
-            task.shard.finish(effects: &effects)
-            task.changed = true
-        }
-        if task.shard.watermark != before { task.changed = true }
+        task.advance(effects: &effects)
         publish(task: task)
     }
 
     /// Every task finished and the rollup told so; without the route stage, every input
     /// partition this stage reads ended too.
-    override func isFinished() -> Bool {
+    func isFinished() -> Bool {
         (routed || ownSources.allEnded)
             && tasks.values.allSatisfy { $0.shard.finished && $0.reported == .max && $0.toRollup.isEmpty }
     }
@@ -199,18 +188,18 @@ final class AggregateStage: StageLoop {
         _ event: SalesEvent, source: TopicPartition, offset: Int64, consumedAt: UInt64, task: AggregateTask,
         bytes: () -> (key: [UInt8]?, value: [UInt8])
     ) {
-        counters.aggregated += 1
+        io.counters.aggregated += 1
         let disposition = task.shard.apply(event, effects: &effects)
         switch disposition {
-        case .counted, .timeOnly: counters.eventsByType[event.type, default: 0] += 1
-        case .duplicate: counters.duplicates += 1
+        case .counted, .timeOnly: io.counters.eventsByType[event.type, default: 0] += 1
+        case .duplicate: io.counters.duplicates += 1
         case .superseded:
-            counters.eventsByType[event.type, default: 0] += 1
-            counters.superseded += 1
+            io.counters.eventsByType[event.type, default: 0] += 1
+            io.counters.superseded += 1
         case .late:
             let watermark = task.shard.watermark
             let (key, value) = bytes()
-            deadLetter(
+            io.deadLetter(
                 Rejection(
                     .late,
                     "occurred_at is \((watermark - event.occurredAt) / 1000)s behind the watermark \(Timestamp.format(watermark))"
@@ -219,9 +208,9 @@ final class AggregateStage: StageLoop {
         case .rejected(let rejection):
             let (key, value) = bytes()
             if rejection.reason == .scopeLimit { warnScopeLimit(rejection) }
-            deadLetter(rejection, source: source, offset: offset, key: key, value: value)
+            io.deadLetter(rejection, source: source, offset: offset, key: key, value: value)
         }
-        if let metrics = pipeline.metrics {
+        if let metrics = io.pipeline.metrics {
             metrics.recordLatency(nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - consumedAt))
         }
         publish(task: task)
@@ -229,11 +218,11 @@ final class AggregateStage: StageLoop {
 
     /// One warning a minute at most: past the limit every event of a new scope is refused.
     private func warnScopeLimit(_ rejection: Rejection) {
-        if let last = lastScopeLimitWarning, pollStarted - last < 60_000 { return }
-        lastScopeLimitWarning = pollStarted
-        logger.warning(
+        if let last = lastScopeLimitWarning, io.pollStarted - last < 60_000 { return }
+        lastScopeLimitWarning = io.pollStarted
+        io.logger.warning(
             "events of new scopes refused (scope_limit)",
-            metadata: [LogKey.stage: "\(name)", LogKey.error: "\(rejection.detail)"])
+            metadata: [LogKey.stage: "\(io.name)", LogKey.error: "\(rejection.detail)"])
     }
 
     /// Publishes queued effects; region summaries also go to the rollup stage.
@@ -243,11 +232,13 @@ final class AggregateStage: StageLoop {
         for effect in effects {
             switch effect {
             case .summary(let summary) where summary.scope.kind == .region:
-                publish(effect)
-                if summary.final, !summary.revised { counters.windowsClosedByKind[summary.windowName, default: 0] += 1 }
+                io.publish(effect)
+                if summary.final, !summary.revised {
+                    io.counters.windowsClosedByKind[summary.windowName, default: 0] += 1
+                }
                 task.toRollup.append(.summary(summary, partition: task.partition))
             case .summary, .alert:
-                publish(effect)
+                io.publish(effect)
             case .customers(let region, let time, let delta):
                 task.toRollup.append(.customers(at: time, delta: delta, region: region, partition: task.partition))
             }
@@ -255,9 +246,9 @@ final class AggregateStage: StageLoop {
         effects.removeAll(keepingCapacity: true)
     }
 
-    override func tick(now: EpochMillis) {
+    func tick(now: EpochMillis) {
         if !routed {
-            watch(&ownSources, now: now) { [self] tp in
+            io.watch(&ownSources, now: now) { [self] tp in
                 tasks[tp.partition].flatMap { $0.received[tp] ?? $0.started[tp] } ?? 0
             }
             takeOwnProgress(now: now)
@@ -268,7 +259,7 @@ final class AggregateStage: StageLoop {
             publish(task: task)
             countEvictions(task)
         }
-        counters.companyWatermark = tasks.values.map(\.shard.watermark).min() ?? .min
+        io.counters.companyWatermark = tasks.values.map(\.shard.watermark).min() ?? .min
     }
 
     /// Rep scopes the task's shard dropped as idle since the last look: a metric and a log line.
@@ -276,40 +267,39 @@ final class AggregateStage: StageLoop {
         let n = task.shard.evictedReps - task.evictionsCounted
         guard n > 0 else { return }
         task.evictionsCounted = task.shard.evictedReps
-        counters.repsEvicted += n
-        logger.info(
+        io.counters.repsEvicted += n
+        io.logger.info(
             "idle rep scopes dropped",
-            metadata: [LogKey.stage: "\(name)", LogKey.partitions: "\(task.partition)", LogKey.records: "\(n)"])
+            metadata: [LogKey.stage: "\(io.name)", LogKey.partitions: "\(task.partition)", LogKey.records: "\(n)"])
     }
 
-    override func prepareCommit() -> [TopicPartition: Int64] { flushTasks() }
+    func prepareCommit() -> [TopicPartition: Int64] { flushTasks() }
 
     /// Set while revoking or stopping: every watermark is reported, however small the step.
     var finalReport = false
 
-    override func assigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] { assignTasks(partitions) }
+    func assigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] { assignTasks(partitions) }
 
-    override func revoking(_ partitions: [TopicPartition]) {
+    func revoking(_ partitions: [TopicPartition]) {
         finalReport = true
     }
 
-    override func revoked(_ partitions: [TopicPartition]) {
+    func revoked(_ partitions: [TopicPartition]) {
         finalReport = false
         if !routed { _ = ownSources.revoke(partitions) }
         for p in Set(partitions.map(\.partition)) {
-            if let task = tasks.removeValue(forKey: p), broken == nil { suspended[p] = task }
+            if let task = tasks.removeValue(forKey: p), io.broken == nil { suspended[p] = task }
         }
     }
 
-    override func publishStats() {
-        super.publishStats()
+    func reportLag() {
         var next: [TopicPartition: Int64] = [:]
         for task in tasks.values { next.merge(task.received) { $1 } }
         // Event times are known per input partition only when this stage reads the input itself.
-        reportLag(next) { routed ? nil : ownSources.sources[$0]?.eventTime }
+        io.reportLag(next) { routed ? nil : ownSources.sources[$0]?.eventTime }
     }
 
-    override func drainAll() {
+    func drainAll() {
         finalReport = true
         for (_, task) in tasks.sorted(by: { $0.key < $1.key }) {
             task.shard.emitProvisional(effects: &effects)

@@ -38,4 +38,56 @@ final class AggregateTask {
 
     /// The changelog key of the task's source progress (the shard's own keys never start with `p`).
     static let progressKey = "p"
+
+    /// Moves the shard to the event time its sources have all reached, and finishes it once
+    /// every source has ended (a bounded run: every window gets its final now).
+    func advance(effects: inout [ShardEffect]) {
+        progressChanged = false
+        let before = shard.watermark
+        if let t = progress.eventTime { shard.advanceProgress(to: t, effects: &effects) }
+        if case .ended = progress.state, !shard.finished {
+            shard.finish(effects: &effects)
+            changed = true
+        }
+        if shard.watermark != before { changed = true }
+    }
+
+    /// What the changelog gets at a commit after anything was read: the shard's changed state,
+    /// the source progress if it moved, and a marker with the input position, so a restore
+    /// resumes exactly where the committed input left off.
+    func takeChangelog() -> [StateRecord] {
+        var records = shard.takeChangelog()
+        if progressDirty {
+            // The progress record's own format (docs/guarantees.md, event time).
+            records.append(StateRecord(key: Self.progressKey, value: ProgressRecord.encode(progress.entries)))
+            progressDirty = false
+        }
+        records.append(ChangelogMarker(received).record)
+        changed = false
+        return records
+    }
+
+    /// Queues for the rollup stage where the task stands, when that changed. A task without a
+    /// watermark holds every company window open, unless it has nothing at all: no event, and
+    /// every source idle without having delivered anything (docs/guarantees.md, company windows).
+    /// With `everyStep` (revoking or stopping) every new watermark is reported, however small.
+    func reportWatermark(everyStep: Bool) {
+        // An ended task tells the rollup `.max`: it holds no company window back any more.
+        let w = shard.finished ? EpochMillis.max : shard.watermark
+        if w == .min, !reportedEmpty, shard.scopeCount == 0, progress.state == .idle(.min) {
+            toRollup.append(.empty(partition: partition))
+            reportedEmpty = true
+        }
+        guard w != .min, w != reported else { return }
+        reportedEmpty = false
+        // Company windows can only close where some window ends: the rollup hears of a
+        // watermark once it has crossed a window boundary (or when stopping), as soon as
+        // it has, so company finals follow region finals within one commit.
+        guard everyStep || reported.map({ w >= shard.firstWindowStart(after: $0) }) ?? true else { return }
+        // A shard without any region says nothing of coverage: it holds no part of
+        // the company, so it must not push the company's target coverage back.
+        let coverage = shard.scopeCount > 0 ? shard.coverageStart : nil
+        toRollup.append(.watermark(w, coverage: coverage, partition: partition))
+        reported = w
+    }
 }

@@ -63,7 +63,7 @@ package final class Pipeline: Sendable {
     package var isStopping: Bool { stopRequested.isRequested }
 
     /// A bounded run has nothing left: every stage of this process has read each of its sources
-    /// to its end, published every final and committed it (`StageLoop.isFinished`).
+    /// to its end, published every final and committed it (`Stage.isFinished`).
     package var isFinished: Bool { endOffsets != nil && stats.finishedStages == stageCount }
 
     /// A stage has just become finished (its counters published): the last one to do so ends
@@ -107,8 +107,8 @@ package final class Pipeline: Sendable {
         // One partition: a second instance would only stand by.
         kinds.append((.rollup, 0))
         // Create every stage up front so configuration errors surface here, not on a thread.
-        var first: [StageLoop] = []
-        for (kind, slot) in kinds { first.append(try makeStage(kind, slot: slot)) }
+        var first: [StageRunner] = []
+        for (kind, slot) in kinds { first.append(try StageRunner(pipeline: self, kind: kind, slot: slot)) }
         let done = DispatchGroup()
         for (k, (kind, slot)) in kinds.enumerated() {
             let name = first[k].name
@@ -116,7 +116,7 @@ package final class Pipeline: Sendable {
             done.enter()
             let thread = Thread { [self] in
                 defer { done.leave() }
-                var stage: StageLoop? = initial.value
+                var stage: StageRunner? = initial.value
                 var hunt = PoisonHunt()
                 while let current = stage {
                     current.isolating = hunt.isolating
@@ -134,7 +134,7 @@ package final class Pipeline: Sendable {
                     stage = nil
                     // A second apart, and not at all once the pipeline is stopping.
                     while stage == nil, !stopRequested.wait(upTo: .seconds(1)) {
-                        do { stage = try makeStage(kind, slot: slot) } catch {
+                        do { stage = try StageRunner(pipeline: self, kind: kind, slot: slot) } catch {
                             logger.error(
                                 "cannot rebuild stage", metadata: [LogKey.stage: "\(name)", LogKey.error: "\(error)"])
                         }
@@ -149,18 +149,6 @@ package final class Pipeline: Sendable {
         while done.wait(timeout: .now() + .milliseconds(500)) == .timedOut { refreshMetrics() }
         refreshMetrics()
         logger.info("pipeline stopped", metadata: [LogKey.events: "\(stats.snapshot.events)"])
-    }
-}
-
-enum StageKind { case route, aggregate, rollup }
-
-extension Pipeline {
-    func makeStage(_ kind: StageKind, slot: Int) throws(KafkaError) -> StageLoop {
-        switch kind {
-        case .route: try RouteStage(pipeline: self)
-        case .aggregate: try AggregateStage(pipeline: self, slot: slot)
-        case .rollup: try RollupStage(pipeline: self)
-        }
     }
 }
 

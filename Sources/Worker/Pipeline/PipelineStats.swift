@@ -15,7 +15,7 @@ package struct PipelineStats: Sendable, Equatable {
     package var finalSummariesPublished = 0
     /// Finals published again because a corrected deal changed them (among the finals).
     package var revisedFinalsPublished = 0
-    /// In a bounded run: the stage had nothing left at its last commit (`StageLoop.isFinished`).
+    /// In a bounded run: the stage had nothing left at its last commit (`Stage.isFinished`).
     package var finished = false
     package var alertsPublished = 0
     package var alertsByRule: [String: Int] = [:]

@@ -5,26 +5,24 @@ import SalesKPI
 /// Rollup stage: company scope from the region summaries and task watermarks that aggregate
 /// tasks send through the single-partition rollup topic. The group gives that partition to one
 /// instance at a time; its state is restored from and flushed to the rollup changelog.
-final class RollupStage: StageLoop {
+final class RollupStage: Stage {
     var rollup: CompanyRollup?
     var next: Int64?
     var changed = false
     var effects: [ShardEffect] = []
 
-    init(pipeline: Pipeline) throws(KafkaError) {
-        try super.init(
-            pipeline: pipeline, kind: "rollup", slot: 0, inputs: [pipeline.config.worker.topics.rollup],
-            groupId: pipeline.config.worker.kafka.groupId + ".rollup")
-    }
+    let io: StageIO
 
-    override func take(_ message: ConsumedMessage) {
+    init(io: StageIO) { self.io = io }
+
+    func take(_ message: ConsumedMessage) {
         guard rollup != nil else { return }
         next = message.offset + 1
         changed = true
         guard let batch = RollupMessage.decodeBatch(Array(message.value)) else {
             // Only aggregate stages write here; whatever else arrives is kept, not dropped.
-            logger.warning("unreadable rollup message", metadata: [LogKey.offsets: "\(message.offset)"])
-            deadLetter(
+            io.logger.warning("unreadable rollup message", metadata: [LogKey.offsets: "\(message.offset)"])
+            io.deadLetter(
                 Rejection(.unreadableBatch, "not a rollup batch of version \(RollupMessage.binaryVersion)"),
                 source: message.topicPartition, offset: message.offset, key: message.key.map { Array($0) },
                 value: Array(message.value))
@@ -37,69 +35,69 @@ final class RollupStage: StageLoop {
                 rollup?.customersChanged(at: change.at, delta: change.delta)
             } else if let watermark = m.watermark {
                 rollup?.shardWatermark(Int(m.partition), watermark, coverage: m.coverage, effects: &effects)
-            } else if let summary = m.regionSummary(settings: config.settings) {
+            } else if let summary = m.regionSummary(settings: io.config.settings) {
                 rollup?.ingest(summary, effects: &effects)
             }
         }
         publish()
     }
 
-    override func skip(_ message: ConsumedMessage) {
+    func skip(_ message: ConsumedMessage) {
         guard rollup != nil else { return }
         next = message.offset + 1
         changed = true
     }
 
     private func publish() {
-        for effect in effects { publish(effect) }
+        for effect in effects { io.publish(effect) }
         effects.removeAll(keepingCapacity: true)
     }
 
-    override func tick(now: EpochMillis) {
+    func tick(now: EpochMillis) {
         rollup?.tick(now: now, effects: &effects)
         guard let rollup else { return }
         if !effects.isEmpty { changed = true }
         publish()
-        counters.companyWatermark = rollup.progressWatermark
-        counters.lateRollupSummaries = rollup.lateSummaries
+        io.counters.companyWatermark = rollup.progressWatermark
+        io.counters.lateRollupSummaries = rollup.lateSummaries
     }
 
     /// The company is final everywhere, or this instance does not hold the rollup partition.
-    override func isFinished() -> Bool { rollup?.ended ?? true }
+    func isFinished() -> Bool { rollup?.ended ?? true }
 
-    override func prepareCommit() -> [TopicPartition: Int64] {
+    func prepareCommit() -> [TopicPartition: Int64] {
         guard rollup != nil, let next else { return [:] }
-        let input = TopicPartition(topics.rollup, 0)
+        let input = TopicPartition(io.topics.rollup, 0)
         if changed {
             for record in (rollup?.takeChangelog() ?? []) + [ChangelogMarker([input: next]).record] {
-                send(
+                io.send(
                     OutgoingMessage(
-                        topic: topics.rollupChangelog, partition: 0, key: Array(record.key.utf8),
+                        topic: io.topics.rollupChangelog, partition: 0, key: Array(record.key.utf8),
                         value: record.value ?? []))
-                counters.changelogRecords += 1
+                io.counters.changelogRecords += 1
             }
             changed = false
         }
         return [input: next]
     }
 
-    override func assigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
-        guard let input = partitions.first(where: { $0.topic == topics.rollup }) else { return [:] }
+    func assigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        guard let input = partitions.first(where: { $0.topic == io.topics.rollup }) else { return [:] }
         let began = ContinuousClock.now
         do {
             let restored =
                 try ChangelogMarker.restore(
-                    [TopicPartition(topics.rollupChangelog, 0)],
-                    properties: KafkaProperties.consumer(config.worker.kafka, bootstrap: pipeline.bootstrap))[0]
+                    [TopicPartition(io.topics.rollupChangelog, 0)],
+                    properties: KafkaProperties.consumer(io.config.worker.kafka, bootstrap: io.pipeline.bootstrap))[0]
                 ?? ChangelogMarker.Restored()
             rollup = try CompanyRollup.restore(
-                settings: config.settings, shards: try shardCount(), records: restored.records)
+                settings: io.config.settings, shards: try shardCount(), records: restored.records)
             let elapsed = ContinuousClock.now - began
             let millis = Int(elapsed.milliseconds)
-            counters.restoredRecords += restored.read
-            counters.restoredBytes += restored.bytes
-            counters.restoreMillis += millis
-            logger.info(
+            io.counters.restoredRecords += restored.read
+            io.counters.restoredBytes += restored.bytes
+            io.counters.restoreMillis += millis
+            io.logger.info(
                 "rollup restored",
                 metadata: [
                     LogKey.records: "\(restored.read)", LogKey.bytes: "\(restored.bytes)",
@@ -108,8 +106,8 @@ final class RollupStage: StageLoop {
             next = restored.positions?[input]
             return next.map { [input: $0] } ?? [:]
         } catch {
-            logger.error("rollup restore failed", metadata: [LogKey.error: "\(error)"])
-            broken = KafkaError(code: 0, message: "rollup restore failed: \(error)", isRetriable: true)
+            io.logger.error("rollup restore failed", metadata: [LogKey.error: "\(error)"])
+            io.broken = KafkaError(code: 0, message: "rollup restore failed: \(error)", isRetriable: true)
             return [:]
         }
     }
@@ -117,15 +115,15 @@ final class RollupStage: StageLoop {
     /// How many tasks report: one per internal partition, or per partition number of the input
     /// topics when the route stage is skipped.
     private func shardCount() throws(KafkaError) -> Int {
-        let t = topics
-        let named = config.worker.processing.routeStage ? [t.internal] : t.inputs
+        let t = io.topics
+        let named = io.config.worker.processing.routeStage ? [t.internal] : t.inputs
         var n = 0
-        for topic in named { n = max(n, try output.producer.partitionCount(topic)) }
+        for topic in named { n = max(n, try io.output.producer.partitionCount(topic)) }
         guard n > 0 else { throw KafkaError(code: 0, message: "no partitions in \(named)") }
         return n
     }
 
-    override func revoked(_ partitions: [TopicPartition]) {
+    func revoked(_ partitions: [TopicPartition]) {
         rollup = nil
         next = nil
     }

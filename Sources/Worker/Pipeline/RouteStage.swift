@@ -10,7 +10,7 @@ import SalesKPI
 /// forwarded each input partition it owns (`ProgressRecord`): tasks take the minimum over all
 /// input partitions, so no instance, however far ahead, can make another's events late
 /// (docs/guarantees.md, event time).
-final class RouteStage: StageLoop {
+final class RouteStage: Stage {
     /// Next offset to read per input partition read from since its assignment: what commits store.
     var received: [TopicPartition: Int64] = [:]
     /// Where reading started per owned partition (its committed offset), for idleness checks
@@ -25,39 +25,39 @@ final class RouteStage: StageLoop {
     /// (its records may never reach the internal topic; the rebuilt stage forwards them again).
     var forwardedSinceCommit = 0
 
-    init(pipeline: Pipeline) throws(KafkaError) {
-        progress = SourceTracker(idleTimeout: pipeline.config.settings.idleTimeoutMillis)
-        progress.ends = pipeline.endOffsets
-        try super.init(
-            pipeline: pipeline, kind: "route", slot: 0, inputs: pipeline.config.worker.topics.inputs,
-            groupId: pipeline.config.worker.kafka.groupId + ".route")
+    let io: StageIO
+
+    init(io: StageIO) {
+        self.io = io
+        progress = SourceTracker(idleTimeout: io.config.settings.idleTimeoutMillis)
+        progress.ends = io.pipeline.endOffsets
     }
 
-    override func take(_ message: ConsumedMessage) {
+    func take(_ message: ConsumedMessage) {
         let tp = message.topicPartition
         if progress.isPastEnd(tp, offset: message.offset) { return }
-        counters.consumed += 1
+        io.counters.consumed += 1
         received[tp] = message.offset + 1
         defer { progress.reached(tp, next: message.offset + 1) }
-        switch config.decoder.decode(message.value, now: pollStarted) {
+        switch io.config.decoder.decode(message.value, now: io.pollStarted) {
         case .event(let event):
             forward(event, source: tp, offset: message.offset, key: message.key, raw: message.value)
-            progress.received(tp, now: pollStarted, forwarding: event.occurredAt)
+            progress.received(tp, now: io.pollStarted, forwarding: event.occurredAt)
         case .unknownType:
-            progress.received(tp, now: pollStarted)
-            counters.unknownTypes += 1
+            progress.received(tp, now: io.pollStarted)
+            io.counters.unknownTypes += 1
         case .rejected(let rejection):
-            progress.received(tp, now: pollStarted)
-            deadLetter(
+            progress.received(tp, now: io.pollStarted)
+            io.deadLetter(
                 rejection, source: tp, offset: message.offset, key: message.key.map { Array($0) },
                 value: Array(message.value))
         }
     }
 
-    override func skip(_ message: ConsumedMessage) {
-        counters.consumed += 1
+    func skip(_ message: ConsumedMessage) {
+        io.counters.consumed += 1
         received[message.topicPartition] = message.offset + 1
-        progress.received(message.topicPartition, now: pollStarted)
+        progress.received(message.topicPartition, now: io.pollStarted)
         progress.reached(message.topicPartition, next: message.offset + 1)
     }
 
@@ -65,7 +65,7 @@ final class RouteStage: StageLoop {
     /// (at_least_once readers see it then; exactly_once ones at the commit, either way). A poll
     /// returns as soon as a message is there, so on a live feed it holds a few: sending each
     /// poll's events as their own records would multiply the records the broker handles.
-    override func afterPoll(now: EpochMillis) {
+    func afterPoll(now: EpochMillis) {
         guard let since = outboxSince, now - since >= Self.flushDelay else { return }
         flushAll()
     }
@@ -74,21 +74,21 @@ final class RouteStage: StageLoop {
     /// When the oldest event not yet sent was forwarded.
     private var outboxSince: EpochMillis?
 
-    override func tick(now: EpochMillis) {
-        watch(&progress, now: now) { [self] tp in received[tp] ?? started[tp] ?? 0 }
+    func tick(now: EpochMillis) {
+        io.watch(&progress, now: now) { [self] tp in received[tp] ?? started[tp] ?? 0 }
     }
 
-    override func isFinished() -> Bool { progress.allEnded && outbox.values.allSatisfy(\.isEmpty) }
+    func isFinished() -> Bool { progress.allEnded && outbox.values.allSatisfy(\.isEmpty) }
 
     private func forward(
         _ event: SalesEvent, source: TopicPartition, offset: Int64, key: UnsafeRawBufferPointer?,
         raw: UnsafeRawBufferPointer
     ) {
         guard let partitions = internalPartitionCount() else { return }
-        counters.routed += 1
+        io.counters.routed += 1
         forwardedSinceCommit += 1
         let p = RoutedBatch.partition(ofRegion: event.region, partitions: partitions)
-        if outboxSince == nil { outboxSince = pollStarted }
+        if outboxSince == nil { outboxSince = io.pollStarted }
         outbox[p, default: RoutedBatch.Writer()].append(
             source: source, offset: offset, key: key.map { Array($0) }, raw: Array(raw), event: event)
         if outbox[p, default: RoutedBatch.Writer()].bytes.count >= RoutedBatch.flushBytes { flush(p) }
@@ -103,7 +103,7 @@ final class RouteStage: StageLoop {
     private func flush(_ p: Int32) {
         guard var writer = outbox[p], !writer.isEmpty else { return }
         outbox[p] = nil
-        send(OutgoingMessage(topic: topics.internal, partition: p, key: nil, value: writer.take()))
+        io.send(OutgoingMessage(topic: io.topics.internal, partition: p, key: nil, value: writer.take()))
     }
 
     /// Writes `entries` into every internal partition, after the events they cover.
@@ -111,9 +111,9 @@ final class RouteStage: StageLoop {
         guard !entries.isEmpty, let partitions = internalPartitionCount() else { return }
         let value = ProgressRecord.encode(entries)
         for p in 0..<Int32(partitions) {
-            send(OutgoingMessage(topic: topics.internal, partition: p, key: nil, value: value))
+            io.send(OutgoingMessage(topic: io.topics.internal, partition: p, key: nil, value: value))
         }
-        counters.progressRecords += partitions
+        io.counters.progressRecords += partitions
     }
 
     /// nil (and the stage marked broken, to be rebuilt from its committed offsets, so nothing is
@@ -121,62 +121,61 @@ final class RouteStage: StageLoop {
     private func internalPartitionCount() -> Int? {
         if let internalPartitions { return internalPartitions }
         do throws(KafkaError) {
-            let n = try output.producer.partitionCount(topics.internal)
-            guard n > 0 else { throw KafkaError(code: 0, message: "\(topics.internal) has no partitions") }
+            let n = try io.output.producer.partitionCount(io.topics.internal)
+            guard n > 0 else { throw KafkaError(code: 0, message: "\(io.topics.internal) has no partitions") }
             internalPartitions = n
             return n
         } catch {
-            logger.error(
+            io.logger.error(
                 "cannot learn the internal topic's partitions",
-                metadata: [LogKey.stage: "\(name)", LogKey.error: "\(error)"])
-            broken = error
+                metadata: [LogKey.stage: "\(io.name)", LogKey.error: "\(error)"])
+            io.broken = error
             return nil
         }
     }
 
-    override func prepareCommit() -> [TopicPartition: Int64] {
+    func prepareCommit() -> [TopicPartition: Int64] {
         flushAll()
         announce(progress.takeChanges())
         return received
     }
 
-    override func transactionEnded(committed: Bool) {
-        if !committed { counters.routed -= forwardedSinceCommit }
+    func transactionEnded(committed: Bool) {
+        if !committed { io.counters.routed -= forwardedSinceCommit }
         forwardedSinceCommit = 0
     }
 
-    override func assigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+    func assigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
         // Where reading starts, so a partition already read to its end can be told caught up
         // without a message. Unknown (the coordinator does not answer): from 0, which only
         // delays idleness until a message arrives.
-        let committed = (try? consumer.committed(partitions)) ?? [:]
+        let committed = (try? io.consumer.committed(partitions)) ?? [:]
         for tp in partitions { started[tp] = max(0, committed[tp] ?? 0) }
-        progress.assign(partitions, now: pipeline.clock())
+        progress.assign(partitions, now: io.pipeline.clock())
         for tp in partitions { progress.reached(tp, next: started[tp] ?? 0) }
         return [:]
     }
 
-    override func revoking(_ partitions: [TopicPartition]) {
+    func revoking(_ partitions: [TopicPartition]) {
         flushAll()
         // Committed with the revoke: until a new owner announces them, these hold windows open.
         announce(progress.revoke(partitions) + progress.takeChanges())
     }
 
-    override func revoked(_ partitions: [TopicPartition]) {
+    func revoked(_ partitions: [TopicPartition]) {
         for tp in partitions {
             received[tp] = nil
             started[tp] = nil
         }
     }
 
-    override func drainAll() {
+    func drainAll() {
         flushAll()
         // A clean stop hands the partitions over like a revoke.
         announce(progress.revoke(progress.sources.keys.sorted()))
     }
 
-    override func publishStats() {
-        super.publishStats()
-        reportLag(received) { progress.sources[$0]?.eventTime }
+    func reportLag() {
+        io.reportLag(received) { progress.sources[$0]?.eventTime }
     }
 }

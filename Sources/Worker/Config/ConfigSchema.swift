@@ -8,49 +8,7 @@ indirect enum ConfigSchema: Sendable {
     case list(ConfigSchema)
     case scalar
 
-    static let worker = ConfigSchema.object([
-        "kafka": .object(["brokers": .scalar, "group_id": .scalar, "client_id": .scalar, "properties": .map(.scalar)]),
-        "topics": .object(
-            Dictionary(
-                uniqueKeysWithValues:
-                    WorkerConfig.TopicsSection.CodingKeys.allCases.map { ($0.rawValue, ConfigSchema.scalar) })),
-        "processing": .object(
-            Dictionary(
-                uniqueKeysWithValues:
-                    WorkerConfig.ProcessingSection.CodingKeys.allCases.map { ($0.rawValue, ConfigSchema.scalar) })),
-        "time": .object(
-            Dictionary(
-                uniqueKeysWithValues:
-                    WorkerConfig.TimeSection.CodingKeys.allCases.map {
-                        ($0.rawValue, $0 == .windows ? ConfigSchema.list(.scalar) : .scalar)
-                    })),
-        "money": .object(["reporting_currency": .scalar, "fx": .map(.scalar)]),
-        "alerts": .object([
-            "locale": .scalar,
-            "target_slipping": .object(
-                Dictionary(
-                    uniqueKeysWithValues:
-                        WorkerConfig.AlertsSection.TargetSlipping.CodingKeys.allCases.map {
-                            ($0.rawValue, ConfigSchema.scalar)
-                        })),
-            "cac_spike": .object(
-                Dictionary(
-                    uniqueKeysWithValues:
-                        WorkerConfig.AlertsSection.CACSpike.CodingKeys.allCases.map {
-                            ($0.rawValue, ConfigSchema.scalar)
-                        })),
-        ]),
-        "simulator": .object(
-            Dictionary(
-                uniqueKeysWithValues:
-                    WorkerConfig.SimulatorSection.CodingKeys.allCases.map { ($0.rawValue, ConfigSchema.scalar) })),
-        "observability": .object(
-            Dictionary(
-                uniqueKeysWithValues:
-                    WorkerConfig.ObservabilitySection.CodingKeys.allCases.map { ($0.rawValue, ConfigSchema.scalar) })),
-        "log_level": .scalar,
-        "log_format": .scalar,
-    ])
+    static let worker = WorkerConfig.schema
 
     static let targets = ConfigSchema.object([
         "targets": .list(

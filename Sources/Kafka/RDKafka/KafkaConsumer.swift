@@ -25,6 +25,13 @@ package final class KafkaConsumer: @unchecked Sendable {
         var paused: Set<TopicPartition> = []
         /// The latest statistics, from the statistics callback (run inside `poll`).
         var statistics = ClientStatistics()
+        /// Set while `poll` waits in librdkafka: a rebalance is then only noted, and handled once
+        /// librdkafka has returned (`servePending`).
+        var deferring = false
+        /// A rebalance librdkafka announced during `poll`, with its own copy of the partitions.
+        /// Until it is handled the group waits: the partitions stay this member's, and nothing new
+        /// is assigned.
+        var pending: (err: rd_kafka_resp_err_t, list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>)?
         init(_ handler: @escaping (RebalanceEvent) -> [TopicPartition: Int64]) { self.handler = handler }
     }
 
@@ -54,7 +61,7 @@ package final class KafkaConsumer: @unchecked Sendable {
     }
 
     deinit {
-        if !closed { rd_kafka_consumer_close(handle) }
+        close()
         rd_kafka_queue_destroy(queue)
         rd_kafka_destroy(handle)
     }
@@ -77,7 +84,9 @@ package final class KafkaConsumer: @unchecked Sendable {
     /// Waits up to `timeoutMs` for a first message, then hands `body` that one and whatever else
     /// is already queued, at most `limit` of them (and at most `maxBatch`; the rest stay queued
     /// for the next call); the message memory is only valid inside `body`. Consumer errors (not
-    /// messages) go to `onError`. Returns the count.
+    /// messages) go to `onError`. A rebalance librdkafka announced meanwhile is handled after
+    /// `body` has seen the batch, outside librdkafka's callback: the rebalance handler may then
+    /// commit, produce or call this consumer like any other code on this thread. Returns the count.
     @discardableResult
     package func poll(
         timeoutMs: Int32, limit: Int = .max, onError: (KafkaError) -> Void = { _ in },
@@ -90,8 +99,10 @@ package final class KafkaConsumer: @unchecked Sendable {
             // (rd_kafka_q_serve_rkmessages): on a live feed every poll would wait out its
             // timeout with messages in hand. So take what is queued, and only when nothing is,
             // wait for one message and then take what came with it.
+            context.deferring = true
+            defer { context.deferring = false }
             var n = max(0, rd_kafka_consume_batch_queue(queue, 0, base, capacity))
-            if n == 0, timeoutMs > 0 {
+            if n == 0, timeoutMs > 0, context.pending == nil {
                 n = max(0, rd_kafka_consume_batch_queue(queue, Int32(timeoutMs), base, 1))
                 if n == 1, capacity > 1 {
                     n += max(0, rd_kafka_consume_batch_queue(queue, 0, base + 1, capacity - 1))
@@ -103,6 +114,8 @@ package final class KafkaConsumer: @unchecked Sendable {
             context.failure = nil
             onError(failure)
         }
+        // The batch first: messages librdkafka returned after a revoke are still this member's.
+        defer { servePending() }
         guard n > 0 else { return 0 }
         var delivered = 0
         for k in 0..<n {
@@ -193,7 +206,18 @@ package final class KafkaConsumer: @unchecked Sendable {
     package func close() {
         guard !closed else { return }
         closed = true
+        // librdkafka's close waits for the group's rebalance to finish: one noted must be handled.
+        servePending()
         rd_kafka_consumer_close(handle)
+    }
+
+    /// Handles the rebalance noted during `poll`: the handler runs here, on the polling thread
+    /// but outside librdkafka's callback, then the assignment is changed.
+    private func servePending() {
+        guard let (err, list) = context.pending else { return }
+        context.pending = nil
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        rebalance(handle, err, list, context)
     }
 
     /// Calls `body` with this consumer's group metadata, for sending offsets to a transaction.
@@ -223,13 +247,27 @@ package final class KafkaConsumer: @unchecked Sendable {
     }
 }
 
-/// The C rebalance callback: it only forwards to the handler kept in the opaque context.
+/// The C rebalance callback. Inside `poll` it only notes the rebalance (the consumer handles it
+/// once librdkafka has returned); otherwise (in `close`) it handles it at once.
 private func rebalanceTrampoline(
     _ rk: OpaquePointer?, _ err: rd_kafka_resp_err_t,
     _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, _ opaque: UnsafeMutableRawPointer?
 ) {
     guard let rk, let opaque else { return }
     let context = Unmanaged<KafkaConsumer.RebalanceContext>.fromOpaque(opaque).takeUnretainedValue()
+    if context.deferring, context.pending == nil, let copy = list.flatMap({ rd_kafka_topic_partition_list_copy($0) }) {
+        context.pending = (err, copy)
+        return
+    }
+    rebalance(rk, err, list, context)
+}
+
+/// Tells the handler, then assigns the partitions from the offsets it returned (an assignment)
+/// or clears the assignment (anything else: a revoke or a failed rebalance).
+private func rebalance(
+    _ rk: OpaquePointer, _ err: rd_kafka_resp_err_t, _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?,
+    _ context: KafkaConsumer.RebalanceContext
+) {
     let partitions = RDKafkaPartitionList.read(list).map(\.0)
     if err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
         let start = context.handler(.assigned(partitions))

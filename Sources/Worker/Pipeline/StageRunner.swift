@@ -5,9 +5,9 @@ import SalesKPI
 
 /// The one loop every stage runs in: one thread polls the stage's consumer, hands it messages
 /// (or dead-letters those the `PoisonHunt` condemned), ticks on the wall clock, and commits at
-/// the commit interval. Rebalance callbacks run synchronously inside `poll` on the same thread;
-/// a revoke commits there, because under the eager protocol the partitions go to their next
-/// owner as soon as the callback returns.
+/// the commit interval. Rebalances reach it between batches: the consumer hands each over once
+/// librdkafka has returned from the poll (`KafkaConsumer.poll`), and the group waits meanwhile,
+/// so a revoke commits what the stage holds before its partitions go to their next owner.
 final class StageRunner {
     let io: StageIO
     let stage: any Stage

@@ -147,6 +147,18 @@ struct ConfigTests {
         #expect(withLocale.count == 3, "got \(withLocale)")
         #expect(withLocale.contains { $0.contains("alerts.locale") })
         #expect(withLocale.contains { $0.contains("alerts.target_slipping.tolerance") }, "checked after the locale")
+        // A misspelt key does not stop the values around it being checked; a value of the wrong
+        // shape is reported once.
+        let withTypo = problems(
+            worker:
+                "processing:\n  pollbatch: 3\n  poll_batch: nope\ntime:\n  windows: day\n  allowed_lateness: x\ntopics:\n  internal_partitions: -1\n"
+        )
+        #expect(withTypo.count == 5, "got \(withTypo)")
+        #expect(withTypo.contains { $0.contains("topics.internal_partitions") }, "limits are checked too")
+        #expect(withTypo.contains { $0.contains("processing.pollbatch: unknown key") })
+        #expect(withTypo.contains { $0.contains("processing.poll_batch") })
+        #expect(withTypo.contains { $0.contains("time.windows: expected a list") })
+        #expect(withTypo.contains { $0.contains("time.allowed_lateness") })
     }
 
     @Test("typed settings: each bad value names its key and what it may be, all in one report")

@@ -54,22 +54,36 @@ package enum ConfigLoader {
             return nil
         }
         if let environment { EnvironmentOverrides.apply(to: &node, environment: environment) }
-        let before = problems.count
-        schema.check(node, path: "", file: file, into: &problems)
-        guard problems.count == before else { return nil }
-        // Every bad value is noted and decoding goes on, so all of them are reported at once.
+        var misfits: [String] = []
+        schema.check(node, path: "", file: file, into: &misfits)
+        problems += misfits
+        // Every bad value is noted and decoding goes on, so all of them are reported at once,
+        // misspelt keys too; a value of the wrong shape is reported once, by the schema.
+        var found: [String] = []
         let noted = DecodingProblems()
+        var value: T?
         do {
-            let value = try YAMLDecoder().decode(T.self, from: node, userInfo: [.decodingProblems: noted])
-            problems += noted.errors.map { describe($0, file) }
-            return value
+            value = try YAMLDecoder().decode(T.self, from: node, userInfo: [.decodingProblems: noted])
+            found = noted.errors.map { describe($0, file) }
         } catch let error as DecodingError {
-            problems += noted.errors.map { describe($0, file) }
-            problems.append(describe(error, file))
+            found = noted.errors.map { describe($0, file) } + [describe(error, file)]
         } catch {
-            problems.append("\(file): \(error)")
+            found = ["\(file): \(error)"]
         }
-        return nil
+        let misfitPaths = misfits.map(Self.path)
+        problems += found.filter { problem in
+            let at = Self.path(problem)
+            return !misfitPaths.contains {
+                $0 == "(top level)" || at == $0 || at.hasPrefix($0 + ".") || at.hasPrefix($0 + "[")
+            }
+        }
+        return value
+    }
+
+    /// The key path a problem line names (`file: path: what`).
+    private static func path(_ problem: String) -> String {
+        let parts = problem.split(separator: ": ", maxSplits: 2, omittingEmptySubsequences: false)
+        return parts.count > 1 ? String(parts[1]) : ""
     }
 
     private static func describe(_ error: DecodingError, _ file: String) -> String {

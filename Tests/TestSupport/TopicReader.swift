@@ -54,6 +54,14 @@ package enum TopicReader {
         try consumer.subscribe(topics)
         var out: [ReadMessage] = []
         let deadline = ContinuousClock.now + timeout
+        // Read to every partition's high watermark. A topic written in transactions holds commit
+        // markers no message shows, so the count of messages falls short of `expected`; the
+        // consumer's position moves past them, so it tells when a partition is read to its end.
+        let nonEmpty = marks.filter { $0.value.high > $0.value.low }
+        func readToEnd() -> Bool {
+            let positions = consumer.positions(Array(nonEmpty.keys))
+            return nonEmpty.allSatisfy { (positions[$0.key] ?? -1) >= $0.value.high }
+        }
         while out.count < expected, ContinuousClock.now < deadline {
             consumer.poll(timeoutMs: 200) { m in
                 out.append(
@@ -64,6 +72,7 @@ package enum TopicReader {
                             m.headers.map { ($0.0, String(decoding: $0.1, as: UTF8.self)) },
                             uniquingKeysWith: { a, _ in a }), timestamp: m.timestamp))
             }
+            if readToEnd() { break }
         }
         consumer.close()
         return out

@@ -54,63 +54,24 @@ package enum ConfigLoader {
             return nil
         }
         if let environment { EnvironmentOverrides.apply(to: &node, environment: environment) }
-        var misfits: [String] = []
-        schema.check(node, path: "", file: file, into: &misfits)
-        problems += misfits
+        var misfits: [ConfigProblem] = []
+        schema.check(node, path: "", into: &misfits)
         // Every bad value is noted and decoding goes on, so all of them are reported at once,
         // misspelt keys too; a value of the wrong shape is reported once, by the schema.
-        var found: [String] = []
+        var found: [ConfigProblem] = []
         let noted = DecodingProblems()
         var value: T?
         do {
             value = try YAMLDecoder().decode(T.self, from: node, userInfo: [.decodingProblems: noted])
-            found = noted.errors.map { describe($0, file) }
+            found = noted.errors.map(ConfigProblem.init)
         } catch let error as DecodingError {
-            found = noted.errors.map { describe($0, file) } + [describe(error, file)]
+            found = noted.errors.map(ConfigProblem.init) + [ConfigProblem(error)]
         } catch {
-            found = ["\(file): \(error)"]
+            found = [ConfigProblem("", "\(error)")]
         }
-        let misfitPaths = misfits.map(Self.path)
-        problems += found.filter { problem in
-            let at = Self.path(problem)
-            return !misfitPaths.contains {
-                $0 == "(top level)" || at == $0 || at.hasPrefix($0 + ".") || at.hasPrefix($0 + "[")
-            }
-        }
+        let fresh = found.filter { problem in !misfits.contains { problem.isInside($0) } }
+        problems += (misfits + fresh).map { $0.line(file) }
         return value
     }
 
-    /// The key path a problem line names (`file: path: what`).
-    private static func path(_ problem: String) -> String {
-        let parts = problem.split(separator: ": ", maxSplits: 2, omittingEmptySubsequences: false)
-        return parts.count > 1 ? String(parts[1]) : ""
-    }
-
-    private static func describe(_ error: DecodingError, _ file: String) -> String {
-        func path(_ keys: [any CodingKey]) -> String {
-            keys.map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }.joined().drop { $0 == "." }.description
-        }
-        switch error {
-        case .typeMismatch(let type, let c):
-            return "\(file): \(path(c.codingPath)): expected \(typeName(type))"
-        case .valueNotFound(let type, let c):
-            return "\(file): \(path(c.codingPath)): missing \(typeName(type))"
-        case .keyNotFound(let key, let c):
-            return "\(file): \(path(c.codingPath + [key])): required key is missing"
-        case .dataCorrupted(let c):
-            return "\(file): \(path(c.codingPath)): \(c.debugDescription)"
-        @unknown default:
-            return "\(file): \(error)"
-        }
-    }
-
-    private static func typeName(_ type: Any.Type) -> String {
-        switch type {
-        case is Int.Type: "an integer"
-        case is Double.Type: "a number"
-        case is Bool.Type: "true or false"
-        case is String.Type: "a text value"
-        default: "a value of type \(type)"
-        }
-    }
 }

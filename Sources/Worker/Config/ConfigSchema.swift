@@ -18,45 +18,44 @@ indirect enum ConfigSchema: Sendable {
     static let markets = ConfigSchema.object(["regions": .map(.map(.scalar)), "company": .map(.scalar)])
 
     /// Appends a problem for every key or shape that does not fit.
-    func check(_ node: Node?, path: String, file: String, into problems: inout [String]) {
+    func check(_ node: Node?, path: String, into problems: inout [ConfigProblem]) {
         guard let node else { return }
-        let here = path.isEmpty ? "(top level)" : path
         switch self {
         case .scalar:
-            if node.scalar == nil { problems.append("\(file): \(here): expected a single value") }
+            if node.scalar == nil { problems.append(ConfigProblem(path, "expected a single value")) }
         case .object(let fields):
             if case .scalar(let s) = node, s.string.isEmpty || s.string == "~" || s.string == "null" { return }
             guard let mapping = node.mapping else {
-                problems.append("\(file): \(here): expected a mapping of keys")
+                problems.append(ConfigProblem(path, "expected a mapping of keys"))
                 return
             }
             for (key, value) in mapping {
                 let name = key.string ?? "?"
                 let sub = path.isEmpty ? name : path + "." + name
                 if let schema = fields[name] {
-                    schema.check(value, path: sub, file: file, into: &problems)
+                    schema.check(value, path: sub, into: &problems)
                 } else {
                     problems.append(
-                        "\(file): \(sub): unknown key (expected one of \(fields.keys.sorted().joined(separator: ", ")))"
-                    )
+                        ConfigProblem(
+                            sub, "unknown key (expected one of \(fields.keys.sorted().joined(separator: ", ")))"))
                 }
             }
         case .map(let valueSchema):
             if case .scalar(let s) = node, s.string.isEmpty || s.string == "null" { return }
             guard let mapping = node.mapping else {
-                problems.append("\(file): \(here): expected a mapping")
+                problems.append(ConfigProblem(path, "expected a mapping"))
                 return
             }
             for (key, value) in mapping {
-                valueSchema.check(value, path: path + "." + (key.string ?? "?"), file: file, into: &problems)
+                valueSchema.check(value, path: path + "." + (key.string ?? "?"), into: &problems)
             }
         case .list(let element):
             guard let sequence = node.sequence else {
-                problems.append("\(file): \(here): expected a list")
+                problems.append(ConfigProblem(path, "expected a list"))
                 return
             }
             for (k, value) in sequence.enumerated() {
-                element.check(value, path: "\(path)[\(k)]", file: file, into: &problems)
+                element.check(value, path: "\(path)[\(k)]", into: &problems)
             }
         }
     }

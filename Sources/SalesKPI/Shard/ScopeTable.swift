@@ -2,13 +2,21 @@
 /// the event arrives, and every window update after that reaches the state by array index, in
 /// place (a dictionary of states was hashed twice per update and copied in and out).
 struct ScopeTable: Sendable {
-    private var index: [ScopeKey: Int] = [:]
+    /// A region's scope and its reps' scopes. Looked up by region name, then by rep id: an
+    /// event's region and rep strings are hashed once each (a table keyed by `ScopeKey` hashed
+    /// the region again, with the rep, for the rep's scope).
+    private struct RegionScopes {
+        /// nil while only reps of the region are interned (a restore reads scopes in any order).
+        var index: Int?
+        var reps: [String: Int] = [:]
+    }
+
+    private var regions: [String: RegionScopes] = [:]
+    private var company: Int?
     private(set) var keys: [ScopeKey] = []
     /// By index; a new scope starts empty and clean (nothing for the changelog yet).
     var states: [ScopeState] = []
     private(set) var regionCount = 0
-    /// Rep scopes per region, for `KPISettings.maxRepsPerRegion`.
-    private var repCounts: [String: Int] = [:]
     /// Each index's place in key order, or empty when a scope came or went since it was built:
     /// the scopes of a shard change rarely, and sorting indices by their keys' strings at every
     /// window close and flush was a tenth of a backfill's domain work (scripts/bench.sh, shard).
@@ -16,26 +24,45 @@ struct ScopeTable: Sendable {
 
     var count: Int { keys.count }
 
-    func repCount(in region: String) -> Int { repCounts[region] ?? 0 }
+    /// Rep scopes of a region, for `KPISettings.maxRepsPerRegion`.
+    func repCount(in region: String) -> Int { regions[region]?.reps.count ?? 0 }
 
-    func find(_ key: ScopeKey) -> Int? { index[key] }
+    func find(_ key: ScopeKey) -> Int? {
+        switch key.kind {
+        case .region: regions[key.region]?.index
+        case .rep: regions[key.region]?.reps[key.rep]
+        case .company: company
+        }
+    }
+
+    /// The indices of an event's region scope and rep scope, where interned, with one lookup
+    /// of the region.
+    func find(region: String, rep: String?) -> (region: Int?, rep: Int?) {
+        guard let entry = regions[region] else { return (nil, nil) }
+        return (entry.index, rep.flatMap { entry.reps[$0] })
+    }
 
     /// The index of `key`, adding it with empty state when it is new.
     mutating func intern(_ key: ScopeKey) -> (index: Int, isNew: Bool) {
-        if let i = index[key] { return (i, false) }
+        if let i = find(key) { return (i, false) }
         let i = keys.count
-        index[key] = i
+        place(key, at: i)
         keys.append(key)
-        switch key.kind {
-        case .region: regionCount += 1
-        case .rep: repCounts[key.region, default: 0] += 1
-        case .company: break
-        }
         var state = ScopeState()
         state.dirty = false
         states.append(state)
         rank.removeAll()
         return (i, true)
+    }
+
+    private mutating func place(_ key: ScopeKey, at i: Int) {
+        switch key.kind {
+        case .region:
+            regions[key.region, default: RegionScopes()].index = i
+            regionCount += 1
+        case .rep: regions[key.region, default: RegionScopes()].reps[key.rep] = i
+        case .company: company = i
+        }
     }
 
     /// Drops the scopes at `doomed` and returns their keys. The indices of the others change:
@@ -47,22 +74,18 @@ struct ScopeTable: Sendable {
         var keptStates: [ScopeState] = []
         keptKeys.reserveCapacity(keys.count - doomed.count)
         keptStates.reserveCapacity(keys.count - doomed.count)
-        index.removeAll(keepingCapacity: true)
+        regions.removeAll(keepingCapacity: true)
+        company = nil
+        regionCount = 0
         for i in keys.indices {
             guard doomed.contains(i) else {
-                index[keys[i]] = keptKeys.count
+                place(keys[i], at: keptKeys.count)
                 keptKeys.append(keys[i])
                 keptStates.append(states[i])
                 continue
             }
             removed.append(keys[i])
-            switch keys[i].kind {
-            case .region: regionCount -= 1
-            case .rep: repCounts[keys[i].region, default: 1] -= 1
-            case .company: break
-            }
         }
-        repCounts = repCounts.filter { $0.value > 0 }
         rank.removeAll()
         keys = keptKeys
         states = keptStates

@@ -75,10 +75,11 @@ extension ShardProcessor {
             var written = Set<Window>()
             for window in changed where changed.count == 1 || written.insert(window).inserted {
                 let key = ClosedKey(scope: scopes.keys[i], window: window)
-                guard let closed = scopes.states[i].closed.first(where: { $0.window == window }) else {
+                guard let k = closedIndex(i, of: window) else {
                     out.append(StateRecord(key: Self.closedKey(key), value: nil))
                     continue
                 }
+                let closed = scopes.states[i].closed[k]
                 var w = Self.writer()
                 key.scope.write(to: &w)
                 window.write(to: &w)

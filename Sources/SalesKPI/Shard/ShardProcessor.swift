@@ -144,22 +144,21 @@ package struct ShardProcessor: Sendable {
     /// Interns the event's region and rep scopes; notes targets and opens a new region's windows.
     /// nil, with nothing interned, when a new scope would pass `maxRegions` or `maxRepsPerRegion`.
     private mutating func learn(region: String, rep: String?) -> (region: Int, rep: Int?)? {
-        let regionKey = ScopeKey.region(region)
-        let knownRegion = scopes.find(regionKey)
-        if knownRegion == nil, scopes.regionCount >= settings.maxRegions { return nil }
-        let repKey = rep.map { ScopeKey.rep($0, in: region) }
-        let knownRep = repKey.flatMap { scopes.find($0) }
-        if repKey != nil, knownRep == nil, scopes.repCount(in: region) >= settings.maxRepsPerRegion { return nil }
+        let known = scopes.find(region: region, rep: rep)
+        if known.region == nil, scopes.regionCount >= settings.maxRegions { return nil }
+        if rep != nil, known.rep == nil, scopes.repCount(in: region) >= settings.maxRepsPerRegion { return nil }
         let regionIndex: Int
-        if let knownRegion {
+        if let knownRegion = known.region {
             regionIndex = knownRegion
         } else {
+            let regionKey = ScopeKey.region(region)
             regionIndex = scopes.intern(regionKey).index
             // A restored region scope is known already: both are restored together.
             if knownRegions.insert(region).inserted { noteTargets(for: regionKey) }
         }
-        guard let repKey else { return (regionIndex, nil) }
-        if let knownRep { return (regionIndex, knownRep) }
+        guard let rep else { return (regionIndex, nil) }
+        if let knownRep = known.rep { return (regionIndex, knownRep) }
+        let repKey = ScopeKey.rep(rep, in: region)
         let repIndex = scopes.intern(repKey).index
         noteTargets(for: repKey)
         return (regionIndex, repIndex)

@@ -167,6 +167,37 @@ struct ChangelogRestoreTests {
         #expect(effects.count == 1)
     }
 
+    /// Found by the state fuzzer: a region's week window far before year 1 (a start near
+    /// Int64.min, a normal span) was kept, and closing it trapped on the subtraction that finds
+    /// the week a year earlier for its comparison.
+    @Test("a restored window outside the years events can have, or longer than its kind's, is dropped")
+    func windowOutsideRepresentableYears() throws {
+        let settings = testSettings(["week"])
+        let week = 7 * Timestamp.millisPerDay
+        let ancient = Window(kind: 0, start: .min + 1000, end: .min + 1000 + week)
+        let farFuture = Window(kind: 0, start: Timestamp.representableYears.upperBound + 1, end: .max)
+        let monday: EpochMillis = 1_767_542_400_000  // 2026-01-05T00:00+08:00
+        let tooLong = Window(kind: 0, start: monday, end: monday + 9 * Timestamp.millisPerDay)
+        let real = Window(kind: 0, start: monday, end: monday + week)
+        for bad in [ancient, farFuture, tooLong] { #expect(!settings.isValid(bad)) }
+        #expect(settings.isValid(real))
+
+        var scope = ScopeState()
+        for window in [ancient, farFuture, tooLong, real] { scope.windows[window] = ScopeState.WindowState() }
+        var value = BinaryWriter()
+        value.byte(StateEncoding.version)
+        ScopeKey.region("east").write(to: &value)
+        scope.write(to: &value)
+        var shard = try ShardProcessor.restore(
+            settings: settings,
+            records: [StateRecord(key: ShardProcessor.scopeKey(.region("east")), value: value.bytes)])
+        #expect(shard.openWindowCount == 1)
+        var effects: [ShardEffect] = []
+        shard.advanceWatermark(to: real.end + 1, effects: &effects)
+        _ = shard.takeChangelog()
+        #expect(effects.count == 1)
+    }
+
     @Test("the rule trackers' record reads back as written; another version or a cut one is refused")
     func rulesRecord() throws {
         let settings = Self.settings()

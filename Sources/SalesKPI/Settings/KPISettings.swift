@@ -40,13 +40,16 @@ package struct KPISettings: Sendable {
         windows.firstIndex { $0.name == name }.map { UInt8($0) }
     }
 
-    /// Whether a window read back from a topic is one of this configuration's: a known kind and
-    /// a non-empty span.
-    /// Whether `w` could be a window of this configuration: a configured kind, not empty, and a
-    /// span that fits in an Int64 (bytes from a topic can make one that does not; writing it
-    /// back would then trap: state fuzzer, scripts/fuzz.sh).
+    /// Whether `w` could be a window of this configuration: a configured kind, no longer than
+    /// that kind's windows, and holding some time of the years events can have
+    /// (`Timestamp.representableYears`). Bytes from a topic can make any other window; its span,
+    /// or its comparison window a year earlier, would then overflow an Int64 and trap (state
+    /// fuzzer, scripts/fuzz.sh).
     package func isValid(_ w: Window) -> Bool {
-        Int(w.kind) < windows.count && w.start < w.end && !w.end.subtractingReportingOverflow(w.start).overflow
+        guard Int(w.kind) < windows.count, w.start < w.end else { return false }
+        let (span, overflow) = w.end.subtractingReportingOverflow(w.start)
+        return !overflow && span <= windows[Int(w.kind)].maxSpanMillis
+            && w.start <= Timestamp.representableYears.upperBound && w.end > Timestamp.representableYears.lowerBound
     }
 
     /// The longest window span: state older than the watermark minus this can no longer matter.

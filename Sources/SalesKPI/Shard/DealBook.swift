@@ -39,8 +39,14 @@ package struct DealBook: Sendable, Equatable {
 
     private struct Entry: Equatable {
         var outcome: Outcome
-        /// The part it was written in; nil until the next flush.
-        var part: Part?
+        /// The chunk it was written in, or `unwritten` until the next flush. A number with a
+        /// sentinel rather than an optional `Part`: the optional's tag byte rounds every slot
+        /// of the table up by 8 bytes (scripts/bench.sh, state).
+        var chunk: Int64 = Entry.unwritten
+
+        static let unwritten: Int64 = -1
+
+        var part: Part? { chunk == Self.unwritten ? nil : .chunk(chunk) }
     }
 
     private var outcomes: [Key: Entry] = [:]
@@ -138,7 +144,7 @@ package struct DealBook: Sendable, Equatable {
             // Written once, with its latest outcome; gone (pruned) or already taken otherwise.
             // Changed in place through its index: one hash of the key's two strings, not two.
             guard let i = outcomes.index(forKey: key), outcomes.values[i].part == nil else { continue }
-            outcomes.values[i].part = .chunk(nextChunk)
+            outcomes.values[i].chunk = nextChunk
             let entry = outcomes.values[i]
             chunk.append((key, entry.outcome))
             bytes +=
@@ -153,14 +159,17 @@ package struct DealBook: Sendable, Equatable {
     /// Restores one part from the changelog, in any order: an outcome superseded by one from
     /// another part is not current, and a part left with none current is deleted at the next flush.
     package mutating func restore(_ part: Part, _ entries: [(Key, Outcome)]) {
-        if case .chunk(let n) = part { nextChunk = max(nextChunk, n + 1) }
+        // Chunks are numbered from 0: a negative number is a damaged key, skipped as the
+        // changelog reader skips a key it cannot parse.
+        guard case .chunk(let n) = part, n >= 0 else { return }
+        nextChunk = max(nextChunk, n + 1)
         var current = 0
         for (key, outcome) in entries {
             if let existing = outcomes[key] {
                 guard outcome.supersedes(existing.outcome) else { continue }
                 if let other = existing.part { release(other) }
             }
-            store(key, Entry(outcome: outcome, part: part))
+            store(key, Entry(outcome: outcome, chunk: n))
             current += 1
         }
         if current > 0 {

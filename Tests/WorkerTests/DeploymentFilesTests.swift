@@ -133,7 +133,7 @@ struct DeploymentFilesTests {
         // Memory: at least the highest peak measured (README, Performance).
         let requests = (container["resources"] as? [String: Any])?["requests"] as? [String: Any]
         let memory = try #require(requests?["memory"] as? String)
-        #expect(memory.hasSuffix("Mi") && Int(memory.dropLast(2))! >= 829)
+        #expect(memory.hasSuffix("Mi") && Int(memory.dropLast(2))! >= 861)
 
         let service = try object(objects, kind: "Service")
         let serviceSpec = try #require(service["spec"] as? [String: Any])

@@ -14,6 +14,7 @@ struct DealBookTests {
         var model: [DealBook.Key: DealBook.Outcome] = [:]
         let day = Timestamp.millisPerDay
         var horizon: EpochMillis = 0
+        var log = ChangelogModel()
         for step in 0..<20_000 {
             let key = DealBook.Key(region: "r\(rng.next() % 3)", dealId: "d\(rng.next() % 400)")
             let t = horizon + EpochMillis(rng.next() % UInt64(5 * day))
@@ -34,7 +35,32 @@ struct DealBookTests {
                 model = model.filter { $0.value.occurredAt >= horizon }
                 #expect(book.count == model.count)
             }
-            if step % 1300 == 0 { _ = book.takeChanges() }
+            if step % 1300 == 0 { log.take(book.takeChanges()) }
+        }
+        // What the changelog holds restores the same book: every slot written once, under its
+        // latest outcome, and no part deleted while an outcome in it is current.
+        log.take(book.takeChanges())
+        var restored = DealBook()
+        for (part, outcomes) in log.parts.sorted(by: { $0.key < $1.key }) { restored.restore(.chunk(part), outcomes) }
+        restored.prune(olderThan: horizon)
+        #expect(restored == book)
+        #expect(restored.count == model.count)
+    }
+
+    /// The parts a compacted changelog topic would keep.
+    private struct ChangelogModel {
+        var parts: [Int64: [(DealBook.Key, DealBook.Outcome)]] = [:]
+
+        mutating func take(
+            _ changes: (
+                removed: [DealBook.Part], written: [(part: DealBook.Part, outcomes: [(DealBook.Key, DealBook.Outcome)])]
+            )
+        ) {
+            for case .chunk(let n) in changes.removed { parts[n] = nil }
+            for (part, outcomes) in changes.written {
+                guard case .chunk(let n) = part else { continue }
+                parts[n] = outcomes
+            }
         }
     }
 }

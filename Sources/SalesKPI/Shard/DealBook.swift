@@ -37,7 +37,7 @@ package struct DealBook: Sendable, Equatable {
         case chunk(Int64)
     }
 
-    private struct Entry: Equatable {
+    struct Entry: Equatable, Sendable {
         var outcome: Outcome
         /// The chunk it was written in, or `unwritten` until the next flush. A number with a
         /// sentinel rather than an optional `Part`: the optional's tag byte rounds every slot
@@ -45,19 +45,22 @@ package struct DealBook: Sendable, Equatable {
         var chunk: Int64 = Entry.unwritten
 
         static let unwritten: Int64 = -1
+        /// What a removed slot of the table holds (`DealTable`).
+        static let removed = Entry(
+            outcome: Outcome(occurredAt: .min, eventId: "", rep: "", amount: .zero, cycleMillis: 0))
 
         var part: Part? { chunk == Self.unwritten ? nil : .chunk(chunk) }
     }
 
-    private var outcomes: [Key: Entry] = [:]
-    /// Keys by day of their outcome's event time (a key may also linger under the day of an
-    /// outcome since replaced), so pruning visits only the days it forgets: scanning every
-    /// outcome once per day of event time was a tenth of a backfill's work.
-    private var byDay: [Int64: [Key]] = [:]
+    private var outcomes = DealTable()
+    /// Slots by day of their outcome's event time (a slot may also linger under the day of an
+    /// outcome since replaced, or of a key since removed), so pruning visits only the days it
+    /// forgets: scanning every outcome once per day of event time was a tenth of a backfill's work.
+    private var byDay: [Int64: [Int32]] = [:]
     /// Current outcomes per written part: a part with none left is deleted.
     private var live: [Part: Int] = [:]
-    /// Keys recorded since the last `takeChanges()` (a key may repeat).
-    private var pending: [Key] = []
+    /// Slots recorded since the last `takeChanges()` (a slot may repeat).
+    private var pending: [Int32] = []
     /// Parts with nothing current left since the last `takeChanges()`.
     private var removed: [Part] = []
     private var nextChunk: Int64 = 0
@@ -67,25 +70,33 @@ package struct DealBook: Sendable, Equatable {
     package var count: Int { outcomes.count }
 
     package mutating func record(_ key: Key, _ outcome: Outcome) -> Decision {
-        guard let existing = outcomes[key] else {
-            store(key, Entry(outcome: outcome))
-            pending.append(key)
+        guard let s = outcomes.find(key) else {
+            pending.append(add(key, Entry(outcome: outcome)))
             return .count
         }
+        let existing = outcomes[s].entry
         guard outcome.supersedes(existing.outcome) else { return .superseded }
         if let part = existing.part { release(part) }
-        store(key, Entry(outcome: outcome))
-        pending.append(key)
+        replace(s, Entry(outcome: outcome))
+        pending.append(s)
         return .replace(existing.outcome)
     }
 
     private static func day(_ t: EpochMillis) -> Int64 { Timestamp.floorDiv(t, Timestamp.millisPerDay) }
 
-    private mutating func store(_ key: Key, _ entry: Entry) {
+    private mutating func add(_ key: Key, _ entry: Entry) -> Int32 {
+        let s = outcomes.insert(key, entry)
+        byDay[Self.day(entry.outcome.occurredAt), default: []].append(s)
+        return s
+    }
+
+    private mutating func replace(_ s: Int32, _ entry: Entry) {
         let day = Self.day(entry.outcome.occurredAt)
-        if outcomes.updateValue(entry, forKey: key).map({ Self.day($0.outcome.occurredAt) != day }) ?? true {
-            byDay[day, default: []].append(key)
+        let before = outcomes.modify(s) { current in
+            defer { current = entry }
+            return Self.day(current.outcome.occurredAt)
         }
+        if before != day { byDay[day, default: []].append(s) }
     }
 
     private mutating func release(_ part: Part) {
@@ -102,17 +113,16 @@ package struct DealBook: Sendable, Equatable {
     package mutating func prune(olderThan horizon: EpochMillis) {
         let last = Self.day(horizon)
         for day in byDay.keys.filter({ $0 <= last }) {
-            var kept: [Key] = []
-            for key in byDay.removeValue(forKey: day) ?? [] {
-                // Gone already, or current under a later day: nothing to do here.
-                guard let i = outcomes.index(forKey: key), Self.day(outcomes.values[i].outcome.occurredAt) == day
-                else { continue }
-                let entry = outcomes.values[i]
-                if entry.outcome.occurredAt < horizon {
-                    outcomes.remove(at: i)
-                    if let part = entry.part { release(part) }
+            var kept: [Int32] = []
+            for s in byDay.removeValue(forKey: day) ?? [] {
+                // Removed already, or current under another day: nothing to do here.
+                guard outcomes[s].isLive, Self.day(outcomes[s].entry.outcome.occurredAt) == day else { continue }
+                if outcomes[s].entry.outcome.occurredAt < horizon {
+                    let part = outcomes[s].entry.part
+                    outcomes.remove(s)
+                    if let part { release(part) }
                 } else {
-                    kept.append(key)
+                    kept.append(s)
                 }
             }
             if !kept.isEmpty { byDay[day] = kept }
@@ -140,16 +150,15 @@ package struct DealBook: Sendable, Equatable {
             chunk = []
             bytes = 0
         }
-        for key in pending {
-            // Written once, with its latest outcome; gone (pruned) or already taken otherwise.
-            // Changed in place through its index: one hash of the key's two strings, not two.
-            guard let i = outcomes.index(forKey: key), outcomes.values[i].part == nil else { continue }
-            outcomes.values[i].chunk = nextChunk
-            let entry = outcomes.values[i]
-            chunk.append((key, entry.outcome))
+        for s in pending {
+            // Written once, with its latest outcome; removed, or already taken, otherwise.
+            guard outcomes[s].isLive, outcomes[s].entry.part == nil else { continue }
+            let n = nextChunk
+            outcomes.modify(s) { $0.chunk = n }
+            let (key, outcome) = (outcomes[s].key, outcomes[s].entry.outcome)
+            chunk.append((key, outcome))
             bytes +=
-                key.region.utf8.count + key.dealId.utf8.count + entry.outcome.eventId.utf8.count
-                + entry.outcome.rep.utf8.count + 32
+                key.region.utf8.count + key.dealId.utf8.count + outcome.eventId.utf8.count + outcome.rep.utf8.count + 32
             if bytes >= Self.chunkBytes { close() }
         }
         close()
@@ -165,11 +174,14 @@ package struct DealBook: Sendable, Equatable {
         nextChunk = max(nextChunk, n + 1)
         var current = 0
         for (key, outcome) in entries {
-            if let existing = outcomes[key] {
+            if let s = outcomes.find(key) {
+                let existing = outcomes[s].entry
                 guard outcome.supersedes(existing.outcome) else { continue }
                 if let other = existing.part { release(other) }
+                replace(s, Entry(outcome: outcome, chunk: n))
+            } else {
+                _ = add(key, Entry(outcome: outcome, chunk: n))
             }
-            store(key, Entry(outcome: outcome, chunk: n))
             current += 1
         }
         if current > 0 {
@@ -179,7 +191,12 @@ package struct DealBook: Sendable, Equatable {
         }
     }
 
-    package static func == (a: DealBook, b: DealBook) -> Bool {
-        a.outcomes.mapValues(\.outcome) == b.outcomes.mapValues(\.outcome)
+    /// The current outcomes by key.
+    private var current: [Key: Outcome] {
+        var out: [Key: Outcome] = [:]
+        for slot in outcomes.slots where slot.isLive { out[slot.key] = slot.entry.outcome }
+        return out
     }
+
+    package static func == (a: DealBook, b: DealBook) -> Bool { a.current == b.current }
 }

@@ -65,12 +65,7 @@ package struct CustomerLedger: Sendable, Equatable, Codable {
             return
         }
         if changes.last.map({ $0.time < time }) ?? true { return changes.append((time, delta)) }
-        var lo = 0
-        var hi = changes.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if changes[mid].time < time { lo = mid + 1 } else { hi = mid }
-        }
+        let lo = changes.lowerBound { $0.time < time }
         if lo < changes.count, changes[lo].time == time {
             changes[lo].delta += delta
         } else {

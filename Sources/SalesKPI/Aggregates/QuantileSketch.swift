@@ -109,12 +109,7 @@ package struct QuantileSketch: Sendable, Equatable, Codable {
             first = Bin(index: index, count: UInt32(delta))
             return
         }
-        var lo = 0
-        var hi = rest.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if rest[mid].index < index { lo = mid + 1 } else { hi = mid }
-        }
+        let lo = rest.lowerBound { $0.index < index }
         if lo < rest.count, rest[lo].index == index {
             let next = Int(rest[lo].count) + delta
             if next == 0 { rest.remove(at: lo) } else { rest[lo].count = UInt32(next) }

@@ -6,12 +6,7 @@ struct CloseSchedule: Sendable {
     private var ends: [EpochMillis] = []
 
     mutating func schedule(_ end: EpochMillis) {
-        var lo = 0
-        var hi = ends.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if ends[mid] < end { lo = mid + 1 } else { hi = mid }
-        }
+        let lo = ends.lowerBound { $0 < end }
         if lo == ends.count || ends[lo] != end { ends.insert(end, at: lo) }
     }
 

@@ -63,12 +63,7 @@ extension ShardProcessor {
     /// The kept final of scope `i` for `window`, found by bisection in the closing order.
     func closedIndex(_ i: Int, of window: Window) -> Int? {
         let closed = scopes.states[i].closed
-        var lo = 0
-        var hi = closed.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if closed[mid].window < window { lo = mid + 1 } else { hi = mid }
-        }
+        let lo = closed.lowerBound { $0.window < window }
         return lo < closed.count && closed[lo].window == window ? lo : nil
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import TestSupport
 import Testing
 
@@ -94,5 +95,54 @@ struct AlertTextTests {
                     ReferenceModel.Scope(kind: "region", region: "south"), cacMinor: 300_000, baseline: 1000,
                     factor: 1.5,
                     day: "2026-02-09", newCustomers: 6, currency: "CNY", zh: locale == .zhCN))
+    }
+}
+
+/// Found by the state fuzzer: numbers too large for an Int64 of minor units trapped where they
+/// were turned into text or amounts.
+@Suite("Numbers beyond an Int64")
+struct HugeNumberTests {
+    @Test("fixed-point text of a number beyond an Int64 falls back to Swift's shortest form")
+    func fixedText() {
+        #expect(AlertText.fixed(2.5, 2) == "2.50")
+        #expect(AlertText.fixed(-0.004, 2) == "0.00")
+        #expect(AlertText.fixed(1.5e20, 2) == "1.5e+20")
+        #expect(AlertText.fixed(-1.5e20, 1) == "-1.5e+20")
+        #expect(AlertText.fixed(.infinity, 2) == "∞")
+        #expect(Money(rounding: 1e19) == nil && Money(rounding: .nan) == nil)
+        #expect(Money(rounding: 123.5) == Money(minorUnits: 124))
+    }
+
+    @Test(
+        "a CAC spike against a baseline near the largest amount is worded, not a trap",
+        arguments: [AlertLocale.en, .zhCN])
+    func hugeBaseline(locale: AlertLocale) {
+        let spike = CACSpikeDetector.Spike(cac: Money(minorUnits: .max), baseline: 9.3e16, threshold: 1.5)
+        let text = AlertText.cacSpike(
+            spike, scope: .region("east"), period: "week", periodStart: "2026-03-02", newCustomers: 5, factor: 1.5,
+            currency: "CNY", locale: locale)
+        #expect(text.contains("9.3e+16"))
+    }
+
+    /// A source ahead of the watermark can bring a quarter's revenue in while the watermark is a
+    /// millisecond into the quarter: revenue / pace is then beyond any amount.
+    @Test("a projection beyond an amount is published as null; a normal one as revenue / pace")
+    func projection() throws {
+        let start: EpochMillis = 1_767_196_800_000  // 2026-01-01T00:00+08:00
+        let end: EpochMillis = 1_775_059_200_000  // 2026-04-01T00:00+08:00
+        var aggregate = KPIAggregate()
+        aggregate.revenue = Money(minorUnits: 2_000_000_000)
+        func projected(watermark: EpochMillis) throws -> Any? {
+            let summary = Summary(
+                scope: .region("east"), window: Window(kind: 0, start: start, end: end), windowName: "quarter",
+                final: false, revision: 1, aggregate: aggregate, watermark: watermark,
+                target: Money(minorUnits: 9_000_000_000), marketSize: nil)
+            let json = summary.json(currency: "CNY", calendar: BusinessCalendar(timeZoneIdentifier: "Asia/Shanghai")!)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(json)) as? [String: Any])
+            return object["projected"]
+        }
+        #expect(try projected(watermark: start + 1) is NSNull)
+        // Half the quarter gone: twice the revenue, to the fen.
+        #expect(try projected(watermark: start + (end - start) / 2) as? String == "40000000.00")
     }
 }

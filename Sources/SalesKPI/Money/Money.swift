@@ -63,6 +63,13 @@ package struct Money: Hashable, Comparable, Sendable, CustomStringConvertible, C
         return (negative ? "-" : "") + String(magnitude / 100) + "." + (cents < 10 ? "0" : "") + String(cents)
     }
 
+    /// The amount nearest `minorUnits`, or nil when that is not finite or beyond an Int64: a
+    /// projection from the first millisecond of a quarter can be (state fuzzer, scripts/fuzz.sh).
+    package init?(rounding minorUnits: Double) {
+        guard let units = Int64(exactly: minorUnits.rounded()) else { return nil }
+        self.minorUnits = units
+    }
+
     /// The amount as a Double, for ratios only (never for sums).
     package var doubleValue: Double { Double(minorUnits) / 100 }
 }

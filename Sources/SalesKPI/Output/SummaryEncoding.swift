@@ -45,10 +45,9 @@ extension Summary {
         w.field("target", target)
         w.field("attainment", target.map { a.revenue.doubleValue / $0.doubleValue })
         w.field("pace", pace)
-        w.field(
-            "projected",
-            target == nil || pace <= 0 ? nil : Money(minorUnits: Int64((Double(a.revenue.minorUnits) / pace).rounded()))
-        )
+        // Null too when the projection does not fit in an amount: revenue that a source ahead
+        // of the watermark brought in while the watermark is a sliver into the window.
+        w.field("projected", target == nil || pace <= 0 ? nil : Money(rounding: Double(a.revenue.minorUnits) / pace))
         w.field("market_size", marketSize)
         w.field("market_share", marketSize.flatMap { $0.minorUnits > 0 ? a.revenue.doubleValue / $0.doubleValue : nil })
         w.field("watermark", timestamp: watermark == .min ? nil : watermark)

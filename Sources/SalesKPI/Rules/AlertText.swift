@@ -28,7 +28,7 @@ package enum AlertText {
         _ s: CACSpikeDetector.Spike, scope: ScopeKey, period: String, periodStart: String, newCustomers: Int,
         factor: Double, currency: String, locale: AlertLocale
     ) -> String {
-        let baseline = Money(minorUnits: Int64((s.baseline * 100).rounded()))
+        let baseline = Money(rounding: s.baseline * 100).map(\.description) ?? fixed(s.baseline, 2)
         let multiple = fixed(s.cac.doubleValue / s.baseline, 2)
         switch locale {
         case .en:
@@ -65,12 +65,14 @@ package enum AlertText {
 
     private static func pct(_ x: Double) -> String { fixed(x * 100, 1) + "%" }
 
-    /// Fixed-point formatting without Foundation's locale-dependent formatters.
+    /// Fixed-point formatting without Foundation's locale-dependent formatters; beyond an Int64
+    /// of the last decimal, Swift's shortest form ("1.5e+20"): a multiple of a restored CAC
+    /// baseline can be that large (state fuzzer, scripts/fuzz.sh).
     package static func fixed(_ x: Double, _ decimals: Int) -> String {
         guard x.isFinite else { return x.isNaN ? "NaN" : (x < 0 ? "-∞" : "∞") }
         var scale = 1.0
         for _ in 0..<decimals { scale *= 10 }
-        let scaled = Int64((abs(x) * scale).rounded())
+        guard let scaled = Int64(exactly: (abs(x) * scale).rounded()) else { return "\(x)" }
         let whole = scaled / Int64(scale)
         var frac = String(scaled % Int64(scale))
         while frac.count < decimals { frac = "0" + frac }

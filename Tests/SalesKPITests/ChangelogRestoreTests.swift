@@ -137,6 +137,19 @@ struct ChangelogRestoreTests {
         #expect(restored.openWindowCount == h.shard.openWindowCount)
     }
 
+    /// A shard restored from one record: region east's scope with `windows` open, empty.
+    static func restoreEast(with windows: [Window], _ settings: KPISettings) throws -> ShardProcessor {
+        var scope = ScopeState()
+        for window in windows { scope.windows[window] = ScopeState.WindowState() }
+        var value = BinaryWriter()
+        value.byte(StateEncoding.version)
+        ScopeKey.region("east").write(to: &value)
+        scope.write(to: &value)
+        return try ShardProcessor.restore(
+            settings: settings,
+            records: [StateRecord(key: ShardProcessor.scopeKey(.region("east")), value: value.bytes)])
+    }
+
     /// Found by the state fuzzer: a scope record whose window's span does not fit in an Int64
     /// (the reader adds the span to the start, wrapping) was kept, and writing the scope back
     /// trapped on the subtraction.
@@ -150,16 +163,7 @@ struct ChangelogRestoreTests {
         #expect(try Window(reading: &r) == wide)
         #expect(!settings.isValid(wide))
 
-        var scope = ScopeState()
-        scope.windows[wide] = ScopeState.WindowState()
-        scope.windows[Window(kind: 0, start: 0, end: 86_400_000)] = ScopeState.WindowState()
-        var value = BinaryWriter()
-        value.byte(StateEncoding.version)
-        ScopeKey.region("east").write(to: &value)
-        scope.write(to: &value)
-        var shard = try ShardProcessor.restore(
-            settings: settings,
-            records: [StateRecord(key: ShardProcessor.scopeKey(.region("east")), value: value.bytes)])
+        var shard = try Self.restoreEast(with: [wide, Window(kind: 0, start: 0, end: 86_400_000)], settings)
         #expect(shard.openWindowCount == 1)
         var effects: [ShardEffect] = []
         shard.advanceWatermark(to: 2 * 86_400_000, effects: &effects)
@@ -182,15 +186,7 @@ struct ChangelogRestoreTests {
         for bad in [ancient, farFuture, tooLong] { #expect(!settings.isValid(bad)) }
         #expect(settings.isValid(real))
 
-        var scope = ScopeState()
-        for window in [ancient, farFuture, tooLong, real] { scope.windows[window] = ScopeState.WindowState() }
-        var value = BinaryWriter()
-        value.byte(StateEncoding.version)
-        ScopeKey.region("east").write(to: &value)
-        scope.write(to: &value)
-        var shard = try ShardProcessor.restore(
-            settings: settings,
-            records: [StateRecord(key: ShardProcessor.scopeKey(.region("east")), value: value.bytes)])
+        var shard = try Self.restoreEast(with: [ancient, farFuture, tooLong, real], settings)
         #expect(shard.openWindowCount == 1)
         var effects: [ShardEffect] = []
         shard.advanceWatermark(to: real.end + 1, effects: &effects)

@@ -14,7 +14,7 @@ SECONDS_TO_RUN=${1:-60}
 out=.build-fuzz
 mkdir -p "$out/corpus"
 # A Swift runtime trap is reported by libFuzzer's own handler: Swift's backtracer, run under
-# AddressSanitizer, tripped it and hid the report (stop 29).
+# AddressSanitizer, trips ASan itself, takes minutes and hides the trap's report.
 export SWIFT_BACKTRACE=enable=no
 
 # Runs one fuzzer, its output kept whole in a log; prints the final stats, and on a failure

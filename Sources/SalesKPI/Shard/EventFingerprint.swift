@@ -22,6 +22,6 @@ package struct EventFingerprint: Hashable, Sendable {
 
     package init(of id: String, key: SipHash128) {
         let (low, high) = key.hash(id)
-        self.init(low: low | (high == 0 ? 1 : 0), high: high)
+        self.init(low: low == 0 && high == 0 ? 1 : low, high: high)
     }
 }

@@ -20,7 +20,7 @@ extension ShardProcessor {
 
     /// Publishes every changed open window now, regardless of the emit interval.
     package mutating func emitProvisional(effects: inout [ShardEffect]) {
-        let changed = scopes.states.indices.filter { scopes.states[$0].windows.contains(where: \.state.dirty) }
+        let changed = scopes.states.indices.filter { scopes.states[$0].windows.contains { _, state in state.dirty } }
         for i in scopes.sorted(changed) {
             let scope = scopes.keys[i]
             // Swapped out, so it changes in place while summaries are made from the shard.
@@ -52,8 +52,8 @@ extension ShardProcessor {
         if let unit = Comparisons.unit(of: spec, scope: scope) {
             let history = histories[scope] ?? PeriodHistory()
             comparisons = Comparisons(unit, window, calendar: settings.calendar) { start in
-                if let prior = open.first(where: { $0.window.kind == window.kind && $0.window.start == start }) {
-                    return PeriodFigures(prior.state.aggregate)
+                if let prior = open.first(where: { $0.kind == window.kind && $0.start == start }) {
+                    return PeriodFigures(prior.aggregate)
                 }
                 return history.figures(kind: window.kind, start: start)
             }

@@ -72,14 +72,15 @@ extension ShardProcessor {
     private mutating func closeWindows(effects: inout [ShardEffect]) {
         guard let end = closing.popEarliest() else { return }
         var closing: [Int] = []
-        for i in scopes.states.indices where scopes.states[i].windows.contains(where: { $0.window.end <= end }) {
+        for i in scopes.states.indices
+        where scopes.states[i].windows.contains(where: { window, _ in window.end <= end }) {
             closing.append(i)
         }
         // In key order (then window order), so a restored shard emits exactly what an
         // uninterrupted one does.
         var closed: [(scope: Int, window: Window)] = []
         for i in scopes.sorted(closing) {
-            for entry in scopes.states[i].windows where entry.window.end <= end { closed.append((i, entry.window)) }
+            scopes.states[i].windows.forEach { window, _ in if window.end <= end { closed.append((i, window)) } }
         }
         for (i, window) in closed {
             let scope = scopes.keys[i]

@@ -195,10 +195,9 @@ package struct ShardProcessor: Sendable {
     /// scope's headroom shows it, else window by window.
     private func admits(_ add: SumHeadroom.Increment, scope i: Int, at t: EpochMillis) -> Bool {
         if scopes.states[i].headroom.clearlyAdmits(add) { return true }
-        for (window, state) in scopes.states[i].windows where window.contains(t) {
-            if !SumHeadroom.fits(add, in: state.aggregate) { return false }
+        return !scopes.states[i].windows.contains { window, state in
+            window.contains(t) && !SumHeadroom.fits(add, in: state.aggregate)
         }
-        return true
     }
 
     private mutating func noteTargets(for scope: ScopeKey) {

@@ -129,7 +129,7 @@ extension KPIAggregate {
 extension ScopeState {
     func write(to w: inout BinaryWriter) {
         w.count(windows.count)
-        for (window, state) in windows {
+        windows.forEach { window, state in
             window.write(to: &w)
             state.aggregate.write(to: &w)
             w.int(state.revision)

@@ -38,7 +38,7 @@ struct SumHeadroom: Sendable {
 
     /// The bound after a restore: the largest sums in the restored windows.
     init(windows: WindowTable) {
-        for (_, state) in windows {
+        windows.forEach { _, state in
             let a = state.aggregate
             money = max(money, a.revenue.minorUnits, a.spend.minorUnits)
             count = max(count, Int64(a.won), Int64(a.lost), Int64(a.newCustomers), Int64(a.churnedCustomers))

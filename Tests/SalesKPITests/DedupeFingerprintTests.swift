@@ -29,8 +29,9 @@ struct DedupeFingerprintTests {
 
     /// Fingerprints made to share their low bits, so probe chains are long and wrap around the
     /// end of the table, and removals shift them back; half of them with small high words, so
-    /// their tags are equal and only the whole fingerprint tells them apart. Checked against
-    /// Swift's `Set`.
+    /// their tags are equal and only the whole fingerprint tells them apart; and the all-zero
+    /// fingerprint, which the tags let the set store like any other. Checked against Swift's
+    /// `Set`.
     @Test("the fingerprint set holds what a Set holds through inserts and removals")
     func setMatchesModel() {
         var rng = seededGenerator(29)
@@ -43,6 +44,7 @@ struct DedupeFingerprintTests {
             let high = rng.next() % 2 == 0 ? rng.next() | 1 : rng.next() % 1_000 + 1
             universe.append(EventFingerprint(low: low, high: high))
         }
+        universe.append(EventFingerprint(low: 0, high: 0))
         for step in 0..<20_000 {
             let f = universe[Int(rng.next() % UInt64(universe.count))]
             if rng.next() % 3 == 0 {

@@ -11,17 +11,10 @@ package struct EventFingerprint: Hashable, Sendable {
     package let low: UInt64
     package let high: UInt64
 
-    /// All zeros marks an empty slot of `FingerprintSet`; a hash of all zeros is stored with
-    /// its lowest bit set, one more (equally unlikely) way to collide.
-    static let empty = EventFingerprint(low: 0, high: 0)
-
     init(low: UInt64, high: UInt64) {
         self.low = low
         self.high = high
     }
 
-    package init(of id: String, key: SipHash128) {
-        let (low, high) = key.hash(id)
-        self.init(low: low == 0 && high == 0 ? 1 : low, high: high)
-    }
+    package init(of id: String, key: SipHash128) { (low, high) = key.hash(id) }
 }

@@ -138,7 +138,7 @@ package struct JSONWriter {
             s.append(UInt8(ascii: "\""))
             if v.minorUnits < 0 { s.append(UInt8(ascii: "-")) }
             let magnitude = v.minorUnits.magnitude
-            Self.unsignedInteger(magnitude / 100, &s)
+            DecimalDigits.write(magnitude / 100, &s)
             s.append(UInt8(ascii: "."))
             s.append(UInt8(ascii: "0") + UInt8(magnitude % 100 / 10))
             s.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
@@ -157,18 +157,7 @@ package struct JSONWriter {
     /// `v` in decimal (also changelog record keys, `RecordKeyText`).
     static func integer(_ v: Int64, _ s: inout OutputSpan<UInt8>) {
         if v < 0 { s.append(UInt8(ascii: "-")) }
-        unsignedInteger(v.magnitude, &s)
-    }
-
-    private static func unsignedInteger(_ v: UInt64, _ s: inout OutputSpan<UInt8>) {
-        var divisor: UInt64 = 1
-        while divisor <= v / 10 { divisor *= 10 }
-        var rest = v
-        while divisor > 0 {
-            s.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
-        }
+        DecimalDigits.write(v.magnitude, &s)
     }
 
     /// The most bytes `quote` can write for `s`: every byte escaped as `\u00XX`, and the quotes.

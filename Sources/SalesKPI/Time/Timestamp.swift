@@ -97,43 +97,27 @@ package enum Timestamp {
         // A sign and up to 19 year digits, then at most 26 bytes.
         out.append(addingCapacity: 46) { s in
             if y < 0 { s.append(UInt8(ascii: "-")) }
-            digits(abs(y), 4, &s)
+            DecimalDigits.write(UInt64(y.magnitude), width: 4, &s)
             s.append(UInt8(ascii: "-"))
-            digits(m, 2, &s)
+            DecimalDigits.two(m, &s)
             s.append(UInt8(ascii: "-"))
-            digits(d, 2, &s)
+            DecimalDigits.two(d, &s)
             s.append(UInt8(ascii: "T"))
-            digits(msOfDay / 3600, 2, &s)
+            DecimalDigits.two(msOfDay / 3600, &s)
             s.append(UInt8(ascii: ":"))
-            digits(msOfDay / 60 % 60, 2, &s)
+            DecimalDigits.two(msOfDay / 60 % 60, &s)
             s.append(UInt8(ascii: ":"))
-            digits(msOfDay % 60, 2, &s)
+            DecimalDigits.two(msOfDay % 60, &s)
             if ms != 0 {
                 s.append(UInt8(ascii: "."))
-                digits(ms, 3, &s)
+                DecimalDigits.write(UInt64(ms), width: 3, &s)
             }
             if offsetSeconds == 0 { return s.append(UInt8(ascii: "Z")) }
             s.append(UInt8(ascii: offsetSeconds < 0 ? "-" : "+"))
             let o = abs(offsetSeconds)
-            digits(o / 3600, 2, &s)
+            DecimalDigits.two(o / 3600, &s)
             s.append(UInt8(ascii: ":"))
-            digits(o / 60 % 60, 2, &s)
-        }
-    }
-
-    /// `v` (not negative) in decimal, zero-padded to at least `width` digits.
-    private static func digits(_ v: Int, _ width: Int, _ s: inout OutputSpan<UInt8>) {
-        var divisor = 1
-        var w = 1
-        while w < width || divisor <= v / 10 {
-            divisor *= 10
-            w += 1
-        }
-        var rest = v
-        while divisor > 0 {
-            s.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
+            DecimalDigits.two(o / 60 % 60, &s)
         }
     }
 

@@ -71,9 +71,13 @@ extension ShardProcessor {
         for i in scopes.sorted(scopes.states.indices.filter { !scopes.states[$0].closedChanged.isEmpty }) {
             let changed = scopes.states[i].closedChanged
             scopes.states[i].closedChanged.removeAll()
-            // A window changed twice since the flush is listed twice and written once.
-            var written = Set<Window>()
-            for window in changed where changed.count == 1 || written.insert(window).inserted {
+            // A window changed twice since the flush is listed twice and written once, at its
+            // first mention. A scope lists a few, found by scanning those before: a set per scope,
+            // hashing every window, was a tenth of the flush (scripts/bench.sh, shard). A set
+            // still for long lists (many corrections of one scope), where the scan is quadratic.
+            var seen = changed.count > 16 ? Set<Window>(minimumCapacity: changed.count) : []
+            for (k, window) in changed.enumerated()
+            where changed.count > 16 ? seen.insert(window).inserted : !changed[..<k].contains(window) {
                 let key = ClosedKey(scope: scopes.keys[i], window: window)
                 guard let k = closedIndex(i, of: window) else {
                     out.append(StateRecord(key: Self.closedKey(key), value: nil))

@@ -72,7 +72,10 @@ extension ShardProcessor {
     private mutating func closeWindows(effects: inout [ShardEffect]) {
         guard let end = closing.popEarliest() else { return }
         var closing: [Int] = []
-        for i in scopes.states.indices where scopes.states[i].windows.earliestEnd <= end { closing.append(i) }
+        for i in scopes.states.indices
+        where scopes.states[i].windows.contains(where: { window, _ in window.end <= end }) {
+            closing.append(i)
+        }
         // In key order (then window order), so a restored shard emits exactly what an
         // uninterrupted one does.
         var closed: [(scope: Int, window: Window)] = []

@@ -23,15 +23,7 @@ struct WindowTable: Sendable {
         func holds(_ w: Window) -> Bool { start == w.start && end == w.end && kind == w.kind }
     }
 
-    private var entries: [Entry] = [] {
-        didSet { earliestEnd = entries.first?.end ?? .max }
-    }
-
-    /// The end of the first window (they are sorted by end first), `.max` when none is open. Kept
-    /// beside the array, in the scope's own state: at every window end the shard asks each scope
-    /// whether a window of it ends by then, and reading the array for it was a cache miss per
-    /// scope, most of closing's cost (scripts/bench.sh, shard).
-    private(set) var earliestEnd: EpochMillis = .max
+    private var entries: [Entry] = []
 
     init() {}
 

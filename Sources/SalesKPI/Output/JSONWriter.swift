@@ -140,8 +140,7 @@ package struct JSONWriter {
             let magnitude = v.minorUnits.magnitude
             DecimalDigits.write(magnitude / 100, &s)
             s.append(UInt8(ascii: "."))
-            s.append(UInt8(ascii: "0") + UInt8(magnitude % 100 / 10))
-            s.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            DecimalDigits.two(Int(magnitude % 100), &s)
             s.append(UInt8(ascii: "\""))
         }
     }

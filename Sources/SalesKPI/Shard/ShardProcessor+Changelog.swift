@@ -75,9 +75,10 @@ extension ShardProcessor {
             // first mention. A scope lists a few, found by scanning those before: a set per scope,
             // hashing every window, was a tenth of the flush (scripts/bench.sh, shard). A set
             // still for long lists (many corrections of one scope), where the scan is quadratic.
-            var seen = changed.count > 16 ? Set<Window>(minimumCapacity: changed.count) : []
+            let long = changed.count > 16
+            var seen = long ? Set<Window>(minimumCapacity: changed.count) : []
             for (n, window) in changed.enumerated()
-            where changed.count > 16 ? seen.insert(window).inserted : !changed[..<n].contains(window) {
+            where long ? seen.insert(window).inserted : !changed[..<n].contains(window) {
                 let key = ClosedKey(scope: scopes.keys[i], window: window)
                 guard let k = closedIndex(i, of: window) else {
                     out.append(StateRecord(key: Self.closedKey(key), value: nil))

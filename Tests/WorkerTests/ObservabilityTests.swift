@@ -230,6 +230,45 @@ struct ObservabilityTests {
 
     }
 
+    /// A rebuilt stage commits, empty, while it waits to join its group: counted as commits that
+    /// went through, those hid a stage whose every restore failed.
+    @Test("/healthz names a stage whose every restore fails, with the reason", .timeLimit(.minutes(3)))
+    func restoreFailsEveryTime() throws {
+        let cluster = try cluster()
+        // The mock completes a join into a non-empty group only session.timeout.ms - 1 s later.
+        let config = try TestConfig.make(properties: ["session.timeout.ms": "6000"])
+        // A changelog marker of a format no worker writes: refused, never skipped.
+        try produce(
+            [
+                Scenario.Message(
+                    topic: config.worker.topics.changelog, partition: 0, key: Array("x".utf8), value: [0x00],
+                    kind: .bad(reason: "foreign marker"))
+            ], bootstrap: cluster.bootstrapServers)
+        let health = HealthState()
+        let server = try ObservabilityServer(
+            host: "127.0.0.1", port: 0, registry: PrometheusCollectorRegistry(), health: health)
+        defer { server.shutdown() }
+        let harness = PipelineHarness(config: config, bootstrap: cluster.bootstrapServers, health: health)
+        let base = "http://127.0.0.1:\(server.port)"
+        harness.start()
+        defer { harness.stop() }
+        var body = ""
+        let reported = waitFor(.seconds(120)) {
+            guard let r = httpGet(base + "/healthz"), r.status == 503 else { return false }
+            body = r.body
+            return true
+        }
+        #expect(reported, "healthz stayed ok")
+        #expect(
+            body.hasPrefix(
+                "aggregate: rebuilt 3 times without a commit going through; the last time: restore of tasks "),
+            "\(body)")
+        #expect(
+            body.contains("a changelog record of format version 0x0; this worker reads version 0xD1 only"), "\(body)")
+        #expect(httpGet(base + "/readyz")?.status == 503)
+        #expect(harness.pipeline.stats.snapshot.aggregated == 0)
+    }
+
     @Test("health rules: a stage that stops moving, one rebuilt three times in a row, one restoring")
     func healthRules() {
         let now = Atomic<Int64>(1_000_000)
@@ -248,12 +287,16 @@ struct ObservabilityTests {
         #expect(health.isAlive)
         // Rebuilds: not ready while one is under way; three in a row without a commit, not alive.
         for k in 1...3 {
-            health.stageBroke("aggregate")
+            health.stageBroke("aggregate", reason: "restore failed (\(k))")
             #expect(!health.isReady && health.notReadyReasons == ["aggregate is being rebuilt"])
             health.stageStarted("aggregate")
             #expect(health.isAlive == (k < 3), "after \(k) rebuilds")
         }
-        #expect(health.problems == ["aggregate: rebuilt 3 times without a commit going through"])
+        // With the last failure's reason: the count alone does not tell an operator what to fix.
+        #expect(
+            health.problems == [
+                "aggregate: rebuilt 3 times without a commit going through; the last time: restore failed (3)"
+            ])
         health.stageCommitted("aggregate")
         #expect(health.isAlive)
         // A long restore is not a stall, but the stage is not ready meanwhile.

@@ -6,7 +6,8 @@ import Synchronization
 ///
 /// Alive: the pipeline thread runs, and no stage has gone `stall_timeout` without moving (its
 /// loop blocked inside a call: a produce waiting for room, a commit), nor been rebuilt three
-/// times without a commit going through in between (a record or a broker it cannot get past).
+/// times without a commit of assigned partitions going through in between (a record, a broker
+/// or a changelog it cannot get past).
 ///
 /// Ready: the stages have joined their groups, the cluster answered the last metadata probe, no
 /// stage is being rebuilt or restoring its state, and no shutdown is under way.
@@ -29,6 +30,8 @@ package final class HealthState: Sendable {
         var restoring = false
         /// Rebuilds since the stage last committed.
         var failedRebuilds = 0
+        /// Why it broke the last time, for /healthz: an operator sees the cause, not only a count.
+        var lastFailure: String?
     }
 
     package init(clock: @escaping @Sendable () -> EpochMillis = Pipeline.wallClock) { self.clock = clock }
@@ -46,7 +49,9 @@ package final class HealthState: Sendable {
         if !alive.load(ordering: .relaxed) { out.append("pipeline stopped") }
         for (name, s) in stages.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
             if s.failedRebuilds >= Self.rebuildLimit {
-                out.append("\(name): rebuilt \(s.failedRebuilds) times without a commit going through")
+                out.append(
+                    "\(name): rebuilt \(s.failedRebuilds) times without a commit going through"
+                        + (s.lastFailure.map { "; the last time: \($0)" } ?? ""))
             } else if !s.restoring, !s.rebuilding, now - s.progressAt >= timeout {
                 out.append("\(name): no progress for \((now - s.progressAt) / 1000) s")
             }
@@ -89,18 +94,22 @@ package final class HealthState: Sendable {
         stages.withLock { $0[name]?.progressAt = now }
     }
 
-    /// The stage broke and is being rebuilt from its changelog.
-    func stageBroke(_ name: String) {
+    /// The stage broke, for `reason`, and is being rebuilt from its changelog.
+    func stageBroke(_ name: String, reason: String? = nil) {
         let now = clock()
         stages.withLock {
             $0[name, default: StageHealth(progressAt: now)].rebuilding = true
             $0[name]!.failedRebuilds += 1
+            $0[name]!.lastFailure = reason
         }
     }
 
     /// A commit of the stage went through.
     func stageCommitted(_ name: String) {
-        stages.withLock { $0[name]?.failedRebuilds = 0 }
+        stages.withLock {
+            $0[name]?.failedRebuilds = 0
+            $0[name]?.lastFailure = nil
+        }
     }
 
     func stageRestoring(_ name: String, _ restoring: Bool) {

@@ -109,6 +109,7 @@ package final class Pipeline: Sendable {
         // Create every stage up front so configuration errors surface here, not on a thread.
         var first: [StageRunner] = []
         for (kind, slot) in kinds { first.append(try StageRunner(pipeline: self, kind: kind, slot: slot)) }
+        let scrubber = SecretScrubber(secrets: SecretRedaction.secretValues(config.worker.kafka.properties))
         let done = DispatchGroup()
         for (k, (kind, slot)) in kinds.enumerated() {
             let name = first[k].name
@@ -129,7 +130,8 @@ package final class Pipeline: Sendable {
                     let broke = current.run()
                     hunt.runEnded(current.report)
                     guard broke, !isStopping else { break }
-                    health.stageBroke(name)
+                    // /healthz is served to anyone who can reach it: no secret in an error reaches it.
+                    health.stageBroke(name, reason: current.report.failure.map { scrubber.scrub("\($0)") })
                     stats.retire(name)
                     stage = nil
                     // A second apart, and not at all once the pipeline is stopping.

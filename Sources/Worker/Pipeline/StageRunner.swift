@@ -145,7 +145,10 @@ final class StageRunner {
             takenSinceCommit = 0
             isolatedPositions.removeAll()
             condemnedTaken.removeAll()
-            pipeline.health.stageCommitted(name)
+            // Only a stage holding partitions proves by committing that it can work: a rebuilt
+            // stage also commits, empty, while it waits to join, and counted, those commits hid
+            // a stage whose every restore failed (WindowKindsRestartTests).
+            if isAssigned { pipeline.health.stageCommitted(name) }
             stage.transactionEnded(committed: true)
             if finishing, !io.counters.finished {
                 io.counters.finished = true

@@ -15,11 +15,22 @@ private let settings: KPISettings = {
 
 private let shardKeys = [
     "m", "s|east", "s|east/r1", "D|7", "W|3", "L|3", "r", "h|region\u{1}east",
-    "c|0\u{1}1767196800000\u{1}1767283200000\u{1}rep\u{1}east\u{1}r1",
+    "c|0\u{1}1767196800000\u{1}1767283200000\u{1}rep\u{1}east\u{1}r1", "k",
 ]
 private let rollupKeys = [
-    "m", "p|0|1767196800000|1767283200000|east", "p|9|0|1|west", "f|0|1767196800000|1767283200000",
+    "m", "p|0|1767196800000|1767283200000|east", "p|9|0|1|west", "f|0|1767196800000|1767283200000", "k",
 ]
+/// Half the inputs are restored as if written under the configured kinds in reverse order
+/// (a `k` record before them): every window kind in them is then renumbered by name.
+private let reversedKinds = WindowKindNames(settings.windows.reversed().map(\.name))
+
+private func records(_ key: String, _ value: [UInt8], reversed: Bool, rollup: Bool) -> [StateRecord] {
+    let record = StateRecord(key: key, value: value)
+    guard reversed, key != WindowKindNames.recordKey else { return [record] }
+    let kinds =
+        rollup ? StateEncoding.json(reversedKinds, version: StateEncoding.rollupVersion) : reversedKinds.encoded()
+    return [StateRecord(key: WindowKindNames.recordKey, value: kinds), record]
+}
 /// Where a restored shard's event time is taken next: three days past where it was (or
 /// 2026-01-01), a few hundred windows to close, not a century of them.
 private func later(_ t: EpochMillis) -> EpochMillis {
@@ -43,16 +54,19 @@ public func stateFuzzTarget(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 
         precondition(again == event, "a decoded event copy does not read back as itself")
     case 1:
         let key = shardKeys[Int(selector / 3) % shardKeys.count]
+        let reversed = Int(selector / 3) / shardKeys.count % 2 == 1
         guard
-            var shard = try? ShardProcessor.restore(settings: settings, records: [StateRecord(key: key, value: value)])
+            var shard = try? ShardProcessor.restore(
+                settings: settings, records: records(key, value, reversed: reversed, rollup: false))
         else { return 0 }
         shard.advanceProgress(to: later(shard.watermark), effects: &effects)
         _ = shard.takeChangelog()
     default:
         let key = rollupKeys[Int(selector / 3) % rollupKeys.count]
+        let reversed = Int(selector / 3) / rollupKeys.count % 2 == 1
         guard
             var rollup = try? CompanyRollup.restore(
-                settings: settings, shards: 2, records: [StateRecord(key: key, value: value)])
+                settings: settings, shards: 2, records: records(key, value, reversed: reversed, rollup: true))
         else { return 0 }
         let t = later(1_767_196_800_000)
         rollup.shardWatermark(0, t, coverage: nil, effects: &effects)

@@ -251,7 +251,7 @@ struct ChangelogRestoreTests {
         rollup.shardWatermark(0, EventBuilder.t("2026-03-03T02:00:00+08:00"), effects: &out)
         records += rollup.takeChangelog()
         let kinds = Set(records.filter { $0.value != nil }.compactMap(\.key.first))
-        #expect(kinds == ["m", "p", "f"])
+        #expect(kinds == ["m", "k", "p", "f"])
         // The records as written restore.
         _ = try CompanyRollup.restore(settings: settings, shards: 1, records: records)
         for record in records where record.value != nil {

@@ -17,7 +17,7 @@ enum TestConfig {
 
     static func make(
         partitions: Int = 8, properties: [String: String] = [:], aggregateThreads: Int = 1, routeStage: Bool = true,
-        maxEventBytes: Int = ScenarioGenerator.maxEventBytes
+        maxEventBytes: Int = ScenarioGenerator.maxEventBytes, windows: [String] = windows
     ) throws -> ResolvedConfig {
         var w = WorkerConfig()
         w.processing.routeStage = routeStage

@@ -51,9 +51,14 @@ package struct PeriodHistory: Sendable, Equatable, Codable {
         entries.removeAll { $0.kind == kind && $0.start <= start }
     }
 
-    /// Only the entries and first starts of the kinds `keep` accepts.
-    package func keeping(_ keep: (UInt8) -> Bool) -> PeriodHistory {
-        PeriodHistory(entries: entries.filter { keep($0.kind) }, firstStart: firstStart.filter { keep($0.key) })
+    /// The entries and first starts under the kinds `kind` gives, without those it gives none.
+    package func mappingKinds(_ kind: (UInt8) -> UInt8?) -> PeriodHistory {
+        var starts: [UInt8: EpochMillis] = [:]
+        for (k, start) in firstStart { if let mapped = kind(k) { starts[mapped] = start } }
+        return PeriodHistory(
+            entries: entries.compactMap { e in kind(e.kind).map { Entry(kind: $0, start: e.start, figures: e.figures) }
+            },
+            firstStart: starts)
     }
 
     package var isEmpty: Bool { entries.isEmpty && firstStart.isEmpty }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// The rollup's state as changelog records: `p|…` one per (window, region) part, `f|…` one per
-/// final window still revisable, `m` the rest. Every value is `StateEncoding.rollupVersion`
+/// final window still revisable, `k` the window kinds it numbers windows by (`WindowKindNames`),
+/// `m` the rest. Every value is `StateEncoding.rollupVersion`
 /// followed by the record's JSON; a value of any other version is refused, never guessed at.
 extension CompanyRollup {
     struct PartKey: Hashable, Sendable {
@@ -41,6 +42,13 @@ extension CompanyRollup {
             nextDayBoundary: nextDayBoundary, coverageStart: coverageStart, emptyShards: emptyShards.sorted(),
             customers: customers, history: history)
         out.append(StateRecord(key: "m", value: StateEncoding.json(meta, version: StateEncoding.rollupVersion)))
+        if kindsUnwritten {
+            out.append(
+                StateRecord(
+                    key: WindowKindNames.recordKey,
+                    value: StateEncoding.json(kinds, version: StateEncoding.rollupVersion)))
+            kindsUnwritten = false
+        }
         for k in changedParts.sorted(by: { ($0.window, $0.region) < ($1.window, $1.region) }) {
             let value = parts[k.window]?[k.region].map { StateEncoding.json($0, version: StateEncoding.rollupVersion) }
             out.append(StateRecord(key: Self.partKey(k), value: value))
@@ -59,6 +67,15 @@ extension CompanyRollup {
     package static func restore(settings: KPISettings, shards: Int, records: [StateRecord]) throws -> CompanyRollup {
         let latest = StateRecord.latestValues(records)
         var rollup = CompanyRollup(settings: settings, shards: shards)
+        // Windows are numbered by the list they were written under: each kind is found by name,
+        // and when one moved, every record naming a window is written again at the next flush.
+        var kinds = WindowKindMap.byIndex
+        if let value = latest[WindowKindNames.recordKey] ?? nil {
+            let names = try StateEncoding.decode(WindowKindNames.self, value, version: StateEncoding.rollupVersion)
+            guard names.isWellFormed else { throw BinaryReader.Malformed() }
+            kinds = names.map(to: rollup.kinds)
+        }
+        let rewrite = !kinds.keepsIndices
         for (key, value) in latest {
             guard let value else { continue }
             switch key.first {
@@ -75,7 +92,10 @@ extension CompanyRollup {
                 {
                     throw BinaryReader.Malformed()
                 }
-                rollup.revisions = m.revisions
+                rollup.revisions = [:]
+                for (window, revision) in m.revisions {
+                    if let window = kinds.window(window) { rollup.revisions[window] = revision }
+                }
                 rollup.finalized = m.finalized
                 rollup.shardWatermarks = m.shardWatermarks
                 rollup.shardCoverage = m.shardCoverage
@@ -85,25 +105,37 @@ extension CompanyRollup {
                 rollup.coverageStart = m.coverageStart
                 rollup.emptyShards = Set(m.emptyShards)
                 rollup.customers = m.customers
-                rollup.history = m.history.keeping { kind in
-                    Int(kind) < settings.windows.count
-                        && Comparisons.unit(of: settings.windows[Int(kind)], scope: .company) != nil
+                rollup.history = m.history.mappingKinds { recorded in
+                    kinds.kind(recorded).flatMap { kind in
+                        Int(kind) < settings.windows.count
+                            && Comparisons.unit(of: settings.windows[Int(kind)], scope: .company) != nil ? kind : nil
+                    }
                 }
             case "p":
                 // p|kind|start|end|region — the region may itself contain '|'.
                 let fields = key.split(separator: "|", maxSplits: 4, omittingEmptySubsequences: false)
                 guard fields.count == 5, let kind = UInt8(fields[1]), let start = EpochMillis(fields[2]),
-                    let end = EpochMillis(fields[3]), settings.isValid(Window(kind: kind, start: start, end: end))
+                    let end = EpochMillis(fields[3])
                 else { continue }
-                rollup.parts[Window(kind: kind, start: start, end: end), default: [:]][String(fields[4])] =
+                let recorded = Window(kind: kind, start: start, end: end)
+                let region = String(fields[4])
+                // The old key goes (or takes the value now filed under it) at the next flush.
+                if rewrite { rollup.changedParts.insert(PartKey(window: recorded, region: region)) }
+                guard let window = kinds.window(recorded), settings.isValid(window) else { continue }
+                rollup.parts[window, default: [:]][region] =
                     try StateEncoding.decode(KPIAggregate.self, value, version: StateEncoding.rollupVersion)
+                if rewrite { rollup.changedParts.insert(PartKey(window: window, region: region)) }
             case "f":
                 let fields = key.split(separator: "|", omittingEmptySubsequences: false)
                 guard fields.count == 4, let kind = UInt8(fields[1]), let start = EpochMillis(fields[2]),
-                    let end = EpochMillis(fields[3]), settings.isValid(Window(kind: kind, start: start, end: end))
+                    let end = EpochMillis(fields[3])
                 else { continue }
-                rollup.finals[Window(kind: kind, start: start, end: end)] =
+                let recorded = Window(kind: kind, start: start, end: end)
+                if rewrite { rollup.finalsChanged.insert(recorded) }
+                guard let window = kinds.window(recorded), settings.isValid(window) else { continue }
+                rollup.finals[window] =
                     try StateEncoding.decode(FinalWindow.self, value, version: StateEncoding.rollupVersion)
+                if rewrite { rollup.finalsChanged.insert(window) }
             default:
                 continue
             }

@@ -41,6 +41,10 @@ package struct CompanyRollup: Sendable {
     var lastEmitWall: EpochMillis = 0
     let dayKind: UInt8?
     let cacKind: UInt8?
+    /// The window kinds the rollup's changelog numbers windows by, written at its first flush
+    /// (again after each restore, in case the list changed).
+    let kinds: WindowKindNames
+    var kindsUnwritten = true
 
     /// How many shards (internal partitions) report to the rollup.
     package let shardCount: Int
@@ -50,6 +54,7 @@ package struct CompanyRollup: Sendable {
         shardCount = shards
         dayKind = settings.kindIndex(of: .day)
         cacKind = settings.kindIndex(named: settings.rules.cacSpike.window)
+        kinds = WindowKindNames(settings)
     }
 
     /// The company watermark: the slowest shard's, over every shard of the internal topic. A

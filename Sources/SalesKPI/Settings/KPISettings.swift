@@ -52,6 +52,22 @@ package struct KPISettings: Sendable {
             && w.start <= Timestamp.representableYears.upperBound && w.end > Timestamp.representableYears.lowerBound
     }
 
+    /// Whether `w` is a window its kind makes: a valid one, aligned and as long as that kind's
+    /// windows. A region summary numbered by another `time.windows` list (in flight on the rollup
+    /// topic when the list changed) almost never is: a week's bounds are no month's.
+    package func isAligned(_ w: Window) -> Bool {
+        guard isValid(w) else { return false }
+        switch windows[Int(w.kind)] {
+        case .fixed(let size):
+            return w.end - w.start == size && Timestamp.floorDiv(w.start, size) * size == w.start
+        case .hopping(let size, let hop):
+            return w.end - w.start == size && Timestamp.floorDiv(w.start, hop) * hop == w.start
+        case .calendar(let unit):
+            let interval = calendar.interval(unit, containing: w.start)
+            return interval.start == w.start && interval.end == w.end
+        }
+    }
+
     /// The longest window span: state older than the watermark minus this can no longer matter.
     package var maxWindowSpanMillis: Int64 { windows.map(\.maxSpanMillis).max() ?? 0 }
 

@@ -6,8 +6,9 @@ import Foundation
 /// Keys: `m` (watermarks and bookkeeping), `s|…` one per scope (its open windows and customer
 /// ledger), `D|n` the event ids first seen in flush interval n, `W|n`/`L|n` the won/lost deal
 /// outcomes recorded in flush interval n, `h|…` one per region (its past figures for
-/// comparisons), `c|…` one per final window still revisable (`ClosedWindow`), and `r` the rule
-/// trackers, all binary (`StateEncoding`).
+/// comparisons), `c|…` one per final window still revisable (`ClosedWindow`), `r` the rule
+/// trackers, and `k` the window kinds it numbers windows by (`WindowKindNames`), all binary
+/// (`StateEncoding`).
 extension ShardProcessor {
     static func scopeKey(_ s: ScopeKey) -> String {
         var key = RecordKeyText("s|")
@@ -46,6 +47,10 @@ extension ShardProcessor {
     package mutating func takeChangelog() -> [StateRecord] {
         var out: [StateRecord] = []
         out.append(StateRecord(key: "m", value: encodeMeta()))
+        if kindsUnwritten {
+            out.append(StateRecord(key: WindowKindNames.recordKey, value: kinds.encoded()))
+            kindsUnwritten = false
+        }
         for i in scopes.sorted(scopes.states.indices.filter { scopes.states[$0].dirty }) {
             let scope = scopes.keys[i]
             var w = Self.writer()
@@ -66,8 +71,8 @@ extension ShardProcessor {
             out.append(StateRecord(key: Self.historyKey(scope), value: w.bytes))
         }
         historiesChanged.removeAll()
-        for key in closedOfEvicted { out.append(StateRecord(key: Self.closedKey(key), value: nil)) }
-        closedOfEvicted.removeAll()
+        for key in closedTombstones { out.append(StateRecord(key: Self.closedKey(key), value: nil)) }
+        closedTombstones.removeAll()
         for i in scopes.sorted(scopes.states.indices.filter { !scopes.states[$0].closedChanged.isEmpty }) {
             let changed = scopes.states[i].closedChanged
             scopes.states[i].closedChanged.removeAll()
@@ -227,6 +232,12 @@ extension ShardProcessor {
     package static func restore(settings: KPISettings, records: [StateRecord]) throws -> ShardProcessor {
         let latest = StateRecord.latestValues(records)
         var shard = ShardProcessor(settings: settings)
+        // Windows are numbered by the list they were written under: each kind is found by name.
+        let kinds =
+            try (latest[WindowKindNames.recordKey] ?? nil).map {
+                try WindowKindNames(reading: $0).map(to: shard.kinds)
+            } ?? .byIndex
+        let rewrite = !kinds.keepsIndices
         // Kept finals join their scope once every scope record is in (`c` sorts before `s`).
         var restoredClosed: [(ScopeKey, ClosedWindow)] = []
         for (key, value) in latest.sorted(by: { $0.key < $1.key }) {
@@ -238,10 +249,11 @@ extension ShardProcessor {
                 var r = try StateEncoding.reader(value)
                 let scope = try ScopeKey(reading: &r)
                 var state = try ScopeState(reading: &r)
+                if rewrite { state.windows.mapKinds(kinds.kind) }
                 // Bytes from a topic are untrusted: a window of no configured kind, or empty,
                 // cannot be closed or named, and is dropped rather than trapping later.
                 state.windows.removeAll { !settings.isValid($0) }
-                state.dirty = false
+                state.dirty = rewrite
                 state.headroom = SumHeadroom(windows: state.windows)
                 if state.lastActivity == .min { state.lastActivity = shard.maxEventTime }
                 shard.scopes.states[shard.scopes.intern(scope).index] = state
@@ -253,10 +265,13 @@ extension ShardProcessor {
                 // Untrusted bytes, or written under other windows: what no configured week,
                 // month or quarter can look up is dropped, as windows of no configured kind are.
                 guard scope.kind == .region else { continue }
-                shard.histories[scope] = history.keeping { kind in
-                    Int(kind) < settings.windows.count
-                        && Comparisons.unit(of: settings.windows[Int(kind)], scope: scope) != nil
+                shard.histories[scope] = history.mappingKinds { recorded in
+                    kinds.kind(recorded).flatMap { kind in
+                        Int(kind) < settings.windows.count
+                            && Comparisons.unit(of: settings.windows[Int(kind)], scope: scope) != nil ? kind : nil
+                    }
                 }
+                if rewrite { shard.historiesChanged.insert(scope) }
             case "c":
                 var r = try StateEncoding.reader(value)
                 let scope = try ScopeKey(reading: &r)
@@ -266,9 +281,13 @@ extension ShardProcessor {
                 var check = BinaryReader(rest)
                 _ = try KPIAggregate(reading: &check)
                 guard check.isAtEnd else { throw BinaryReader.Malformed() }
+                // Its key names the kind by the old number: replaced by one under the new.
+                if rewrite { shard.closedTombstones.append(ClosedKey(scope: scope, window: window)) }
                 // Untrusted bytes: a window of no configured kind cannot be named (one the
                 // horizon has passed goes at the next prune).
-                guard settings.isValid(window), scope.kind != .company else { continue }
+                guard let window = kinds.window(window), settings.isValid(window), scope.kind != .company else {
+                    continue
+                }
                 restoredClosed.append((scope, ClosedWindow(window: window, revision: revision, bytes: rest)))
             case "D":
                 guard let n = Int64(key.dropFirst(2)) else { continue }
@@ -300,6 +319,7 @@ extension ShardProcessor {
             // A scope without its record (never, unless bytes were lost) starts with this window.
             let i = shard.scopes.find(scope) ?? shard.scopes.intern(scope).index
             shard.scopes.states[i].closed.append(closed)
+            if rewrite { shard.scopes.states[i].closedChanged.append(closed.window) }
         }
         // In closing order, (end, start, kind), as they were kept: revisions come out in it.
         for i in shard.scopes.states.indices where shard.scopes.states[i].closed.count > 1 {

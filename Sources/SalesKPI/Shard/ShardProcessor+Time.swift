@@ -172,7 +172,7 @@ extension ShardProcessor {
         }
         for i in doomed.sorted() {
             for window in scopes.states[i].closedChanged {
-                closedOfEvicted.append(ClosedKey(scope: scopes.keys[i], window: window))
+                closedTombstones.append(ClosedKey(scope: scopes.keys[i], window: window))
             }
         }
         let removed = scopes.remove(doomed)

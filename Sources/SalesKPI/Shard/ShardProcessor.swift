@@ -40,11 +40,16 @@ package struct ShardProcessor: Sendable {
     let maxWindowSpan: EpochMillis
     /// `settings.revisionHorizonMillis`: how long a final window stays revisable after its end.
     let revisionHorizon: EpochMillis
-    /// Kept finals changed since the last changelog flush in rep scopes dropped as idle since:
-    /// tombstones, as a dropped scope keeps no final.
-    var closedOfEvicted: [ClosedKey] = []
+    /// Kept finals' keys to delete at the next changelog flush, before the kept finals changed
+    /// since are written: those of rep scopes dropped as idle (a dropped scope keeps no final),
+    /// and after a restore that renumbered window kinds, every restored one's old key.
+    var closedTombstones: [ClosedKey] = []
     /// Every stream ended (`finish`): nothing is open.
     package internal(set) var finished = false
+    /// The window kinds this shard's changelog numbers windows by, written at its first flush
+    /// (again after each restore, in case the list changed).
+    let kinds: WindowKindNames
+    var kindsUnwritten = true
     private var scratch: [Window] = []
 
     struct TrackerKey: Hashable, Sendable {
@@ -60,6 +65,7 @@ package struct ShardProcessor: Sendable {
         cacKind = settings.kindIndex(named: settings.rules.cacSpike.window)
         maxWindowSpan = settings.maxWindowSpanMillis
         revisionHorizon = settings.revisionHorizonMillis
+        kinds = WindowKindNames(settings)
     }
 
     /// Applies one decoded event; effects (final summaries, alerts) are appended to `effects`.

@@ -170,3 +170,23 @@ extension DealBook.Outcome {
             amount: Money(minorUnits: try r.int()), cycleMillis: try r.int())
     }
 }
+
+extension WindowKindNames {
+    /// The shard's `k` record.
+    func encoded() -> [UInt8] {
+        var w = BinaryWriter()
+        w.byte(StateEncoding.version)
+        w.count(names.count)
+        for name in names { w.string(name) }
+        return w.bytes
+    }
+
+    init(reading value: [UInt8]) throws {
+        var r = try StateEncoding.reader(value)
+        var names: [String] = []
+        for _ in 0..<(try r.count()) { names.append(try r.string()) }
+        guard r.isAtEnd else { throw BinaryReader.Malformed() }
+        self.init(names)
+        guard isWellFormed else { throw BinaryReader.Malformed() }
+    }
+}

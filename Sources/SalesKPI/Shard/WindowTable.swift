@@ -73,6 +73,16 @@ struct WindowTable: Sendable {
 
     mutating func removeAll(where predicate: (Window) -> Bool) { entries.removeAll { predicate($0.window) } }
 
+    /// Renumbers every window's kind (`WindowKindMap`), dropping those `kind` gives none.
+    mutating func mapKinds(_ kind: (UInt8) -> UInt8?) {
+        entries = entries.compactMap { e in
+            guard let mapped = kind(e.kind) else { return nil }
+            var e = e
+            e.kind = mapped
+            return e
+        }
+    }
+
     /// Changes every window matching `predicate`, in place.
     mutating func update(
         where predicate: (Window) -> Bool, _ change: (Window, inout ScopeState.WindowState) -> Void

@@ -28,6 +28,7 @@ final class RollupStage: Stage {
                 value: Array(message.value))
             return
         }
+        var misnumbered: [Window] = []
         for m in batch {
             if m.emptyShard == true {
                 rollup?.shardEmpty(Int(m.partition), effects: &effects)
@@ -35,9 +36,33 @@ final class RollupStage: Stage {
                 rollup?.customersChanged(at: change.at, delta: change.delta)
             } else if let watermark = m.watermark {
                 rollup?.shardWatermark(Int(m.partition), watermark, coverage: m.coverage, effects: &effects)
-            } else if let summary = m.regionSummary(settings: io.config.settings) {
+            } else if let window = m.window {
+                // Numbered by the list before a change of `time.windows` (WindowKindNames):
+                // counted under this one, it would be another kind's window.
+                guard io.config.settings.isAligned(window), let summary = m.regionSummary(settings: io.config.settings)
+                else {
+                    misnumbered.append(window)
+                    continue
+                }
                 rollup?.ingest(summary, effects: &effects)
             }
+        }
+        if let first = misnumbered.first {
+            let kinds = io.config.settings.windows
+            let kind = Int(first.kind) < kinds.count ? "'\(kinds[Int(first.kind)].name)'" : "kind \(first.kind)"
+            // Bytes from a topic: only a time events can have is formatted.
+            func time(_ t: EpochMillis) -> String {
+                Timestamp.representableYears.contains(t) ? Timestamp.format(t) : "\(t) ms"
+            }
+            let detail =
+                "\(misnumbered.count) region summaries of this batch left out: their windows are no windows of "
+                + "their kinds under time.windows (the first, from \(time(first.start)) to "
+                + "\(time(first.end)), as \(kind)); written before time.windows changed, they "
+                + "number kinds by the old list. The rest of the batch was counted"
+            io.logger.warning("rollup summaries of another window list", metadata: [LogKey.error: "\(detail)"])
+            io.deadLetter(
+                Rejection(.unreadableBatch, detail), source: message.topicPartition, offset: message.offset,
+                key: message.key.map { Array($0) }, value: Array(message.value))
         }
         publish()
     }

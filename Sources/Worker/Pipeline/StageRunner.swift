@@ -147,7 +147,7 @@ final class StageRunner {
             condemnedTaken.removeAll()
             // Only a stage holding partitions proves by committing that it can work: a rebuilt
             // stage also commits, empty, while it waits to join, and counted, those commits hid
-            // a stage whose every restore failed (WindowKindsRestartTests).
+            // a stage whose every restore failed (ObservabilityTests, restoreFailsEveryTime).
             if isAssigned { pipeline.health.stageCommitted(name) }
             stage.transactionEnded(committed: true)
             if finishing, !io.counters.finished {

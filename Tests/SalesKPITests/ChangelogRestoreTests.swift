@@ -241,15 +241,9 @@ struct ChangelogRestoreTests {
     func rollupUnknownVersionRefused() throws {
         let settings = testSettings(["day", "month"])
         var make = EventBuilder()
-        var east = ShardHarness(settings)
-        east.apply(make.won("d1", 1000, at: "2026-03-02T10:00:00+08:00"))
-        east.shard.advanceProgress(to: EventBuilder.t("2026-03-03T02:00:00+08:00"), effects: &east.effects)
-        var rollup = CompanyRollup(settings: settings, shards: 1)
-        _ = east.report(to: &rollup)
-        var records = rollup.takeChangelog()
-        var out: [ShardEffect] = []
-        rollup.shardWatermark(0, EventBuilder.t("2026-03-03T02:00:00+08:00"), effects: &out)
-        records += rollup.takeChangelog()
+        let records = CompanyRollup.ofOneRegion(
+            settings, [make.won("d1", 1000, at: "2026-03-02T10:00:00+08:00")], through: "2026-03-03T02:00:00+08:00"
+        ).log
         let kinds = Set(records.filter { $0.value != nil }.compactMap(\.key.first))
         #expect(kinds == ["m", "k", "p", "f"])
         // The records as written restore.

@@ -176,17 +176,16 @@ struct WindowKindNamesTests {
     func rollup() throws {
         let settings = testSettings(["day", "month"])
         var make = EventBuilder()
-        var east = ShardHarness(settings)
-        east.apply(make.won("d1", 1000, at: "2026-03-02T10:00:00+08:00"))
-        east.apply(make.won("d2", 700, at: "2026-03-03T10:00:00+08:00"))
-        east.shard.advanceProgress(to: EventBuilder.t("2026-03-03T12:00:00+08:00"), effects: &east.effects)
         // The open month too: the rollup then holds a part as well as final days.
-        east.shard.emitProvisional(effects: &east.effects)
-        var rollup = CompanyRollup(settings: settings, shards: 1)
-        _ = east.report(to: &rollup)
-        var out: [ShardEffect] = []
-        rollup.shardWatermark(0, EventBuilder.t("2026-03-03T12:00:00+08:00"), effects: &out)
-        let log = rollup.takeChangelog()
+        let made = CompanyRollup.ofOneRegion(
+            settings,
+            [
+                make.won("d1", 1000, at: "2026-03-02T10:00:00+08:00"),
+                make.won("d2", 700, at: "2026-03-03T10:00:00+08:00"),
+            ],
+            through: "2026-03-03T12:00:00+08:00", provisional: true)
+        var rollup = made.rollup
+        let log = made.log
         #expect(log.filter { $0.key == WindowKindNames.recordKey }.count == 1)
         #expect(!rollup.takeChangelog().contains { $0.key == WindowKindNames.recordKey }, "written once")
         #expect(!rollup.finals.isEmpty && !rollup.parts.isEmpty)

@@ -125,6 +125,28 @@ package struct ShardHarness {
     }
 }
 
+extension CompanyRollup {
+    /// A company of one region: its shard takes `events` and reaches `time`, publishing
+    /// provisional summaries of its open windows too when `provisional`, and a rollup of that
+    /// one shard takes what it published, then the shard's watermark. Returns the rollup and
+    /// its changelog, taken before the watermark and after it.
+    package static func ofOneRegion(
+        _ settings: KPISettings, _ events: [SalesEvent], through time: String, provisional: Bool = false
+    ) -> (rollup: CompanyRollup, log: [StateRecord]) {
+        var region = ShardHarness(settings)
+        for event in events { region.apply(event) }
+        region.shard.advanceProgress(to: EventBuilder.t(time), effects: &region.effects)
+        if provisional { region.shard.emitProvisional(effects: &region.effects) }
+        var rollup = CompanyRollup(settings: settings, shards: 1)
+        _ = region.report(to: &rollup)
+        var log = rollup.takeChangelog()
+        var out: [ShardEffect] = []
+        rollup.shardWatermark(0, EventBuilder.t(time), effects: &out)
+        log += rollup.takeChangelog()
+        return (rollup, log)
+    }
+}
+
 extension EventBuilder {
     /// Any event the decoder could produce, with every optional field present or absent at
     /// random and strings of any Unicode (binary forms must carry them all).

@@ -52,13 +52,25 @@ package struct PeriodHistory: Sendable, Equatable, Codable {
     }
 
     /// The entries and first starts under the kinds `kind` gives, without those it gives none.
-    package func mappingKinds(_ kind: (UInt8) -> UInt8?) -> PeriodHistory {
+    private func mappingKinds(_ kind: (UInt8) -> UInt8?) -> PeriodHistory {
         var starts: [UInt8: EpochMillis] = [:]
         for (k, start) in firstStart { if let mapped = kind(k) { starts[mapped] = start } }
         return PeriodHistory(
             entries: entries.compactMap { e in kind(e.kind).map { Entry(kind: $0, start: e.start, figures: e.figures) }
             },
             firstStart: starts)
+    }
+
+    /// A history read from a changelog, under the configured kinds: renumbered by `kinds`, and
+    /// without what no configured comparison of `scope` looks up (untrusted bytes, or written
+    /// under other windows), as windows of no configured kind are dropped.
+    package func restored(kinds: WindowKindMap, _ settings: KPISettings, scope: ScopeKey) -> PeriodHistory {
+        mappingKinds { recorded in
+            kinds.kind(recorded).flatMap { kind in
+                Int(kind) < settings.windows.count
+                    && Comparisons.unit(of: settings.windows[Int(kind)], scope: scope) != nil ? kind : nil
+            }
+        }
     }
 
     package var isEmpty: Bool { entries.isEmpty && firstStart.isEmpty }

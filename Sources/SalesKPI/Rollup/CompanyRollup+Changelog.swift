@@ -105,12 +105,7 @@ extension CompanyRollup {
                 rollup.coverageStart = m.coverageStart
                 rollup.emptyShards = Set(m.emptyShards)
                 rollup.customers = m.customers
-                rollup.history = m.history.mappingKinds { recorded in
-                    kinds.kind(recorded).flatMap { kind in
-                        Int(kind) < settings.windows.count
-                            && Comparisons.unit(of: settings.windows[Int(kind)], scope: .company) != nil ? kind : nil
-                    }
-                }
+                rollup.history = m.history.restored(kinds: kinds, settings, scope: .company)
             case "p":
                 // p|kind|start|end|region — the region may itself contain '|'.
                 let fields = key.split(separator: "|", maxSplits: 4, omittingEmptySubsequences: false)

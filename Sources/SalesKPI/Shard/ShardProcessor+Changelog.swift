@@ -262,15 +262,8 @@ extension ShardProcessor {
                 var r = try StateEncoding.reader(value)
                 let scope = try ScopeKey(reading: &r)
                 let history = try PeriodHistory(reading: &r)
-                // Untrusted bytes, or written under other windows: what no configured week,
-                // month or quarter can look up is dropped, as windows of no configured kind are.
                 guard scope.kind == .region else { continue }
-                shard.histories[scope] = history.mappingKinds { recorded in
-                    kinds.kind(recorded).flatMap { kind in
-                        Int(kind) < settings.windows.count
-                            && Comparisons.unit(of: settings.windows[Int(kind)], scope: scope) != nil ? kind : nil
-                    }
-                }
+                shard.histories[scope] = history.restored(kinds: kinds, settings, scope: scope)
                 if rewrite { shard.historiesChanged.insert(scope) }
             case "c":
                 var r = try StateEncoding.reader(value)

@@ -15,10 +15,10 @@ private let settings: KPISettings = {
 
 private let shardKeys = [
     "m", "s|east", "s|east/r1", "D|7", "W|3", "L|3", "r", "h|region\u{1}east",
-    "c|0\u{1}1767196800000\u{1}1767283200000\u{1}rep\u{1}east\u{1}r1", "k",
+    "c|0\u{1}1767196800000\u{1}1767283200000\u{1}rep\u{1}east\u{1}r1", "k", "u",
 ]
 private let rollupKeys = [
-    "m", "p|0|1767196800000|1767283200000|east", "p|9|0|1|west", "f|0|1767196800000|1767283200000", "k",
+    "m", "p|0|1767196800000|1767283200000|east", "p|9|0|1|west", "f|0|1767196800000|1767283200000", "k", "u",
 ]
 /// Half the inputs are restored as if written under the configured kinds in reverse order
 /// (a `k` record before them): every window kind in them is then renumbered by name.

@@ -39,6 +39,17 @@ struct ChangelogRestoreTests {
         return out
     }
 
+    /// Expects a shard restored from `log` with each of `values` under `key` after it to be refused.
+    static func expectRefused(
+        _ log: [StateRecord], _ key: String, _ values: [[UInt8]], sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        for bad in values {
+            #expect(throws: (any Error).self, "\(bad)", sourceLocation: sourceLocation) {
+                try ShardProcessor.restore(settings: settings(), records: log + [StateRecord(key: key, value: bad)])
+            }
+        }
+    }
+
     static func settings() -> KPISettings {
         var s = testSettings(["day", "week", "month", "7d/1d"])
         s.targets.set(Money(minorUnits: 30_000_000), for: .region("east"), period: .month)
@@ -245,7 +256,7 @@ struct ChangelogRestoreTests {
             settings, [make.won("d1", 1000, at: "2026-03-02T10:00:00+08:00")], through: "2026-03-03T02:00:00+08:00"
         ).log
         let kinds = Set(records.filter { $0.value != nil }.compactMap(\.key.first))
-        #expect(kinds == ["m", "k", "p", "f"])
+        #expect(kinds == ["m", "k", "u", "p", "f"])
         // The records as written restore.
         _ = try CompanyRollup.restore(settings: settings, shards: 1, records: records)
         for record in records where record.value != nil {

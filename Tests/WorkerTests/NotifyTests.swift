@@ -49,15 +49,6 @@ struct NotifyTests {
         return cluster
     }
 
-    private func waitFor(_ timeout: Duration, _ condition: () -> Bool) -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        return condition()
-    }
-
     private func start(_ notifier: Notifier) -> Thread {
         let thread = Thread {
             do { try notifier.run() } catch { Issue.record("notify failed: \(error)") }

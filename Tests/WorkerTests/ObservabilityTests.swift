@@ -18,15 +18,6 @@ struct ObservabilityTests {
         return cluster
     }
 
-    private func waitFor(_ timeout: Duration, _ condition: () -> Bool) -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        return false
-    }
-
     @Test("/metrics from a running worker shows event counters and consumer lag moving", .timeLimit(.minutes(3)))
     func metricsMove() throws {
         let cluster = try cluster()

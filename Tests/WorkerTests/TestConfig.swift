@@ -17,7 +17,8 @@ enum TestConfig {
 
     static func make(
         partitions: Int = 8, properties: [String: String] = [:], aggregateThreads: Int = 1, routeStage: Bool = true,
-        maxEventBytes: Int = ScenarioGenerator.maxEventBytes, windows: [String] = windows
+        maxEventBytes: Int = ScenarioGenerator.maxEventBytes, windows: [String] = windows,
+        timeZone: String = "Asia/Shanghai"
     ) throws -> ResolvedConfig {
         var w = WorkerConfig()
         w.processing.routeStage = routeStage
@@ -30,6 +31,7 @@ enum TestConfig {
         w.processing.maxEventBytes = maxEventBytes
         w.processing.aggregateThreads = aggregateThreads
         w.time.windows = windows
+        w.time.timeZone = timeZone
         w.time.emitInterval = "1s"
         w.alerts.locale = .en
         let markets = MarketsFile(

@@ -11,32 +11,13 @@ import Testing
 /// window keeps its kind and its summaries stay exact.
 @Suite("time.windows reordered between runs", .serialized)
 struct WindowKindsRestartTests {
-    /// The mock cluster completes a join only session.timeout.ms − 1 s after the previous member
-    /// left (README, Limits): 6 s instead of 45 s, as in the kill tests, so the second run joins
-    /// in seconds, not most of a minute.
-    static let properties = ["session.timeout.ms": "6000"]
-
     @Test("every kind moved: the second run's finals, and the first's, equal the reference", .timeLimit(.minutes(5)))
     func reorderedKindsStayExact() throws {
-        let cluster = try MockCluster(brokers: 3)
-        let first = try TestConfig.make(properties: Self.properties)
-        try EmbeddedBroker.createTopics(on: cluster, config: first, partitions: 6)
-        let bootstrap = cluster.bootstrapServers
-        var generator = ScenarioGenerator()
-        let scenario = generator.generate()
-        let half = scenario.bulk.count / 2
-
-        // 1. Half the bulk under the usual list; the rollup closes company windows, so both
-        // changelogs hold windows numbered by it when the run stops.
-        try produce(Array(scenario.bulk[..<half]), bootstrap: bootstrap)
-        let one = PipelineHarness(config: first, bootstrap: bootstrap)
-        one.start()
-        #expect(
-            one.wait(timeout: .seconds(120)) { $0.consumed == half && $0.isSettled && $0.companyWatermark > .min },
-            "the first run did not settle")
-        #expect(one.stop(), "the first run did not stop")
-        let before = one.pipeline.stats.snapshot.windowsClosedByKind
-        #expect((before["week"] ?? 0) > 0 && (before["month"] ?? 0) > 0, "\(before)")
+        // 1. Half the bulk under the usual list: both changelogs hold windows numbered by it.
+        let before = try RestartAfterChange()
+        let first = before.first
+        let kinds = before.firstRun.windowsClosedByKind
+        #expect((kinds["week"] ?? 0) > 0 && (kinds["month"] ?? 0) > 0, "\(kinds)")
 
         // 2. Every kind but the quarter at another index. Under the old numbering the week's open
         // windows would come back as the month's (and so on): named wrong, closed at the wrong time.
@@ -58,15 +39,16 @@ struct WindowKindsRestartTests {
                 Scenario.Message(
                     topic: first.worker.topics.rollup, partition: 0, key: nil, value: batch[0], kind: .good(0))
             ],
-            bootstrap: bootstrap)
+            bootstrap: before.bootstrap)
 
         let two = PipelineHarness(
-            config: try TestConfig.make(properties: Self.properties, windows: reordered), bootstrap: bootstrap)
+            config: try TestConfig.make(properties: RestartAfterChange.properties, windows: reordered),
+            bootstrap: before.bootstrap)
         two.start()
         defer { two.stop() }
-        try produce(Array(scenario.bulk[half...]) + scenario.closing, bootstrap: bootstrap)
-        let rest = scenario.bulk.count - half + scenario.closing.count
-        let finalWatermark = ScenarioGenerator.closingTime - 3_600_000
+        try produce(before.rest, bootstrap: before.bootstrap)
+        let rest = before.rest.count
+        let finalWatermark = before.finalWatermark
         #expect(
             two.wait(timeout: .seconds(120)) {
                 $0.consumed == rest && $0.isSettled && $0.companyWatermark >= finalWatermark
@@ -77,7 +59,7 @@ struct WindowKindsRestartTests {
         #expect(two.error == nil)
         // The old-numbered summary was left out, with its reason on kpi.dlq.
         #expect(stats.deadLettersByReason[.unreadableBatch] == 1, "\(stats.deadLettersByReason)")
-        let dlq = try TopicReader.readAll(bootstrap: bootstrap, topics: ["kpi.dlq"])
+        let dlq = try TopicReader.readAll(bootstrap: before.bootstrap, topics: ["kpi.dlq"])
         let refused = dlq.filter { $0.headers["source.topic"] == first.worker.topics.rollup }
         #expect(refused.count == 1)
         #expect(
@@ -85,16 +67,8 @@ struct WindowKindsRestartTests {
                 "1 region summaries of this batch left out: their windows are no windows of their kinds under time.windows"
             ) == true, "\(refused.first?.headers ?? [:])")
 
-        // Both runs' finals against the reference, by kind name: one relabelled window would
-        // differ (or be missing, or be final twice).
-        let summaries = try TopicReader.readAll(bootstrap: bootstrap, topics: ["kpi.summaries"])
-        let report = try OutputCheck.summaries(
-            summaries, model: ReferenceModel(scenario),
-            windows: TestConfig.windows, targets: TestConfig.targets, markets: TestConfig.marketSizes,
-            finalWatermark: finalWatermark, allowDuplicateFinals: false)
-        #expect(report.finals > 1000)
-        #expect(report.failures.isEmpty, "\(report.failures)")
-        #expect(report.finalsByScopeKind["company"] ?? 0 > 0, "\(report.finalsByScopeKind)")
+        // Both runs' finals against the reference, by kind name.
+        let summaries = try before.checkFinals()
         // Every summary, provisional ones too and the company's (from region summaries in flight
         // on the rollup topic across the restart), spans a window of the kind it names.
         var misnamed: [String] = []

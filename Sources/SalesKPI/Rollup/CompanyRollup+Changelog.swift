@@ -2,8 +2,9 @@ import Foundation
 
 /// The rollup's state as changelog records: `p|…` one per (window, region) part, `f|…` one per
 /// final window still revisable, `k` the window kinds it numbers windows by (`WindowKindNames`),
-/// `m` the rest. Every value is `StateEncoding.rollupVersion`
-/// followed by the record's JSON; a value of any other version is refused, never guessed at.
+/// `u` the time zone and currency its state is in (`StateUnits`), `m` the rest. Every value is
+/// `StateEncoding.rollupVersion` followed by the record's JSON; a value of any other version is
+/// refused, never guessed at.
 extension CompanyRollup {
     struct PartKey: Hashable, Sendable {
         var window: Window
@@ -42,12 +43,16 @@ extension CompanyRollup {
             nextDayBoundary: nextDayBoundary, coverageStart: coverageStart, emptyShards: emptyShards.sorted(),
             customers: customers, history: history)
         out.append(StateRecord(key: "m", value: StateEncoding.json(meta, version: StateEncoding.rollupVersion)))
-        if kindsUnwritten {
+        if layoutUnwritten {
             out.append(
                 StateRecord(
                     key: WindowKindNames.recordKey,
                     value: StateEncoding.json(kinds, version: StateEncoding.rollupVersion)))
-            kindsUnwritten = false
+            out.append(
+                StateRecord(
+                    key: StateUnits.recordKey,
+                    value: StateEncoding.json(units, version: StateEncoding.rollupVersion)))
+            layoutUnwritten = false
         }
         for k in changedParts.sorted(by: { ($0.window, $0.region) < ($1.window, $1.region) }) {
             let value = parts[k.window]?[k.region].map { StateEncoding.json($0, version: StateEncoding.rollupVersion) }
@@ -67,6 +72,10 @@ extension CompanyRollup {
     package static func restore(settings: KPISettings, shards: Int, records: [StateRecord]) throws -> CompanyRollup {
         let latest = StateRecord.latestValues(records)
         var rollup = CompanyRollup(settings: settings, shards: shards)
+        if let value = latest[StateUnits.recordKey] ?? nil {
+            try StateEncoding.decode(StateUnits.self, value, version: StateEncoding.rollupVersion)
+                .check(against: settings)
+        }
         // Windows are numbered by the list they were written under: each kind is found by name,
         // and when one moved, every record naming a window is written again at the next flush.
         var kinds = WindowKindMap.byIndex

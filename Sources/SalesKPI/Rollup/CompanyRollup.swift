@@ -41,10 +41,12 @@ package struct CompanyRollup: Sendable {
     var lastEmitWall: EpochMillis = 0
     let dayKind: UInt8?
     let cacKind: UInt8?
-    /// The window kinds the rollup's changelog numbers windows by, written at its first flush
-    /// (again after each restore, in case the list changed).
+    /// The window kinds this rollup's changelog numbers windows by, and the time zone and
+    /// currency its state is in (`StateUnits`): written at its first flush, and again after
+    /// each restore, in case the list changed.
     let kinds: WindowKindNames
-    var kindsUnwritten = true
+    let units: StateUnits
+    var layoutUnwritten = true
 
     /// How many shards (internal partitions) report to the rollup.
     package let shardCount: Int
@@ -55,6 +57,7 @@ package struct CompanyRollup: Sendable {
         dayKind = settings.kindIndex(of: .day)
         cacKind = settings.kindIndex(named: settings.rules.cacSpike.window)
         kinds = WindowKindNames(settings)
+        units = StateUnits(settings)
     }
 
     /// The company watermark: the slowest shard's, over every shard of the internal topic. A

@@ -7,8 +7,8 @@ import Foundation
 /// ledger), `D|n` the event ids first seen in flush interval n, `W|n`/`L|n` the won/lost deal
 /// outcomes recorded in flush interval n, `h|…` one per region (its past figures for
 /// comparisons), `c|…` one per final window still revisable (`ClosedWindow`), `r` the rule
-/// trackers, and `k` the window kinds it numbers windows by (`WindowKindNames`), all binary
-/// (`StateEncoding`).
+/// trackers, `k` the window kinds it numbers windows by (`WindowKindNames`) and `u` the time zone
+/// and currency its state is in (`StateUnits`), all binary (`StateEncoding`).
 extension ShardProcessor {
     static func scopeKey(_ s: ScopeKey) -> String {
         var key = RecordKeyText("s|")
@@ -47,9 +47,10 @@ extension ShardProcessor {
     package mutating func takeChangelog() -> [StateRecord] {
         var out: [StateRecord] = []
         out.append(StateRecord(key: "m", value: encodeMeta()))
-        if kindsUnwritten {
+        if layoutUnwritten {
             out.append(StateRecord(key: WindowKindNames.recordKey, value: kinds.encoded()))
-            kindsUnwritten = false
+            out.append(StateRecord(key: StateUnits.recordKey, value: units.encoded()))
+            layoutUnwritten = false
         }
         for i in scopes.sorted(scopes.states.indices.filter { scopes.states[$0].dirty }) {
             let scope = scopes.keys[i]
@@ -232,6 +233,9 @@ extension ShardProcessor {
     package static func restore(settings: KPISettings, records: [StateRecord]) throws -> ShardProcessor {
         let latest = StateRecord.latestValues(records)
         var shard = ShardProcessor(settings: settings)
+        try (latest[StateUnits.recordKey] ?? nil).map {
+            try StateUnits(reading: $0).check(against: settings)
+        }
         // Windows are numbered by the list they were written under: each kind is found by name.
         let kinds =
             try (latest[WindowKindNames.recordKey] ?? nil).map {

@@ -46,10 +46,12 @@ package struct ShardProcessor: Sendable {
     var closedTombstones: [ClosedKey] = []
     /// Every stream ended (`finish`): nothing is open.
     package internal(set) var finished = false
-    /// The window kinds this shard's changelog numbers windows by, written at its first flush
-    /// (again after each restore, in case the list changed).
+    /// The window kinds this shard's changelog numbers windows by, and the time zone and
+    /// currency its state is in (`StateUnits`): written at its first flush, and again after
+    /// each restore, in case the list changed.
     let kinds: WindowKindNames
-    var kindsUnwritten = true
+    let units: StateUnits
+    var layoutUnwritten = true
     private var scratch: [Window] = []
 
     struct TrackerKey: Hashable, Sendable {
@@ -66,6 +68,7 @@ package struct ShardProcessor: Sendable {
         maxWindowSpan = settings.maxWindowSpanMillis
         revisionHorizon = settings.revisionHorizonMillis
         kinds = WindowKindNames(settings)
+        units = StateUnits(settings)
     }
 
     /// Applies one decoded event; effects (final summaries, alerts) are appended to `effects`.

@@ -190,3 +190,22 @@ extension WindowKindNames {
         guard isWellFormed else { throw BinaryReader.Malformed() }
     }
 }
+
+extension StateUnits {
+    /// The shard's `u` record.
+    func encoded() -> [UInt8] {
+        var w = BinaryWriter()
+        w.byte(StateEncoding.version)
+        w.string(timeZone)
+        w.string(currency)
+        return w.bytes
+    }
+
+    init(reading value: [UInt8]) throws {
+        var r = try StateEncoding.reader(value)
+        let timeZone = try r.string()
+        let currency = try r.string()
+        guard r.isAtEnd else { throw BinaryReader.Malformed() }
+        self.init(timeZone: timeZone, currency: currency)
+    }
+}

@@ -6,11 +6,14 @@ import Foundation
 /// the interval they got (see `WindowAssigner`).
 package struct BusinessCalendar: Sendable {
     package let timeZone: TimeZone
+    /// The zone as configured: Foundation names some zones otherwise (`UTC` is `GMT`).
+    package let zoneIdentifier: String
     private let calendar: Calendar
 
     package init?(timeZoneIdentifier: String) {
         guard let zone = TimeZone(identifier: timeZoneIdentifier) else { return nil }
         timeZone = zone
+        zoneIdentifier = timeZoneIdentifier
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
         calendar.firstWeekday = 2
@@ -73,6 +76,13 @@ package struct BusinessCalendar: Sendable {
     private func midnight(_ year: Int, _ month: Int, _ day: Int) -> EpochMillis {
         let date = calendar.date(from: DateComponents(year: year, month: month, day: day))!
         return EpochMillis((date.timeIntervalSince1970 * 1000).rounded())
+    }
+
+    /// Whether `other` begins every day at the same instant, from 2000 on: the same zone, or two
+    /// zones that have both kept one offset since then, the same one (Asia/Shanghai and
+    /// Asia/Singapore). Zones with daylight saving are compared by name only.
+    package func cutsSameDays(as other: BusinessCalendar) -> Bool {
+        timeZone.identifier == other.timeZone.identifier || (fixedOffset != nil && fixedOffset == other.fixedOffset)
     }
 
     /// The UTC offset in seconds at `t`, for formatting boundaries in business time.

@@ -1,0 +1,66 @@
+import Kafka
+import Prometheus
+import SalesKPI
+import TestSupport
+import Testing
+
+@testable import Worker
+
+/// A restart under another `time.time_zone` (README, Operations): restored windows were cut in
+/// the old zone, so the restore is refused with the reason on `/healthz`, nothing is counted,
+/// and the state waits unchanged for a worker with the zone it was written under.
+@Suite("time.time_zone changed between runs", .serialized)
+struct TimeZoneRestartTests {
+    @Test(
+        "a run under another zone is refused and counts nothing; the recorded zone's run is exact",
+        .timeLimit(.minutes(6)))
+    func otherZoneRefused() throws {
+        // 1. Half the bulk in Asia/Shanghai: both changelogs hold windows cut in it.
+        let before = try RestartAfterChange()
+        let bootstrap = before.bootstrap
+
+        // 2. The same group in UTC, while the rest of the input arrives: both restores are
+        // refused, again at every rebuild, and /healthz says why.
+        try produce(before.rest, bootstrap: bootstrap)
+        let health = HealthState()
+        let server = try ObservabilityServer(
+            host: "127.0.0.1", port: 0, registry: PrometheusCollectorRegistry(), health: health)
+        defer { server.shutdown() }
+        let utc = try TestConfig.make(properties: RestartAfterChange.properties, timeZone: "UTC")
+        let two = PipelineHarness(config: utc, bootstrap: bootstrap, health: health)
+        two.start()
+        var body = ""
+        let reported = waitFor(.seconds(150)) {
+            guard let r = httpGet("http://127.0.0.1:\(server.port)/healthz"), r.status == 503 else { return false }
+            body = r.body
+            return body.contains("aggregate: rebuilt 3 times") && body.contains("rollup: rebuilt 3 times")
+        }
+        #expect(reported, "healthz did not report both stages: \(body)")
+        let reason = "the state was written with time.time_zone Asia/Shanghai, and this worker has UTC"
+        #expect(body.split(separator: "\n").filter { $0.contains(reason) }.count == 2, "\(body)")
+        #expect(body.contains("Set time.time_zone back to Asia/Shanghai"), "\(body)")
+        #expect(httpGet("http://127.0.0.1:\(server.port)/readyz")?.status == 503)
+        let refusedStats = two.pipeline.stats.snapshot
+        #expect(refusedStats.aggregated == 0 && refusedStats.restoredRecords == 0, "\(refusedStats)")
+        #expect(two.stop(), "the refused run did not stop")
+        let afterRefused = try TopicReader.readAll(bootstrap: bootstrap, topics: ["kpi.summaries"]).count
+
+        // 3. Back in Asia/Shanghai: the state is as the first run left it, and every final of
+        // both runs equals the reference, none twice.
+        let three = PipelineHarness(
+            config: try TestConfig.make(properties: RestartAfterChange.properties), bootstrap: bootstrap)
+        three.start()
+        defer { three.stop() }
+        let finalWatermark = before.finalWatermark
+        #expect(
+            three.wait(timeout: .seconds(120)) {
+                $0.aggregated > 0 && $0.isSettled && $0.companyWatermark >= finalWatermark
+            }, "the third run did not process the rest")
+        #expect(three.stop(), "the third run did not stop")
+        let stats = three.pipeline.stats.snapshot
+        #expect(stats.restoredRecords > 0, "the third run restored the first run's state")
+        // The refused run's route stage forwarded some of the rest; this run the others.
+        #expect(two.pipeline.stats.snapshot.consumed + stats.consumed >= before.rest.count)
+        #expect(try before.checkFinals().count > afterRefused)
+    }
+}

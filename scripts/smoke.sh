@@ -76,14 +76,29 @@ set +e
 timeout 180 "$bin" run --until-end --no-live --config config --brokers "$brokers" > "$work/bounded.out" 2> "$work/bounded.err"
 code=$?
 set -e
-kill "$bpid" 2>/dev/null || true
-wait "$bpid" 2>/dev/null || true
 finals=$(sed -n 's/.*(\([0-9]*\) final).*/\1/p' "$work/bounded.out")
 if [ "$code" -eq 0 ] && grep -q "bounded run complete" "$work/bounded.err" && [ "${finals:-0}" -gt 0 ]; then
   ok "run --until-end exits 0 by itself after ${finals} finals"
 else
   bad "run --until-end: exit $code: $(tail -5 "$work/bounded.out") $(tail -5 "$work/bounded.err")"
 fi
+# The same group under another time zone: its state cannot be restored, so the bounded run
+# exits 1 with the reason instead of waiting for an operator. The mock holds the join of a group
+# the last run just left: 44 s here (that run's session timeout - 1 s) with a 10 s
+# max.poll.interval.ms (which must not be below the session timeout), its full 5 min with the
+# default one.
+set +e
+SALESPULSE_TIME_TIME_ZONE=UTC SALESPULSE_KAFKA_PROPERTIES_MAX_POLL_INTERVAL_MS=10000 \
+  SALESPULSE_KAFKA_PROPERTIES_SESSION_TIMEOUT_MS=6000 timeout 120 "$bin" run --until-end --no-live --config config --brokers "$brokers" > "$work/refused.out" 2> "$work/refused.err"
+code=$?
+set -e
+if [ "$code" -eq 1 ] && grep -q "bounded run abandoned.*this worker has UTC" "$work/refused.err"; then
+  ok "run --until-end under another time zone exits 1 with the reason"
+else
+  bad "run --until-end under another time zone: exit $code: $(tail -5 "$work/refused.out") $(tail -5 "$work/refused.err")"
+fi
+kill "$bpid" 2>/dev/null || true
+wait "$bpid" 2>/dev/null || true
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -46,12 +46,13 @@ struct RestartAfterChange {
 
     /// Every final on `kpi.summaries`, of both runs, against the reference: one window of the
     /// wrong kind or bounds would differ (or be missing, or be final twice). Returns them all.
-    func checkFinals() throws -> [ReadMessage] {
+    /// `through`: the watermark the last run reached (`.max` for a bounded run's end).
+    func checkFinals(through finalWatermark: EpochMillis? = nil) throws -> [ReadMessage] {
         let summaries = try TopicReader.readAll(bootstrap: bootstrap, topics: ["kpi.summaries"])
         let report = try OutputCheck.summaries(
             summaries, model: ReferenceModel(scenario),
             windows: TestConfig.windows, targets: TestConfig.targets, markets: TestConfig.marketSizes,
-            finalWatermark: finalWatermark, allowDuplicateFinals: false)
+            finalWatermark: finalWatermark ?? self.finalWatermark, allowDuplicateFinals: false)
         #expect(report.finals > 1000)
         #expect(report.failures.isEmpty, "\(report.failures)")
         #expect(report.finalsByScopeKind["company"] ?? 0 > 0, "\(report.finalsByScopeKind)")

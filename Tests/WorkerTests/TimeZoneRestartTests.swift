@@ -7,8 +7,9 @@ import Testing
 @testable import Worker
 
 /// A restart under another `time.time_zone` (README, Operations): restored windows were cut in
-/// the old zone, so the restore is refused with the reason on `/healthz`, nothing is counted,
-/// and the state waits unchanged for a worker with the zone it was written under.
+/// the old zone, so the restore is refused with the reason on `/healthz` (or, in a bounded run,
+/// as the run's error), nothing is counted, and the state waits unchanged for a worker with the
+/// zone it was written under.
 @Suite("time.time_zone changed between runs", .serialized)
 struct TimeZoneRestartTests {
     @Test(
@@ -62,5 +63,41 @@ struct TimeZoneRestartTests {
         // The refused run's route stage forwarded some of the rest; this run the others.
         #expect(two.pipeline.stats.snapshot.consumed + stats.consumed >= before.rest.count)
         #expect(try before.checkFinals().count > afterRefused)
+    }
+
+    /// A bounded run has nobody watching /healthz: it ends with the reason instead of waiting
+    /// (README, Bounded runs), and the state is left for a run with the recorded zone.
+    @Test(
+        "a bounded run under another zone ends by itself with the reason; one under the recorded zone then finishes exact",
+        .timeLimit(.minutes(6)))
+    func boundedRunRefused() throws {
+        let before = try RestartAfterChange()
+        let bootstrap = before.bootstrap
+        // The rest of the bulk without the closing events: a bounded run ends every stream.
+        try produce(Array(before.scenario.bulk[before.half...]), bootstrap: bootstrap)
+        let utc = try TestConfig.make(properties: RestartAfterChange.properties, timeZone: "UTC")
+        let refused = PipelineHarness(
+            config: utc, bootstrap: bootstrap, until: try BoundedRun.endOffsets(utc, bootstrap: bootstrap))
+        refused.start()
+        defer { refused.stop() }
+        #expect(waitFor(.seconds(120)) { refused.isDone }, "the refused bounded run did not end by itself")
+        let error = refused.error ?? ""
+        #expect(error.contains("bounded run abandoned"), "\(error)")
+        #expect(
+            error.contains("the state was written with time.time_zone Asia/Shanghai, and this worker has UTC"),
+            "the refusal did not reach the run: \(error)")
+        #expect(!refused.pipeline.completedBoundedRun)
+        let refusedStats = refused.pipeline.stats.snapshot
+        #expect(refusedStats.aggregated == 0 && refusedStats.restoredRecords == 0, "\(refusedStats)")
+
+        let shanghai = try TestConfig.make(properties: RestartAfterChange.properties)
+        let bounded = PipelineHarness(
+            config: shanghai, bootstrap: bootstrap, until: try BoundedRun.endOffsets(shanghai, bootstrap: bootstrap))
+        bounded.start()
+        defer { bounded.stop() }
+        #expect(waitFor(.seconds(150)) { bounded.isDone }, "the bounded run in the recorded zone did not finish")
+        #expect(bounded.error == nil && bounded.pipeline.completedBoundedRun, "\(bounded.error ?? "")")
+        #expect(bounded.pipeline.stats.snapshot.restoredRecords > 0, "it restored the first run's state")
+        _ = try before.checkFinals(through: .max)
     }
 }

@@ -97,10 +97,7 @@ extension AggregateStage {
                     LogKey.duration: "\(elapsed)", LogKey.resumedApart: "\(apart)",
                 ])
         } catch {
-            // Starting from nothing would silently lose state: leave the stage to be rebuilt.
-            io.logger.error("restore failed", metadata: [LogKey.partitions: "\(toRestore)", LogKey.error: "\(error)"])
-            io.broken = KafkaError(
-                code: 0, message: "restore of tasks \(toRestore) failed: \(error)", isRetriable: true)
+            io.restoreFailed("tasks \(toRestore)", error, metadata: [LogKey.partitions: "\(toRestore)"])
             return [:]
         }
         return start

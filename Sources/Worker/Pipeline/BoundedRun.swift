@@ -22,3 +22,11 @@ package enum BoundedRun {
         return ends
     }
 }
+
+/// Why a bounded run ended without finishing: a stage refused its changelog's records, which
+/// every retry would read again. What the other stages held is committed.
+package struct BoundedRunAbandoned: Error, CustomStringConvertible {
+    package let reason: String
+
+    package var description: String { "bounded run abandoned, a stage cannot restore its state: \(reason)" }
+}

@@ -23,6 +23,8 @@ package final class Pipeline: Sendable {
     let instanceId: String
     private let stopRequested = StopSignal()
     private let completed = Atomic<Bool>(false)
+    /// Why a bounded run gave up (`abandon`); nil while it has not.
+    private let abandoned = Mutex<String?>(nil)
     /// A bounded run's end offsets (`BoundedRun`); nil for a run without end.
     let endOffsets: [TopicPartition: Int64]?
     /// The stages this process runs (route, aggregate instances, rollup).
@@ -78,14 +80,26 @@ package final class Pipeline: Sendable {
     /// Whether this pipeline stopped itself because its bounded run was complete.
     package var completedBoundedRun: Bool { completed.load(ordering: .acquiring) }
 
+    /// A bounded run cannot finish once a stage has refused its changelog's records
+    /// (`StageIO.refusedState`): each rebuild reads the same ones. A worker without end keeps
+    /// rebuilding, with the reason on /healthz, until an operator acts; a bounded run has nobody
+    /// watching it, so it stops as on SIGTERM and `run()` throws the reason.
+    private func abandon(_ stage: String, _ reason: String?) {
+        let why = "\(stage): \(reason ?? "its changelog could not be restored")"
+        abandoned.withLock { $0 = $0 ?? why }
+        logger.error("bounded run abandoned", metadata: [LogKey.stage: "\(stage)", LogKey.error: "\(why)"])
+        stop()
+    }
+
     private func refreshMetrics() {
         guard let metrics else { return }
         metrics.update(stats.snapshot)
         metrics.recordReady(health.isReady)
     }
 
-    /// Runs until `stop()`; throws only when Kafka clients cannot be created at all.
-    package func run() throws(KafkaError) {
+    /// Runs until `stop()`; throws when Kafka clients cannot be created at all, or when a bounded
+    /// run was abandoned (`BoundedRunAbandoned`).
+    package func run() throws {
         defer { health.setDead() }
         let probe = try ClusterProbe.started(
             config: config, bootstrap: bootstrap, topic: config.worker.topics.deals, health: health, logger: logger)
@@ -131,8 +145,13 @@ package final class Pipeline: Sendable {
                     hunt.runEnded(current.report)
                     guard broke, !isStopping else { break }
                     // /healthz is served to anyone who can reach it: no secret in an error reaches it.
-                    health.stageBroke(name, reason: current.report.failure.map { scrubber.scrub("\($0)") })
+                    let reason = current.report.failure.map { scrubber.scrub("\($0)") }
+                    health.stageBroke(name, reason: reason)
                     stats.retire(name)
+                    if endOffsets != nil, current.io.refusedState {
+                        abandon(name, reason)
+                        break
+                    }
                     stage = nil
                     // A second apart, and not at all once the pipeline is stopping.
                     while stage == nil, !stopRequested.wait(upTo: .seconds(1)) {
@@ -151,6 +170,7 @@ package final class Pipeline: Sendable {
         while done.wait(timeout: .now() + .milliseconds(500)) == .timedOut { refreshMetrics() }
         refreshMetrics()
         logger.info("pipeline stopped", metadata: [LogKey.events: "\(stats.snapshot.events)"])
+        if let reason = abandoned.withLock({ $0 }) { throw BoundedRunAbandoned(reason: reason) }
     }
 }
 

@@ -131,8 +131,7 @@ final class RollupStage: Stage {
             next = restored.positions?[input]
             return next.map { [input: $0] } ?? [:]
         } catch {
-            io.logger.error("rollup restore failed", metadata: [LogKey.error: "\(error)"])
-            io.broken = KafkaError(code: 0, message: "rollup restore failed: \(error)", isRetriable: true)
+            io.restoreFailed("the rollup", error)
             return [:]
         }
     }

@@ -24,6 +24,10 @@ final class StageIO {
     /// Set when a send, a lookup, a restore or a commit failed in a way that needs the stage
     /// rebuilt from its changelog.
     var broken: KafkaError?
+    /// Set with `broken` when a restore refused the changelog's records themselves: written under
+    /// other settings, or malformed. Every rebuild reads the same records again, so a bounded run
+    /// ends there instead of waiting for an operator (`Pipeline`).
+    var refusedState = false
     /// What a dead letter may carry under the producer's `message.max.bytes`.
     let deadLetterCaps: (value: Int, key: Int)
     var logger: Logger { pipeline.logger }
@@ -88,6 +92,17 @@ final class StageIO {
             counters.deliveryFailures += 1
             broken = error
         }
+    }
+
+    /// A restore of `what` failed: the stage is left to be rebuilt, since starting from nothing
+    /// would silently lose state. Kafka's errors (a changelog it could not read) may pass; any
+    /// other is about the records read (`refusedState`).
+    func restoreFailed(_ what: String, _ error: any Error, metadata: Logger.Metadata = [:]) {
+        logger.error(
+            "restore failed",
+            metadata: metadata.merging([LogKey.stage: "\(name)", LogKey.error: "\(error)"]) { $1 })
+        broken = KafkaError(code: 0, message: "restore of \(what) failed: \(error)", isRetriable: true)
+        refusedState = !(error is KafkaError)
     }
 
     /// Counts and sends a dead letter, cut to what the producer may send.

@@ -50,6 +50,14 @@ struct ChangelogRestoreTests {
         }
     }
 
+    /// The changelog of a one-region rollup that took one won deal and closed its day.
+    static func oneDealRollupLog(_ settings: KPISettings) -> [StateRecord] {
+        var make = EventBuilder()
+        return CompanyRollup.ofOneRegion(
+            settings, [make.won("d1", 1000, at: "2026-03-02T10:00:00+08:00")], through: "2026-03-03T02:00:00+08:00"
+        ).log
+    }
+
     static func settings() -> KPISettings {
         var s = testSettings(["day", "week", "month", "7d/1d"])
         s.targets.set(Money(minorUnits: 30_000_000), for: .region("east"), period: .month)
@@ -251,10 +259,7 @@ struct ChangelogRestoreTests {
     @Test("a rollup record of another format version, or the JSON form without one, is refused, not guessed at")
     func rollupUnknownVersionRefused() throws {
         let settings = testSettings(["day", "month"])
-        var make = EventBuilder()
-        let records = CompanyRollup.ofOneRegion(
-            settings, [make.won("d1", 1000, at: "2026-03-02T10:00:00+08:00")], through: "2026-03-03T02:00:00+08:00"
-        ).log
+        let records = Self.oneDealRollupLog(settings)
         let kinds = Set(records.filter { $0.value != nil }.compactMap(\.key.first))
         #expect(kinds == ["m", "k", "u", "p", "f"])
         // The records as written restore.

@@ -10,7 +10,7 @@ import Testing
 struct StateUnitsTests {
     static func settings(zone: String = "Asia/Shanghai", currency: String = "CNY") -> KPISettings {
         var s = ChangelogRestoreTests.settings()
-        s.calendar = BusinessCalendar(timeZoneIdentifier: zone)!
+        s.calendar = calendar(zone)
         s.reportingCurrency = currency
         return s
     }
@@ -18,13 +18,7 @@ struct StateUnitsTests {
     static func calendar(_ zone: String) -> BusinessCalendar { BusinessCalendar(timeZoneIdentifier: zone)! }
 
     /// A one-region rollup's changelog, written in Asia/Shanghai and yuan.
-    static func rollupLog() -> [StateRecord] {
-        var make = EventBuilder()
-        return CompanyRollup.ofOneRegion(
-            Self.settings(), [make.won("d1", 1000, at: "2026-03-02T10:00:00+08:00")],
-            through: "2026-03-03T02:00:00+08:00"
-        ).log
-    }
+    static func rollupLog() -> [StateRecord] { ChangelogRestoreTests.oneDealRollupLog(Self.settings()) }
 
     @Test("zones cut the same days only when named alike, or both kept one offset since 2000, the same")
     func sameDays() {

@@ -28,7 +28,8 @@ struct RunCommand: AsyncParsableCommand {
         help: ArgumentHelp(
             "A bounded run: read every input partition up to its end at start, publish every final, commit, exit 0.",
             discussion:
-                "Backfills, monthly reconciliation, checks in CI. Several instances started together share the work."))
+                "Backfills, monthly reconciliation, checks in CI. Several instances started together share the work. Exits 1 with the reason when its state cannot be restored (written under another time zone or currency)."
+        ))
     var untilEnd = false
 
     func validate() throws {

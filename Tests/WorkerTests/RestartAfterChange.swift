@@ -21,6 +21,13 @@ struct RestartAfterChange {
     /// The first run's counters.
     let firstRun: PipelineStats
 
+    /// The test defaults with the short session timeout, and what a later run changed.
+    static func config(windows: [String] = TestConfig.windows, timeZone: String = "Asia/Shanghai") throws
+        -> ResolvedConfig
+    {
+        try TestConfig.make(properties: properties, windows: windows, timeZone: timeZone)
+    }
+
     var bootstrap: String { cluster.bootstrapServers }
     /// The rest of the bulk and the closing events, for a later run.
     var rest: [Scenario.Message] { Array(scenario.bulk[half...]) + scenario.closing }
@@ -28,7 +35,7 @@ struct RestartAfterChange {
 
     init() throws {
         cluster = try MockCluster(brokers: 3)
-        first = try TestConfig.make(properties: Self.properties)
+        first = try Self.config()
         try EmbeddedBroker.createTopics(on: cluster, config: first, partitions: 6)
         var generator = ScenarioGenerator()
         scenario = generator.generate()

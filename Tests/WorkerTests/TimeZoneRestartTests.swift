@@ -27,7 +27,7 @@ struct TimeZoneRestartTests {
         let server = try ObservabilityServer(
             host: "127.0.0.1", port: 0, registry: PrometheusCollectorRegistry(), health: health)
         defer { server.shutdown() }
-        let utc = try TestConfig.make(properties: RestartAfterChange.properties, timeZone: "UTC")
+        let utc = try RestartAfterChange.config(timeZone: "UTC")
         let two = PipelineHarness(config: utc, bootstrap: bootstrap, health: health)
         two.start()
         var body = ""
@@ -49,7 +49,7 @@ struct TimeZoneRestartTests {
         // 3. Back in Asia/Shanghai: the state is as the first run left it, and every final of
         // both runs equals the reference, none twice.
         let three = PipelineHarness(
-            config: try TestConfig.make(properties: RestartAfterChange.properties), bootstrap: bootstrap)
+            config: before.first, bootstrap: bootstrap)
         three.start()
         defer { three.stop() }
         let finalWatermark = before.finalWatermark
@@ -75,7 +75,7 @@ struct TimeZoneRestartTests {
         let bootstrap = before.bootstrap
         // The rest of the bulk without the closing events: a bounded run ends every stream.
         try produce(Array(before.scenario.bulk[before.half...]), bootstrap: bootstrap)
-        let utc = try TestConfig.make(properties: RestartAfterChange.properties, timeZone: "UTC")
+        let utc = try RestartAfterChange.config(timeZone: "UTC")
         let refused = PipelineHarness(
             config: utc, bootstrap: bootstrap, until: try BoundedRun.endOffsets(utc, bootstrap: bootstrap))
         refused.start()
@@ -90,7 +90,7 @@ struct TimeZoneRestartTests {
         let refusedStats = refused.pipeline.stats.snapshot
         #expect(refusedStats.aggregated == 0 && refusedStats.restoredRecords == 0, "\(refusedStats)")
 
-        let shanghai = try TestConfig.make(properties: RestartAfterChange.properties)
+        let shanghai = before.first
         let bounded = PipelineHarness(
             config: shanghai, bootstrap: bootstrap, until: try BoundedRun.endOffsets(shanghai, bootstrap: bootstrap))
         bounded.start()

@@ -42,7 +42,7 @@ struct WindowKindsRestartTests {
             bootstrap: before.bootstrap)
 
         let two = PipelineHarness(
-            config: try TestConfig.make(properties: RestartAfterChange.properties, windows: reordered),
+            config: try RestartAfterChange.config(windows: reordered),
             bootstrap: before.bootstrap)
         two.start()
         defer { two.stop() }

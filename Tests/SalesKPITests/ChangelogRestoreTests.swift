@@ -1,3 +1,4 @@
+import Foundation
 import TestSupport
 import Testing
 
@@ -266,20 +267,61 @@ struct ChangelogRestoreTests {
         _ = try CompanyRollup.restore(settings: settings, shards: 1, records: records)
         for record in records where record.value != nil {
             var value = record.value!
-            #expect(value[0] == 0xC3)
+            // A part is binary, in the shard's format version; the rest is JSON.
+            let written: UInt8 = record.key.first == "p" ? 0xB1 : 0xC3
+            let reads = record.key.first == "p" ? "reads versions 0xB1 and 0xC3" : "reads version 0xC3 only"
+            #expect(value[0] == written)
             value[0] = 0xC4
             #expect(throws: StateEncoding.UnknownVersion.self, "\(record.key)") {
                 try CompanyRollup.restore(
                     settings: settings, shards: 1, records: [StateRecord(key: record.key, value: value)])
             }
-            let json = Array(record.value!.dropFirst())
+            let bare = Array(record.value!.dropFirst())
             let error = #expect(throws: StateEncoding.UnknownVersion.self, "\(record.key)") {
                 try CompanyRollup.restore(
-                    settings: settings, shards: 1, records: [StateRecord(key: record.key, value: json)])
+                    settings: settings, shards: 1, records: [StateRecord(key: record.key, value: bare)])
             }
-            let first = "0x" + String(json[0], radix: 16, uppercase: true)
+            let first = "0x" + String(bare[0], radix: 16, uppercase: true)
             #expect(error?.description.contains(first) == true, "\(record.key): \(error.map { "\($0)" } ?? "")")
-            #expect(error?.description.contains("reads version 0xC3") == true)
+            #expect(error?.description.contains(reads) == true, "\(record.key): \(error.map { "\($0)" } ?? "")")
         }
+    }
+
+    @Test("a rollup part in the JSON form earlier releases wrote restores to the same rollup")
+    func rollupJSONPartRestores() throws {
+        let settings = testSettings(["day", "month"])
+        var make = EventBuilder()
+        let events = [
+            make.won("d1", 1000, at: "2026-03-02T10:00:00+08:00"),
+            make.won("d2", 250, at: "2026-03-02T11:00:00+08:00", created: "2026-02-20T09:00:00+08:00"),
+            make.lost("d3", at: "2026-03-02T12:00:00+08:00"),
+        ]
+        let records = CompanyRollup.ofOneRegion(
+            settings, events, through: "2026-03-03T02:00:00+08:00", provisional: true
+        ).log
+        let binary = try CompanyRollup.restore(settings: settings, shards: 1, records: records)
+        #expect(!binary.parts.isEmpty)
+        // As a release before binary parts wrote them: the version byte 0xC3 and the JSON.
+        let shipped = records.map { record -> StateRecord in
+            guard record.key.first == "p", let value = record.value else { return record }
+            #expect(value[0] == 0xB1)
+            var r = BinaryReader(value)
+            _ = try? r.byte()
+            guard let aggregate = try? KPIAggregate(reading: &r) else {
+                Issue.record("unreadable part \(record.key)")
+                return record
+            }
+            let json = [0xC3] + Array(try! JSONEncoder().encode(aggregate))
+            #expect(json[1] == UInt8(ascii: "["))
+            return StateRecord(key: record.key, value: json)
+        }
+        #expect(shipped.map(\.value) != records.map(\.value))
+        let restored = try CompanyRollup.restore(settings: settings, shards: 1, records: shipped)
+        #expect(restored.parts == binary.parts)
+        // Written again, it is binary.
+        var again = restored
+        again.changedParts = Set(
+            restored.parts.flatMap { w, regions in regions.keys.map { .init(window: w, region: $0) } })
+        #expect(again.takeChangelog().filter { $0.key.first == "p" }.allSatisfy { $0.value?.first == 0xB1 })
     }
 }

@@ -10,15 +10,22 @@ package enum StateEncoding {
     /// A changelog value this version of the worker cannot read (a shard's, or the rollup's).
     package struct UnknownVersion: Error, CustomStringConvertible {
         var found: UInt8?
-        var reads: UInt8
+        /// The versions a record of this kind may have (a rollup part: two).
+        var reads: [UInt8]
         package init(found: UInt8?, reads: UInt8 = StateEncoding.version) {
+            self.init(found: found, reads: [reads])
+        }
+        package init(found: UInt8?, reads: [UInt8]) {
             self.found = found
             self.reads = reads
         }
         package var description: String {
             func hex(_ b: UInt8) -> String { "0x" + String(b, radix: 16, uppercase: true) }
+            let versions =
+                reads.count == 1
+                ? "version \(hex(reads[0])) only" : "versions \(reads.map(hex).joined(separator: " and "))"
             return "a changelog record of format version \(found.map(hex) ?? "nothing"); "
-                + "this worker reads version \(hex(reads)) only"
+                + "this worker reads \(versions)"
         }
     }
 

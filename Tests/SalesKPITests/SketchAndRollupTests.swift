@@ -142,6 +142,42 @@ struct RollupTests {
         #expect(finalsAgain.last?.aggregate.activeCustomersStart == 3)
     }
 
+    @Test("a customer change of a shard behind the others publishes every open company window after it again, once")
+    func lateCustomerChangeRepublishes() {
+        var make = EventBuilder()
+        let settings = testSettings(["day"])
+        let day = { (d: Int) in EventBuilder.t("2026-03-0\(d)T00:00:00+08:00") }
+        var ahead = ShardHarness(settings)
+        ahead.apply(
+            make.won("d1", 100, at: "2026-03-05T10:00:00+08:00", region: "west"),
+            make.won("d2", 100, at: "2026-03-06T10:00:00+08:00", region: "west"))
+        ahead.shard.emitProvisional(effects: &ahead.effects)
+        var rollup = CompanyRollup(settings: settings, shards: 2)
+        _ = ahead.report(to: &rollup)
+        func published(at now: EpochMillis) -> [Summary] {
+            var out: [ShardEffect] = []
+            rollup.tick(now: now, effects: &out)
+            return out.compactMap { if case .summary(let s) = $0 { s } else { nil } }
+        }
+        let interval = settings.emitIntervalMillis
+        let first = published(at: interval)
+        #expect(first.map(\.window.start) == [day(5), day(6)])
+        #expect(first.map(\.aggregate.activeCustomersStart) == [0, 0])
+        // The other shard, behind: a customer filed at the 4th, another at the 5th.
+        rollup.customersChanged(at: day(4), delta: 1)
+        rollup.customersChanged(at: day(5), delta: 1)
+        let again = published(at: 2 * interval)
+        #expect(again.map(\.window.start) == [day(5), day(6)])
+        #expect(again.map(\.aggregate.activeCustomersStart) == [1, 2])
+        #expect(again.map(\.revision) == first.map { $0.revision + 1 })
+        #expect(again.allSatisfy { !$0.final })
+        // Nothing changed since.
+        #expect(published(at: 3 * interval).isEmpty)
+        // A change at the 5th reaches only the 6th.
+        rollup.customersChanged(at: day(5), delta: -1)
+        #expect(published(at: 4 * interval).map(\.window.start) == [day(6)])
+    }
+
     @Test("a shard that never reported holds every company window open, however far the others are")
     func silentShardHolds() {
         var make = EventBuilder()

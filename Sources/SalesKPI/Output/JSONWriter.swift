@@ -38,8 +38,17 @@ package struct JSONWriter {
         }
     }
 
+    /// Copied at once: appended byte by byte, each byte was checked against the span's
+    /// capacity, and the keys are most of a summary's bytes.
     private static func literal(_ text: StaticString, _ s: inout OutputSpan<UInt8>) {
-        text.withUTF8Buffer { for b in $0 { s.append(b) } }
+        text.withUTF8Buffer { source in
+            s.withUnsafeMutableBufferPointer { buffer, initialized in
+                // Traps, as `append` would, when the member was given too little room.
+                UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[initialized...]))
+                    .copyMemory(from: UnsafeRawBufferPointer(source))
+                initialized += source.count
+            }
+        }
     }
 
     private mutating func open(_ k: StaticString?, _ bracket: UInt8) {

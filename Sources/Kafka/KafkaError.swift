@@ -24,5 +24,13 @@ package struct KafkaError: Error, Sendable, CustomStringConvertible {
     /// again fails again, unlike a broker that is down or busy.
     package var concernsRecord: Bool { [2, 10, 18, 32, 44, 87].contains(code) }
 
-    package var description: String { "\(message) (code \(code)\(isFatal ? ", fatal" : ""))" }
+    /// Code 0 is the adapter's own failure, not a librdkafka code: not shown (a refused restore's
+    /// reason read "… (code 0)" on `/healthz` and in a bounded run's exit message).
+    package var description: String {
+        switch (code, isFatal) {
+        case (0, false): message
+        case (0, true): "\(message) (fatal)"
+        default: "\(message) (code \(code)\(isFatal ? ", fatal" : ""))"
+        }
+    }
 }

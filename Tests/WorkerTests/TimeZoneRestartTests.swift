@@ -86,6 +86,8 @@ struct TimeZoneRestartTests {
         #expect(
             error.contains("the state was written with time.time_zone Asia/Shanghai, and this worker has UTC"),
             "the refusal did not reach the run: \(error)")
+        // The adapter's own failures carry no librdkafka code to show.
+        #expect(!error.contains("(code"), "\(error)")
         #expect(!refused.pipeline.completedBoundedRun)
         let refusedStats = refused.pipeline.stats.snapshot
         #expect(refusedStats.aggregated == 0 && refusedStats.restoredRecords == 0, "\(refusedStats)")

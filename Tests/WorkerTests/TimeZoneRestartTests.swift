@@ -75,22 +75,26 @@ struct TimeZoneRestartTests {
         let bootstrap = before.bootstrap
         // The rest of the bulk without the closing events: a bounded run ends every stream.
         try produce(Array(before.scenario.bulk[before.half...]), bootstrap: bootstrap)
+        // Two instances share the run, as a backfill scaled out would: each must end, the
+        // second at the latest when it takes over the first's partitions.
         let utc = try RestartAfterChange.config(timeZone: "UTC")
-        let refused = PipelineHarness(
-            config: utc, bootstrap: bootstrap, until: try BoundedRun.endOffsets(utc, bootstrap: bootstrap))
-        refused.start()
-        defer { refused.stop() }
-        #expect(waitFor(.seconds(120)) { refused.isDone }, "the refused bounded run did not end by itself")
-        let error = refused.error ?? ""
-        #expect(error.contains("bounded run abandoned"), "\(error)")
-        #expect(
-            error.contains("the state was written with time.time_zone Asia/Shanghai, and this worker has UTC"),
-            "the refusal did not reach the run: \(error)")
-        // The adapter's own failures carry no librdkafka code to show.
-        #expect(!error.contains("(code"), "\(error)")
-        #expect(!refused.pipeline.completedBoundedRun)
-        let refusedStats = refused.pipeline.stats.snapshot
-        #expect(refusedStats.aggregated == 0 && refusedStats.restoredRecords == 0, "\(refusedStats)")
+        let ends = try BoundedRun.endOffsets(utc, bootstrap: bootstrap)
+        let refused = (0..<2).map { _ in PipelineHarness(config: utc, bootstrap: bootstrap, until: ends) }
+        for instance in refused { instance.start() }
+        defer { for instance in refused { instance.stop() } }
+        #expect(waitFor(.seconds(150)) { refused.allSatisfy(\.isDone) }, "a refused bounded run did not end by itself")
+        for (k, instance) in refused.enumerated() {
+            let error = instance.error ?? ""
+            #expect(error.contains("bounded run abandoned"), "instance \(k): \(error)")
+            #expect(
+                error.contains("the state was written with time.time_zone Asia/Shanghai, and this worker has UTC"),
+                "the refusal did not reach instance \(k): \(error)")
+            // The adapter's own failures carry no librdkafka code to show.
+            #expect(!error.contains("(code"), "\(error)")
+            #expect(!instance.pipeline.completedBoundedRun)
+            let stats = instance.pipeline.stats.snapshot
+            #expect(stats.aggregated == 0 && stats.restoredRecords == 0, "instance \(k): \(stats)")
+        }
 
         let shanghai = before.first
         let bounded = PipelineHarness(

@@ -31,7 +31,14 @@ struct RoutedBatchTests {
 
     static func write(_ entries: [Written]) -> [UInt8] {
         var w = RoutedBatch.Writer()
-        for e in entries { w.append(source: e.source, offset: e.offset, key: e.key, raw: e.raw, event: e.event) }
+        for e in entries {
+            e.raw.withUnsafeBytes { raw in
+                guard let key = e.key else {
+                    return w.append(source: e.source, offset: e.offset, key: nil, raw: raw, event: e.event)
+                }
+                key.withUnsafeBytes { w.append(source: e.source, offset: e.offset, key: $0, raw: raw, event: e.event) }
+            }
+        }
         return w.take()
     }
 

@@ -90,7 +90,7 @@ final class RouteStage: Stage {
         let p = RoutedBatch.partition(ofRegion: event.region, partitions: partitions)
         if outboxSince == nil { outboxSince = io.pollStarted }
         outbox[p, default: RoutedBatch.Writer()].append(
-            source: source, offset: offset, key: key.map { Array($0) }, raw: Array(raw), event: event)
+            source: source, offset: offset, key: key, raw: raw, event: event)
         if outbox[p, default: RoutedBatch.Writer()].bytes.count >= RoutedBatch.flushBytes { flush(p) }
     }
 

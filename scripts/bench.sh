@@ -13,8 +13,8 @@
 #    byte it reads back out with SalesPulse's producer settings, about what SalesPulse writes in
 #    final summaries: bench/echo.c), then one SalesPulse worker end to end until every
 #    final summary is out: routed (the default topology) in exactly_once and at_least_once, and
-#    pre-keyed (route_stage: false). Each with the CPU it used: its own process alone, and that with the
-#    broker's.
+#    pre-keyed (route_stage: false). Each with the CPU it used: its own process alone, and
+#    that with the broker's.
 #    Beside them, bench/handwritten.py: a hand-written Python loop (confluent-kafka and orjson
 #    from PyPI) summing won revenue in 1 h windows per (region, rep), what a user would write.
 # 4. The decoder alone on the same payloads, the summary encoder alone on their final

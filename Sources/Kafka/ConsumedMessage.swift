@@ -11,6 +11,8 @@ package struct ConsumedMessage {
     package var timestamp: Int64?
     /// True for a tombstone (null value), as opposed to an empty one.
     package var isNull = false
+    /// Where it sits in its poll's batch (`PolledBatch`).
+    package var position = 0
     /// Only set when the consumer was created with `readHeaders` and the message has headers.
     package var headerView: MessageHeaders?
 

@@ -87,9 +87,14 @@ package final class KafkaConsumer: @unchecked Sendable {
     /// messages) go to `onError`. A rebalance librdkafka announced meanwhile is handled after
     /// `body` has seen the batch, outside librdkafka's callback: the rebalance handler may then
     /// commit, produce or call this consumer like any other code on this thread. Returns the count.
+    ///
+    /// `polled` sees the whole batch first, and `delivered` is called once `body` has seen every
+    /// message: the messages stay valid until it returns, so work started on the batch in
+    /// `polled` (on another thread) must be done by then.
     @discardableResult
     package func poll(
         timeoutMs: Int32, limit: Int = .max, onError: (KafkaError) -> Void = { _ in },
+        polled: ((PolledBatch) -> Void)? = nil, delivered: () -> Void = {},
         _ body: (ConsumedMessage) -> Void
     ) -> Int {
         let n = batch.withUnsafeMutableBufferPointer { buffer -> Int in
@@ -117,10 +122,22 @@ package final class KafkaConsumer: @unchecked Sendable {
         // The batch first: messages librdkafka returned after a revoke are still this member's.
         defer { servePending() }
         guard n > 0 else { return 0 }
-        var delivered = 0
+        // Freed together, after `delivered`: `polled` may have handed them to another thread.
+        defer {
+            delivered()
+            for k in 0..<n { batch[k].map(rd_kafka_message_destroy) }
+        }
+        if let polled {
+            polled(
+                PolledBatch(
+                    (0..<n).map { k in
+                        guard let m = batch[k]?.pointee, m.err == RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+                        return UnsafeRawBufferPointer(start: m.payload, count: m.payload == nil ? 0 : m.len)
+                    }))
+        }
+        var count = 0
         for k in 0..<n {
             guard let m = batch[k] else { continue }
-            defer { rd_kafka_message_destroy(m) }
             let msg = m.pointee
             if msg.err != RD_KAFKA_RESP_ERR_NO_ERROR {
                 if msg.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
@@ -136,11 +153,12 @@ package final class KafkaConsumer: @unchecked Sendable {
                 topic: topicName(msg.rkt), partition: msg.partition, offset: msg.offset, key: key, value: value,
                 timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : ts)
             consumed.isNull = msg.payload == nil
+            consumed.position = k
             if readHeaders { consumed.headerView = headers(of: m) }
             body(consumed)
-            delivered += 1
+            count += 1
         }
-        return delivered
+        return count
     }
 
     private func headers(of m: UnsafeMutablePointer<rd_kafka_message_t>) -> MessageHeaders? {

@@ -128,7 +128,7 @@ struct ProcessCommand: ParsableCommand {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         print(
-            "processed group=\(config.worker.kafka.groupId) events=\(stats.consumed) aggregated=\(stats.aggregated) finals=\(finals.load(ordering: .relaxed)) "
+            "processed group=\(config.worker.kafka.groupId) events=\(stats.consumed) aggregated=\(stats.aggregated) decoded_ahead=\(stats.decodedAhead) finals=\(finals.load(ordering: .relaxed)) "
                 + "late=\(stats.deadLetters) duplicates=\(stats.duplicates) "
                 + "changelog_records=\(stats.changelogRecords) "
                 + String(

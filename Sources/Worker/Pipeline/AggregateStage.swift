@@ -36,7 +36,19 @@ final class AggregateStage: Stage {
         let settings = io.config.settings
         io.summaryEncoder = SummaryEncoder(
             name: io.name, currency: settings.reportingCurrency, calendar: settings.calendar)
+        // Raw events only (routed batches carry them decoded), and only with a core to spare.
+        if !routed, ProcessInfo.processInfo.activeProcessorCount > 1 {
+            io.decodeAhead = DecodeAhead(
+                name: io.name, decoder: io.config.decoder, maxBatch: io.config.worker.processing.pollBatch)
+        }
     }
+
+    func polled(_ batch: PolledBatch) {
+        guard let decodeAhead = io.decodeAhead, batch.count >= DecodeAhead.minimumBatch else { return }
+        decodeAhead.start(batch, from: DecodeAhead.split(batch.count), now: io.pollStarted)
+    }
+
+    func delivered() { io.decodeAhead?.finish() }
 
     /// Events per input message lately (a routed batch holds hundreds): a poll of `poll_batch`
     /// batches was up to the whole prefetch, over a second of work on a backlog.
@@ -68,7 +80,13 @@ final class AggregateStage: Stage {
         io.counters.consumed += 1
         defer { ownSources.reached(tp, next: message.offset + 1) }
         eventsPerMessage += (1 - eventsPerMessage) / 8
-        let outcome = io.config.decoder.decode(message.value, now: io.pollStarted)
+        let outcome: DecodeOutcome
+        if let ahead = io.decodeAhead?.outcome(at: message.position) {
+            io.counters.decodedAhead += 1
+            outcome = ahead
+        } else {
+            outcome = io.config.decoder.decode(message.value, now: io.pollStarted)
+        }
         var eventTime: EpochMillis?
         if case .event(let event) = outcome { eventTime = event.occurredAt }
         ownSources.received(tp, now: io.pollStarted, forwarding: eventTime)

@@ -28,6 +28,8 @@ package struct PipelineStats: Sendable, Equatable {
     package var routed = 0
     /// Events the aggregate stage applied to its shards.
     package var aggregated = 0
+    /// Raw events of those that the aggregate stage's decoding thread decoded (`DecodeAhead`).
+    package var decodedAhead = 0
     package var changelogRecords = 0
     /// Progress records the route stage wrote into internal partitions.
     package var progressRecords = 0
@@ -70,6 +72,7 @@ package struct PipelineStats: Sendable, Equatable {
         producerQueuePeak = max(producerQueuePeak, o.producerQueuePeak)
         producerQueueFullWaits += o.producerQueueFullWaits
         aggregated += o.aggregated
+        decodedAhead += o.decodedAhead
         changelogRecords += o.changelogRecords
         progressRecords += o.progressRecords
         restoredRecords += o.restoredRecords

@@ -12,7 +12,11 @@ protocol Stage: AnyObject {
     var pollLimit: Int { get }
     /// The runner is about to poll for the first time.
     func started()
+    /// A poll's whole batch, before its messages are taken one by one; `delivered` follows once
+    /// they all have been, before they are freed.
+    func polled(_ batch: PolledBatch)
     func take(_ message: ConsumedMessage)
+    func delivered()
     /// Moves past a record without taking it (the next commit stores the offset after it).
     func skip(_ message: ConsumedMessage)
     /// Dead-letters a record the stage cannot get past.
@@ -44,6 +48,8 @@ protocol Stage: AnyObject {
 extension Stage {
     var pollLimit: Int { io.config.worker.processing.pollBatch }
     func started() {}
+    func polled(_ batch: PolledBatch) {}
+    func delivered() {}
     /// By default the record itself.
     func unprocessable(_ message: ConsumedMessage, detail: String) {
         io.deadLetterUnprocessable(message, detail: detail)

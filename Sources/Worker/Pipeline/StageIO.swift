@@ -36,6 +36,8 @@ final class StageIO {
 
     /// Set by a stage that encodes its summaries on another thread (the aggregate stage).
     var summaryEncoder: SummaryEncoder?
+    /// The aggregate stage's decoding thread, when it reads raw events (`DecodeAhead`).
+    var decodeAhead: DecodeAhead?
     /// Summaries published since they were last handed to the encoder.
     private var unsubmitted: [Summary] = []
     /// Errors the consumer reported through `poll` (a broker unreachable, a fetch that failed).

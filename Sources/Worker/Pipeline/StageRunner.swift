@@ -72,7 +72,8 @@ final class StageRunner {
                 onError: { [self] in
                     io.consumerErrors += 1
                     logger.warning("consumer error", metadata: [LogKey.stage: "\(name)", LogKey.error: "\($0)"])
-                }
+                },
+                polled: stage.polled, delivered: stage.delivered
             ) { [self] message in receive(message) }
             let now = pipeline.clock()
             stage.afterPoll(now: now)
@@ -114,6 +115,7 @@ final class StageRunner {
         report.failure = io.broken
         if io.broken != nil, isolatedPositions.count == 1 { report.failedAlone = isolatedPositions[0] }
         io.summaryEncoder?.stop()
+        io.decodeAhead?.stop()
         // Leave the group now, broken or not: a member that lingers holds the rebuilt stage's
         // join back until the coordinator gives up on it (90 s seen in the fault tests).
         io.consumer.close()

@@ -1,0 +1,172 @@
+import Foundation
+import Kafka
+import SalesKPI
+import Synchronization
+
+/// Decodes a polled batch of raw events on a thread of its own, ahead of the aggregate stage,
+/// which applies them in order: without the route stage, decoding was a quarter of the stage's
+/// thread, and that thread is what limits a worker's throughput (README, Performance).
+///
+/// The thread claims the batch's messages one at a time from `from` on and decodes them in
+/// order; the stage decodes the first ones itself, then takes what the thread has decoded. When
+/// it reaches a message the thread has not claimed yet, the stage claims all the rest and decodes
+/// them itself: it never waits for the thread to wake or to catch up, only, at most, for the one
+/// message being decoded. The claims and the count decoded carry the batch's number, so a thread
+/// late from one batch cannot claim messages of the next.
+///
+/// Every message the thread claimed is decoded before its batch is freed (`finish`, from
+/// `KafkaConsumer.poll`'s `delivered`): the thread only reads the batch meanwhile.
+final class DecodeAhead: @unchecked Sendable {
+    /// A batch shorter than this is decoded by the stage: handing it over would cost more than
+    /// it saves.
+    static let minimumBatch = 64
+
+    private struct Job: Sendable {
+        var batch: PolledBatch
+        var from: Int
+        var now: EpochMillis
+        var number: UInt64
+    }
+
+    /// The next message to claim, as (batch number << 32 | position).
+    private let next = Atomic<UInt64>(0)
+    /// How many messages from `from` on the thread has decoded, as (batch number << 32 | count).
+    private let decoded = Atomic<UInt64>(0)
+    private let job = Mutex<(job: Job?, stopping: Bool)>((nil, false))
+    private let work = DispatchSemaphore(value: 0)
+    private let decoder: EventDecoder
+    /// The thread's outcomes, by position from `from` on. Each slot is written by the thread
+    /// before `decoded` counts it and read by the stage only after.
+    private let outcomes: UnsafeMutableBufferPointer<DecodeOutcome?>
+
+    // The stage's side, only touched on its thread.
+    private var current: Job?
+    /// Where the stage claimed the rest of the current batch, if it did, and where the thread's
+    /// claims ended then.
+    private var claimedRest: (from: Int, threadEnd: Int)?
+    private var number: UInt64 = 0
+
+    init(name: String, decoder: EventDecoder, maxBatch: Int) {
+        self.decoder = decoder
+        outcomes = .allocate(capacity: maxBatch)
+        outcomes.initialize(repeating: nil)
+        let thread = Thread { [self] in loop() }
+        thread.name = "\(name)-decoder"
+        thread.start()
+    }
+
+    deinit {
+        outcomes.deinitialize()
+        outcomes.deallocate()
+    }
+
+    /// Where the thread starts in a batch of `count` messages: the stage decodes the first eighth
+    /// itself while the thread wakes up.
+    static func split(_ count: Int) -> Int { count / 8 }
+
+    /// Starts decoding `batch` from position `from` on, as `decoder.decode(_:now:)` would.
+    func start(_ batch: PolledBatch, from: Int, now: EpochMillis) {
+        precondition(current == nil && batch.count <= outcomes.count)
+        number &+= 1
+        let job = Job(batch: batch, from: from, now: now, number: number)
+        decoded.store(number << 32, ordering: .releasing)
+        next.store(number << 32 | UInt64(from), ordering: .releasing)
+        current = job
+        claimedRest = nil
+        self.job.withLock { $0.job = job }
+        work.signal()
+    }
+
+    /// The outcome of the message at `position` of the current batch, nil before the thread's
+    /// part. Positions are asked for in increasing order.
+    func outcome(at position: Int) -> DecodeOutcome? {
+        guard let job = current, position >= job.from else { return nil }
+        if let claimedRest, position >= claimedRest.from { return nil }
+        let index = UInt64(position - job.from)
+        if decodedCount(job) <= index {
+            // Not decoded yet: claim it and the rest unless the thread has claimed it already
+            // (the messages before it that the thread has not claimed were not taken).
+            var seen = next.load(ordering: .acquiring)
+            while seen & 0xFFFF_FFFF <= UInt64(position) {
+                let (taken, now) = next.compareExchange(
+                    expected: seen, desired: job.number << 32 | UInt64(job.batch.count),
+                    ordering: .acquiringAndReleasing)
+                if taken {
+                    claimedRest = (position, Int(seen & 0xFFFF_FFFF))
+                    return nil
+                }
+                seen = now
+            }
+            waitForDecoded(index + 1, job)
+        }
+        return outcomes[Int(index)]
+    }
+
+    /// Ends the current batch: claims what the thread has not, and waits for what it has.
+    func finish() {
+        guard let job = current else { return }
+        let claimed: Int
+        if let claimedRest {
+            claimed = claimedRest.threadEnd
+        } else {
+            let was = next.exchange(job.number << 32 | UInt64(job.batch.count), ordering: .acquiringAndReleasing)
+            claimed = min(job.batch.count, Int(was & 0xFFFF_FFFF))
+        }
+        if claimed > job.from { waitForDecoded(UInt64(claimed - job.from), job) }
+        current = nil
+    }
+
+    /// Ends the thread; any batch must be finished first.
+    func stop() {
+        job.withLock { $0.stopping = true }
+        work.signal()
+    }
+
+    private func decodedCount(_ job: Job) -> UInt64 {
+        let d = decoded.load(ordering: .acquiring)
+        return d >> 32 == job.number ? d & 0xFFFF_FFFF : 0
+    }
+
+    /// Waits for the thread to finish a message it claimed: about a microsecond, unless the
+    /// thread lost its core meanwhile.
+    private func waitForDecoded(_ count: UInt64, _ job: Job) {
+        var spins = 0
+        while decodedCount(job) < count {
+            spins += 1
+            if spins > 64 { sched_yield() }
+        }
+    }
+
+    private func loop() {
+        while true {
+            work.wait()
+            let (job, stopping) = self.job.withLock { s in
+                defer { s.job = nil }
+                return s
+            }
+            guard let job else {
+                if stopping { return }
+                continue
+            }
+            decode(job)
+        }
+    }
+
+    /// Claims and decodes the job's messages in order until none is left to claim.
+    private func decode(_ job: Job) {
+        let end = job.number << 32 | UInt64(job.batch.count)
+        var claim = next.load(ordering: .acquiring)
+        while claim >> 32 == job.number, claim < end {
+            let (claimed, seen) = next.compareExchange(
+                expected: claim, desired: claim + 1, ordering: .acquiringAndReleasing)
+            guard claimed else {
+                claim = seen
+                continue
+            }
+            let position = Int(claim & 0xFFFF_FFFF)
+            outcomes[position - job.from] = job.batch.value(at: position).map { decoder.decode($0, now: job.now) }
+            decoded.store(job.number << 32 | UInt64(position - job.from + 1), ordering: .releasing)
+            claim += 1
+        }
+    }
+}

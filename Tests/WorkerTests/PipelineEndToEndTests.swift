@@ -111,8 +111,13 @@ struct PipelineEndToEndTests {
         try #require(harness.stop(), "pipeline did not stop")
         let stats = harness.pipeline.stats.snapshot
         #expect(stats.routed == 0 && stats.deadLettersByReason[.late] == scenario.late.count)
-        // The bulk came in batches: most of it was decoded on the stage's decoding thread.
-        #expect(stats.decodedAhead > 0, "no event decoded ahead")
+        // The bulk came in batches: with a core to spare, much of it was decoded on the stage's
+        // decoding thread.
+        if ProcessInfo.processInfo.activeProcessorCount > 1 {
+            #expect(stats.decodedAhead > 0, "no event decoded ahead")
+        } else {
+            #expect(stats.decodedAhead == 0)
+        }
         let messages = try TopicReader.readAll(bootstrap: bootstrap, topics: Self.outputs)
         let byTopic = Dictionary(grouping: messages, by: \.topic)
         let model = ReferenceModel(scenario)

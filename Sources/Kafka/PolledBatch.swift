@@ -10,7 +10,7 @@ package struct PolledBatch: @unchecked Sendable {
 
     package var count: Int { values.count }
 
-    /// The value of the message at `position`; as `ConsumedMessage.value`; nil for
-    /// an error in the batch, which is not handed over as a message.
+    /// The value of the message at `position`, as `ConsumedMessage.value` gives it; nil for an
+    /// error in the batch, which is not handed over as a message.
     package func value(at position: Int) -> UnsafeRawBufferPointer? { values[position] }
 }

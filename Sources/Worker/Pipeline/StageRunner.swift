@@ -73,7 +73,8 @@ final class StageRunner {
                     io.consumerErrors += 1
                     logger.warning("consumer error", metadata: [LogKey.stage: "\(name)", LogKey.error: "\($0)"])
                 },
-                polled: stage.polled, delivered: stage.delivered
+                // Only a stage decoding ahead has a use for the whole batch.
+                polled: io.decodeAhead == nil ? nil : stage.polled, delivered: stage.delivered
             ) { [self] message in receive(message) }
             let now = pipeline.clock()
             stage.afterPoll(now: now)

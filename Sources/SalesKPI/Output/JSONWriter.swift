@@ -43,7 +43,9 @@ package struct JSONWriter {
     private static func literal(_ text: StaticString, _ s: inout OutputSpan<UInt8>) {
         text.withUTF8Buffer { source in
             s.withUnsafeMutableBufferPointer { buffer, initialized in
-                // Traps, as `append` would, when the member was given too little room.
+                // Traps, as `append` would, when the member was given too little room:
+                // `copyMemory` checks the length only in debug builds.
+                precondition(source.count <= buffer.count - initialized, "JSONWriter: key longer than its room")
                 UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[initialized...]))
                     .copyMemory(from: UnsafeRawBufferPointer(source))
                 initialized += source.count

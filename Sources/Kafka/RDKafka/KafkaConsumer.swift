@@ -132,7 +132,7 @@ package final class KafkaConsumer: @unchecked Sendable {
                 PolledBatch(
                     (0..<n).map { k in
                         guard let m = batch[k]?.pointee, m.err == RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
-                        return UnsafeRawBufferPointer(start: m.payload, count: m.payload == nil ? 0 : m.len)
+                        return Self.value(of: m)
                     }))
         }
         var count = 0
@@ -148,9 +148,9 @@ package final class KafkaConsumer: @unchecked Sendable {
             var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
             let ts = rd_kafka_message_timestamp(m, &timestampType)
             let key = msg.key.map { UnsafeRawBufferPointer(start: $0, count: msg.key_len) }
-            let value = UnsafeRawBufferPointer(start: msg.payload, count: msg.payload == nil ? 0 : msg.len)
             var consumed = ConsumedMessage(
-                topic: topicName(msg.rkt), partition: msg.partition, offset: msg.offset, key: key, value: value,
+                topic: topicName(msg.rkt), partition: msg.partition, offset: msg.offset, key: key,
+                value: Self.value(of: msg),
                 timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : ts)
             consumed.isNull = msg.payload == nil
             consumed.position = k
@@ -159,6 +159,11 @@ package final class KafkaConsumer: @unchecked Sendable {
             count += 1
         }
         return count
+    }
+
+    /// A message's value as the stage reads it: empty for a tombstone (null value).
+    private static func value(of m: rd_kafka_message_t) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: m.payload, count: m.payload == nil ? 0 : m.len)
     }
 
     private func headers(of m: UnsafeMutablePointer<rd_kafka_message_t>) -> MessageHeaders? {

@@ -2,16 +2,10 @@
 /// the event arrives, and every window update after that reaches the state by array index, in
 /// place (a dictionary of states was hashed twice per update and copied in and out).
 struct ScopeTable: Sendable {
-    /// A region's scope and its reps' scopes. Looked up by region name, then by rep id: an
-    /// event's region and rep strings are hashed once each (a table keyed by `ScopeKey` hashed
-    /// the region again, with the rep, for the rep's scope).
-    private struct RegionScopes {
-        /// nil while only reps of the region are interned (a restore reads scopes in any order).
-        var index: Int?
-        var reps: [String: Int] = [:]
-    }
-
-    private var regions: [String: RegionScopes] = [:]
+    private var regionIndex = ScopeIndex(.region)
+    private var repIndex = ScopeIndex(.rep)
+    /// Rep scopes per region, for `KPISettings.maxRepsPerRegion`: asked only of a new rep.
+    private var repCounts: [String: Int] = [:]
     private var company: Int?
     private(set) var keys: [ScopeKey] = []
     /// By index; a new scope starts empty and clean (nothing for the changelog yet).
@@ -25,29 +19,39 @@ struct ScopeTable: Sendable {
     var count: Int { keys.count }
 
     /// Rep scopes of a region, for `KPISettings.maxRepsPerRegion`.
-    func repCount(in region: String) -> Int { regions[region]?.reps.count ?? 0 }
+    func repCount(in region: String) -> Int { repCounts[region] ?? 0 }
 
     func find(_ key: ScopeKey) -> Int? {
         switch key.kind {
-        case .region: regions[key.region]?.index
-        case .rep: regions[key.region]?.reps[key.rep]
+        case .region: regionIndex.find(ScopeIndex.hash(key), keys) { $0 == key }
+        case .rep: repIndex.find(ScopeIndex.hash(key), keys) { $0 == key }
         case .company: company
         }
     }
 
-    /// The indices of an event's region scope and rep scope, where interned, with one lookup
-    /// of the region.
+    /// The indices of an event's region scope and rep scope, where interned, hashing the region
+    /// once.
     func find(region: String, rep: String?) -> (region: Int?, rep: Int?) {
-        guard let entry = regions[region] else { return (nil, nil) }
-        return (entry.index, rep.flatMap { entry.reps[$0] })
+        let hash = ScopeIndex.regionHash(region)
+        let regionScope = regionIndex.find(hash, keys) { $0.region == region }
+        guard let rep else { return (regionScope, nil) }
+        let repScope = repIndex.find(ScopeIndex.repHash(rep, regionHash: hash), keys) {
+            $0.rep == rep && $0.region == region
+        }
+        return (regionScope, repScope)
     }
 
     /// The index of `key`, adding it with empty state when it is new.
     mutating func intern(_ key: ScopeKey) -> (index: Int, isNew: Bool) {
         if let i = find(key) { return (i, false) }
         let i = keys.count
-        place(key, at: i)
         keys.append(key)
+        tally(key)
+        switch key.kind {
+        case .region: regionIndex.insert(i, keys)
+        case .rep: repIndex.insert(i, keys)
+        case .company: company = i
+        }
         var state = ScopeState()
         state.dirty = false
         states.append(state)
@@ -55,13 +59,11 @@ struct ScopeTable: Sendable {
         return (i, true)
     }
 
-    private mutating func place(_ key: ScopeKey, at i: Int) {
+    private mutating func tally(_ key: ScopeKey) {
         switch key.kind {
-        case .region:
-            regions[key.region, default: RegionScopes()].index = i
-            regionCount += 1
-        case .rep: regions[key.region, default: RegionScopes()].reps[key.rep] = i
-        case .company: company = i
+        case .region: regionCount += 1
+        case .rep: repCounts[key.region, default: 0] += 1
+        case .company: break
         }
     }
 
@@ -74,12 +76,13 @@ struct ScopeTable: Sendable {
         var keptStates: [ScopeState] = []
         keptKeys.reserveCapacity(keys.count - doomed.count)
         keptStates.reserveCapacity(keys.count - doomed.count)
-        regions.removeAll(keepingCapacity: true)
+        repCounts.removeAll(keepingCapacity: true)
         company = nil
         regionCount = 0
         for i in keys.indices {
             guard doomed.contains(i) else {
-                place(keys[i], at: keptKeys.count)
+                if keys[i].kind == .company { company = keptKeys.count }
+                tally(keys[i])
                 keptKeys.append(keys[i])
                 keptStates.append(states[i])
                 continue
@@ -89,6 +92,8 @@ struct ScopeTable: Sendable {
         rank.removeAll()
         keys = keptKeys
         states = keptStates
+        regionIndex = ScopeIndex(.region, keys)
+        repIndex = ScopeIndex(.rep, keys)
         return removed
     }
 

@@ -12,10 +12,10 @@ import Synchronization
 /// it reaches a message the thread has not claimed yet, the stage claims the next few (`split`)
 /// and decodes them itself, and the thread goes on after them: the stage never waits for the
 /// thread to wake or to catch up, only, at most, for the one message being decoded. (Claiming
-/// all the rest instead left the stage a third of a batch in one of three batches, while the
-/// thread waited for a core: it decoded 62 % of a pre-keyed run's events, and 86 % this way.)
-/// The claims and the count decoded carry the batch's number, so a thread late from one batch
-/// cannot claim messages of the next.
+/// all the rest instead left the stage seven eighths of nearly one batch in three, each time
+/// before the thread had decoded any, while it waited for a core: the thread decoded 57–62 % of
+/// a pre-keyed run's events, and 84–87 % this way.) The claims and `decoded` carry the batch's
+/// number, so a thread late from one batch cannot claim messages of the next.
 ///
 /// Every message the thread claimed is decoded before its batch is freed (`finish`, from
 /// `KafkaConsumer.poll`'s `delivered`): the thread only reads the batch meanwhile.
@@ -33,13 +33,15 @@ final class DecodeAhead: @unchecked Sendable {
 
     /// The next message to claim, as (batch number << 32 | position).
     private let next = Atomic<UInt64>(0)
-    /// How many messages from `from` on the thread has decoded, as (batch number << 32 | count).
+    /// How far the thread has decoded, as (batch number << 32 | position − `from` + 1 of the
+    /// latest message it decoded): it decodes its claims in order, so every claim of its before
+    /// that is decoded too.
     private let decoded = Atomic<UInt64>(0)
     private let job = Mutex<(job: Job?, stopping: Bool)>((nil, false))
     private let work = DispatchSemaphore(value: 0)
     private let decoder: EventDecoder
     /// The thread's outcomes, by position from `from` on. Each slot is written by the thread
-    /// before `decoded` counts it and read by the stage only after.
+    /// before `decoded` passes it and read by the stage only after.
     private let outcomes: UnsafeMutableBufferPointer<DecodeOutcome?>
 
     // The stage's side, only touched on its thread.

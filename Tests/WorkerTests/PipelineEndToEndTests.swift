@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import Prometheus
 import TestSupport
 import Testing
 import Worker
@@ -93,7 +94,10 @@ struct PipelineEndToEndTests {
             }
         }
         try produce(keyed(scenario.bulk), bootstrap: bootstrap)
-        let harness = PipelineHarness(config: config, bootstrap: bootstrap)
+        let registry = PrometheusCollectorRegistry()
+        let harness = PipelineHarness(
+            config: config, bootstrap: bootstrap,
+            metrics: PipelineMetrics(factory: PrometheusMetricsFactory(registry: registry)))
         harness.start()
         defer { harness.stop() }
         let bulk = scenario.bulk.count
@@ -108,6 +112,14 @@ struct PipelineEndToEndTests {
         try #require(
             harness.wait(timeout: .seconds(120)) { $0.consumed == total && $0.companyWatermark >= finalWatermark },
             "closing events not processed")
+        // The metric follows the counter, a few times a second.
+        let decodedAhead = Double(harness.pipeline.stats.snapshot.decodedAhead)
+        #expect(
+            waitFor(.seconds(10)) {
+                metricValue(
+                    String(decoding: registry.emitToBuffer(), as: UTF8.self), "salespulse_events_decoded_ahead_total")
+                    == decodedAhead
+            })
         try #require(harness.stop(), "pipeline did not stop")
         let stats = harness.pipeline.stats.snapshot
         #expect(stats.routed == 0 && stats.deadLettersByReason[.late] == scenario.late.count)

@@ -27,6 +27,7 @@ package final class PipelineMetrics: @unchecked Sendable {
     private let commits: Counter
     private let deliveryFailures: Counter
     private let consumed: Counter
+    private let decodedAhead: Counter
     private let assigned: Gauge
     private let watermark: Gauge
     private let ready: Gauge
@@ -50,6 +51,7 @@ package final class PipelineMetrics: @unchecked Sendable {
         commits = Counter(label: "salespulse_offset_commits_total", factory: factory)
         deliveryFailures = Counter(label: "salespulse_delivery_failures_total", factory: factory)
         consumed = Counter(label: "salespulse_messages_consumed_total", factory: factory)
+        decodedAhead = Counter(label: "salespulse_events_decoded_ahead_total", factory: factory)
         assigned = Gauge(label: "salespulse_assigned_partitions", factory: factory)
         watermark = Gauge(label: "salespulse_watermark_seconds", factory: factory)
         ready = Gauge(label: "salespulse_ready", factory: factory)
@@ -79,6 +81,7 @@ package final class PipelineMetrics: @unchecked Sendable {
         defer { lock.unlock() }
         let p = published
         consumed.increment(by: s.consumed - p.consumed)
+        decodedAhead.increment(by: s.decodedAhead - p.decodedAhead)
         for (type, n) in s.eventsByType where n != p.eventsByType[type, default: 0] {
             eventsByType[type]?.increment(by: n - p.eventsByType[type, default: 0])
         }

@@ -98,8 +98,7 @@ final class DecodeAhead: @unchecked Sendable {
                 let (taken, now) = next.compareExchange(
                     expected: seen, desired: job.number << 32 | UInt64(end), ordering: .acquiringAndReleasing)
                 if taken {
-                    // Only the thread moves `next` on from where the stage's last claim ended.
-                    if Int(seen & 0xFFFF_FFFF) > ownUntil { threadClaimEnd = Int(seen & 0xFFFF_FFFF) }
+                    noteThreadClaims(upTo: Int(seen & 0xFFFF_FFFF))
                     ownUntil = end
                     return nil
                 }
@@ -114,10 +113,15 @@ final class DecodeAhead: @unchecked Sendable {
     func finish() {
         guard let job = current else { return }
         let was = next.exchange(job.number << 32 | UInt64(job.batch.count), ordering: .acquiringAndReleasing)
-        let end = min(job.batch.count, Int(was & 0xFFFF_FFFF))
-        if end > ownUntil { threadClaimEnd = end }
+        noteThreadClaims(upTo: min(job.batch.count, Int(was & 0xFFFF_FFFF)))
         if threadClaimEnd > job.from { waitForDecoded(UInt64(threadClaimEnd - job.from), job) }
         current = nil
+    }
+
+    /// Notes where `next` stood when the stage moved it on: only the thread moves it on from
+    /// where the stage's last claim ended, so if it is past that, the thread's claims end there.
+    private func noteThreadClaims(upTo seen: Int) {
+        if seen > ownUntil { threadClaimEnd = seen }
     }
 
     /// Ends the thread; any batch must be finished first.

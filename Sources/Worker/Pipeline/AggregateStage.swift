@@ -212,10 +212,10 @@ final class AggregateStage: Stage {
         io.counters.aggregated += 1
         let disposition = task.shard.apply(event, effects: &effects)
         switch disposition {
-        case .counted, .timeOnly: io.counters.eventsByType[event.type, default: 0] += 1
+        case .counted, .timeOnly: io.eventCounts.add(event.type)
         case .duplicate: io.counters.duplicates += 1
         case .superseded:
-            io.counters.eventsByType[event.type, default: 0] += 1
+            io.eventCounts.add(event.type)
             io.counters.superseded += 1
         case .late:
             let watermark = task.shard.watermark

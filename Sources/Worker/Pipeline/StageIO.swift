@@ -15,6 +15,8 @@ final class StageIO {
     let consumer: KafkaConsumer
     let output: StageOutput
     var counters = PipelineStats()
+    /// `counters.eventsByType` as it grows, added to it at each `publishStats`.
+    var eventCounts = EventTypeCounts()
     /// The wall clock when the current poll began: precise enough for idle timers, and read once
     /// per batch instead of once per event.
     var pollStarted: EpochMillis = 0
@@ -210,6 +212,7 @@ final class StageIO {
     /// Publishes the counters, with the clients' own view of the brokers: retries and errors
     /// they recovered from.
     func publishStats() {
+        eventCounts.drain(into: &counters.eventsByType)
         counters.clientErrors = consumerErrors + output.producer.errorEvents
         counters.client = consumer.statistics + output.producer.statistics
         pipeline.stats.publish(name, counters)

@@ -1,5 +1,6 @@
 import Kafka
 import SalesKPI
+import TestSupport
 import Testing
 
 @testable import Worker
@@ -106,5 +107,57 @@ struct ProgressTests {
         owner.markIdle(deals0)
         #expect(owner.revoke([deals0]) == [SourceProgress(source: deals0, eventTime: 5_000, idle: false)])
         #expect(owner.all.map(\.source) == [spend0])
+    }
+
+    @Test(
+        "runs of messages from partitions assigned, revoked and read in any order reach each partition's own position and progress"
+    )
+    func positionsAcrossRuns() {
+        var rng = seededGenerator(29)
+        let all = (0..<3).flatMap { t in (0..<4).map { TopicPartition("crm.t\(t)", Int32($0)) } }
+        var positions = ReadPositions()
+        var tracker = SourceTracker(idleTimeout: 30_000)
+        var model: [TopicPartition: (next: Int64, eventTime: EpochMillis)] = [:]
+        var assigned: Set<TopicPartition> = []
+        var current = all[0]
+        // One partition read, then the rest assigned at once (the tracker's table grows).
+        tracker.assign([current], now: 0)
+        assigned.insert(current)
+        for step in 0..<20_000 {
+            if step == 100 {
+                let rest = all.filter { !assigned.contains($0) }
+                tracker.assign(rest, now: 0)
+                assigned.formUnion(rest)
+            }
+            switch step < 200 ? 99 : rng.next() % 100 {
+            case 0..<1:
+                // Partitions go (an eager rebalance revokes, then assigns; a stop only revokes).
+                let going = all.filter { assigned.contains($0) && rng.next() % 2 == 0 }
+                _ = tracker.revoke(going)
+                for tp in going {
+                    assigned.remove(tp)
+                    positions[tp] = nil
+                    model[tp] = nil
+                }
+            case 1..<2:
+                let coming = all.filter { !assigned.contains($0) && rng.next() % 2 == 0 }
+                tracker.assign(coming, now: 0)
+                for tp in coming { assigned.insert(tp) }
+            case 2..<12:
+                // The next run comes from another partition, sometimes one not assigned.
+                current = all[Int(rng.next() % UInt64(all.count))]
+            default:
+                let offset = (model[current]?.next ?? 0) + Int64(rng.next() % 3)
+                let eventTime = EpochMillis(rng.next() % 1_000_000)
+                positions.read(current, at: offset)
+                tracker.received(current, now: EpochMillis(step), forwarding: eventTime)
+                let before = model[current]?.eventTime ?? .min
+                model[current] = (offset + 1, assigned.contains(current) ? max(before, eventTime) : before)
+            }
+        }
+        #expect(positions.next == model.mapValues(\.next))
+        let expected = model.filter { assigned.contains($0.key) }
+        #expect(tracker.all.map(\.source) == assigned.sorted())
+        #expect(tracker.all.allSatisfy { $0.eventTime == (expected[$0.source]?.eventTime ?? .min) })
     }
 }

@@ -9,7 +9,7 @@ extension AggregateStage {
     func flushTasks() -> [TopicPartition: Int64] {
         var offsets: [TopicPartition: Int64] = [:]
         for (p, task) in tasks.sorted(by: { $0.key < $1.key }) {
-            offsets.merge(task.received) { a, _ in a }
+            offsets.merge(task.received.next) { a, _ in a }
             // Whatever was read, a marker goes with the commit: a restore resumes exactly where
             // the committed input left off (a dead-lettered record is never read twice).
             guard task.changed else { continue }

@@ -42,7 +42,7 @@ extension AggregateStage {
             if let kept = suspended.removeValue(forKey: p), lanes.allSatisfy({ kept.received[$0] == committed[$0] }) {
                 kept.progress.setSources(sources(ofTask: p), now: now)
                 tasks[p] = kept
-                for (tp, offset) in kept.received { start[tp] = offset }
+                for (tp, offset) in kept.received.next { start[tp] = offset }
             } else {
                 toRestore.append(p)
             }

@@ -73,7 +73,7 @@ final class AggregateStage: Stage {
         guard let task = tasks[message.partition] else { return }
         // Input read without the route stage: this stage owns the bounded run's ends.
         if !routed, ownSources.isPastEnd(tp, offset: message.offset) { return }
-        task.received[tp] = message.offset + 1
+        task.received.read(tp, at: message.offset)
         task.changed = true
         let consumedAt = io.pipeline.metrics == nil ? 0 : DispatchTime.now().uptimeNanoseconds
         if routed {
@@ -100,7 +100,7 @@ final class AggregateStage: Stage {
 
     func skip(_ message: ConsumedMessage) {
         guard let task = tasks[message.partition] else { return }
-        task.received[message.topicPartition] = message.offset + 1
+        task.received.read(message.topicPartition, at: message.offset)
         task.changed = true
     }
 
@@ -315,7 +315,7 @@ final class AggregateStage: Stage {
 
     func reportLag() {
         var next: [TopicPartition: Int64] = [:]
-        for task in tasks.values { next.merge(task.received) { $1 } }
+        for task in tasks.values { next.merge(task.received.next) { $1 } }
         // Event times are known per input partition only when this stage reads the input itself.
         io.reportLag(next) { routed ? nil : ownSources.sources[$0]?.eventTime }
     }

@@ -15,7 +15,7 @@ final class AggregateTask {
     /// Progress changed since the last changelog flush.
     var progressDirty = false
     /// Next offset to read per input partition: what a commit stores.
-    var received: [TopicPartition: Int64] = [:]
+    var received = ReadPositions()
     /// Where reading started per partition without a changelog position (the group's committed
     /// offset), for idleness checks only: never committed, so it cannot rewind anything.
     var started: [TopicPartition: Int64] = [:]
@@ -62,7 +62,7 @@ final class AggregateTask {
             records.append(StateRecord(key: Self.progressKey, value: ProgressRecord.encode(progress.entries)))
             progressDirty = false
         }
-        records.append(ChangelogMarker(received).record)
+        records.append(ChangelogMarker(received.next).record)
         changed = false
         return records
     }

@@ -12,7 +12,7 @@ import SalesKPI
 /// (docs/guarantees.md, event time).
 final class RouteStage: Stage {
     /// Next offset to read per input partition read from since its assignment: what commits store.
-    var received: [TopicPartition: Int64] = [:]
+    var received = ReadPositions()
     /// Where reading started per owned partition (its committed offset), for idleness checks
     /// before anything is read; never committed, so an unanswered lookup cannot rewind anything.
     var started: [TopicPartition: Int64] = [:]
@@ -37,7 +37,7 @@ final class RouteStage: Stage {
         let tp = message.topicPartition
         if progress.isPastEnd(tp, offset: message.offset) { return }
         io.counters.consumed += 1
-        received[tp] = message.offset + 1
+        received.read(tp, at: message.offset)
         defer { progress.reached(tp, next: message.offset + 1) }
         switch io.config.decoder.decode(message.value, now: io.pollStarted) {
         case .event(let event):
@@ -56,7 +56,7 @@ final class RouteStage: Stage {
 
     func skip(_ message: ConsumedMessage) {
         io.counters.consumed += 1
-        received[message.topicPartition] = message.offset + 1
+        received.read(message.topicPartition, at: message.offset)
         progress.received(message.topicPartition, now: io.pollStarted)
         progress.reached(message.topicPartition, next: message.offset + 1)
     }
@@ -137,7 +137,7 @@ final class RouteStage: Stage {
     func prepareCommit() -> [TopicPartition: Int64] {
         flushAll()
         announce(progress.takeChanges())
-        return received
+        return received.next
     }
 
     func transactionEnded(committed: Bool) {
@@ -176,6 +176,6 @@ final class RouteStage: Stage {
     }
 
     func reportLag() {
-        io.reportLag(received) { progress.sources[$0]?.eventTime }
+        io.reportLag(received.next) { progress.sources[$0]?.eventTime }
     }
 }

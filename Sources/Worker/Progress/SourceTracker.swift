@@ -22,16 +22,15 @@ struct SourceTracker {
     /// The end offset of each input partition in a bounded run (`salespulse run --until-end`).
     var ends: [TopicPartition: Int64]?
     private(set) var sources: [TopicPartition: Source] = [:]
-    /// Where the last partition a message came from sits in `sources`, as in `ReadPositions`;
-    /// forgotten whenever a partition is assigned or revoked.
-    private var last: (tp: TopicPartition, index: Dictionary<TopicPartition, Source>.Index)?
+    /// Forgotten whenever a partition is assigned or revoked.
+    private var last = LastPartitionIndex<Source>()
     /// Something changed since the last `takeChanges()`.
     private(set) var changed = false
 
     init(idleTimeout: Int64) { self.idleTimeout = idleTimeout }
 
     mutating func assign(_ partitions: [TopicPartition], now: EpochMillis) {
-        last = nil
+        last.forget()
         for tp in partitions where sources[tp] == nil {
             sources[tp] = Source(lastMessage: now)
             changed = true
@@ -40,7 +39,7 @@ struct SourceTracker {
 
     /// Drops the partitions and returns their last progress, announced as not idle.
     mutating func revoke(_ partitions: [TopicPartition]) -> [SourceProgress] {
-        last = nil
+        last.forget()
         var out: [SourceProgress] = []
         for tp in partitions.sorted() {
             guard let s = sources.removeValue(forKey: tp) else { continue }
@@ -53,7 +52,7 @@ struct SourceTracker {
     /// event it carried, when one was forwarded (`forwarded`). One lookup at most, changed in
     /// place: this runs for every input message, and each lookup hashes the topic's name.
     mutating func received(_ tp: TopicPartition, now: EpochMillis, forwarding eventTime: EpochMillis? = nil) {
-        guard let i = index(of: tp) else { return }
+        guard let i = last.index(of: tp, in: sources) else { return }
         if !sources.values[i].ended {
             sources.values[i].lastMessage = now
             if sources.values[i].idle {
@@ -66,15 +65,8 @@ struct SourceTracker {
 
     /// An event forwarded from the partition.
     mutating func forwarded(_ tp: TopicPartition, eventTime: EpochMillis) {
-        guard let i = index(of: tp) else { return }
+        guard let i = last.index(of: tp, in: sources) else { return }
         forwarded(at: i, eventTime)
-    }
-
-    private mutating func index(of tp: TopicPartition) -> Dictionary<TopicPartition, Source>.Index? {
-        if let last, last.tp == tp { return last.index }
-        let i = sources.index(forKey: tp)
-        last = i.map { (tp, $0) }
-        return i
     }
 
     private mutating func forwarded(at i: Dictionary<TopicPartition, Source>.Index, _ eventTime: EpochMillis) {
